@@ -1,0 +1,45 @@
+from .catalog import (
+    Counter,
+    Item,
+    IssueMethod,
+    LotSerialClass,
+    NumberAssignment,
+    NumberSegment,
+    SegmentKind,
+    Tracking,
+    TrackingScope,
+    ValuationMethod,
+)
+from .company import Company, Location, LocationKind, Membership, Partner
+from .documents import Allocation, Document, DocumentKind, DocumentLine, DocumentStatus
+from .stock import Balance, GenealogyLink, Lot, LotKind, LotStatus, MoveReason, StockMove
+
+__all__ = [
+    "Allocation",
+    "Balance",
+    "Company",
+    "Counter",
+    "Document",
+    "DocumentKind",
+    "DocumentLine",
+    "DocumentStatus",
+    "GenealogyLink",
+    "IssueMethod",
+    "Item",
+    "Location",
+    "LocationKind",
+    "Lot",
+    "LotKind",
+    "LotSerialClass",
+    "LotStatus",
+    "Membership",
+    "MoveReason",
+    "NumberAssignment",
+    "NumberSegment",
+    "Partner",
+    "SegmentKind",
+    "StockMove",
+    "Tracking",
+    "TrackingScope",
+    "ValuationMethod",
+]

@@ -1,0 +1,160 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from .catalog import MONEY, QUANTITY, Item
+from .company import Company, Location, Partner
+from .stock import Lot, MoveReason
+
+
+class DocumentKind(models.TextChoices):
+    RECEIPT = "receipt", "Receipt"
+    DELIVERY = "delivery", "Delivery"
+    TRANSFER = "transfer", "Transfer"
+    ADJUSTMENT = "adjustment", "Adjustment"
+    CUSTOMER_RETURN = "customer_return", "Customer return"
+    SUPPLIER_RETURN = "supplier_return", "Supplier return"
+    NUMBER_ASSIGNMENT = "number_assignment", "Number assignment"
+
+
+KIND_PREFIX = {
+    DocumentKind.RECEIPT: "RC",
+    DocumentKind.DELIVERY: "DL",
+    DocumentKind.TRANSFER: "TR",
+    DocumentKind.ADJUSTMENT: "AD",
+    DocumentKind.CUSTOMER_RETURN: "CR",
+    DocumentKind.SUPPLIER_RETURN: "SR",
+    DocumentKind.NUMBER_ASSIGNMENT: "NA",
+}
+
+KIND_REASON = {
+    DocumentKind.RECEIPT: MoveReason.RECEIPT,
+    DocumentKind.DELIVERY: MoveReason.DELIVERY,
+    DocumentKind.TRANSFER: MoveReason.TRANSFER,
+    DocumentKind.ADJUSTMENT: MoveReason.ADJUSTMENT,
+    DocumentKind.CUSTOMER_RETURN: MoveReason.CUSTOMER_RETURN,
+    DocumentKind.SUPPLIER_RETURN: MoveReason.SUPPLIER_RETURN,
+    DocumentKind.NUMBER_ASSIGNMENT: MoveReason.NUMBER_ASSIGNMENT,
+}
+
+
+class DocumentStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    POSTED = "posted", "Posted"
+    REVERSED = "reversed", "Reversed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Document(models.Model):
+    """A stock document: draft → posted → (reversed). A draft delivery is a sales order."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=20, choices=DocumentKind.choices)
+    number = models.CharField(max_length=30)
+    status = models.CharField(max_length=10, choices=DocumentStatus.choices, default=DocumentStatus.DRAFT)
+    partner = models.ForeignKey(Partner, null=True, blank=True, on_delete=models.PROTECT, related_name="documents")
+    from_location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    to_location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    date = models.DateField(default=timezone.localdate)
+    reference = models.CharField(max_length=120, blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    posted_at = models.DateTimeField(null=True, blank=True)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reversed_at = models.DateTimeField(null=True, blank=True)
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "number"], name="document_unique_number"),
+        ]
+        indexes = [models.Index(fields=["company", "kind", "status"], name="document_kind_status")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == DocumentStatus.DRAFT
+
+    @property
+    def reason(self) -> int:
+        return KIND_REASON[self.kind]
+
+
+class DocumentLine(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField(default=1)
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(**QUANTITY)
+    unit_cost = models.DecimalField(null=True, blank=True, **MONEY)
+    lot_number = models.CharField(
+        max_length=80, blank=True, help_text="Lot-and-serial items: the lot of the serials on this line."
+    )
+    expiry_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["document", "position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document.number} line {self.position}"
+
+
+class Allocation(models.Model):
+    """Which lot/serial, and how much, a line takes (or, incoming, which number it gives).
+
+    ``lot`` names an existing lot/serial; ``number`` a new one that posting creates (received
+    numbers, or numbers assigned when used). While the document is a draft the allocation
+    ``reserving`` is on, and the database refuses a serial promised twice.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="allocations")
+    line = models.ForeignKey(DocumentLine, on_delete=models.CASCADE, related_name="allocations")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    lot = models.ForeignKey(Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations")
+    number = models.CharField(max_length=80, blank=True)
+    parent_number = models.CharField(max_length=80, blank=True)
+    expiry_date = models.DateField(null=True, blank=True)
+    quantity = models.DecimalField(**QUANTITY)
+    is_serial = models.BooleanField(default=False)
+    outgoing = models.BooleanField(default=True, help_text="Takes stock from ``location`` (else brings it there).")
+    reserving = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["line", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="allocation_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(is_serial=False) | Q(quantity=1), name="allocation_serial_quantity_one"
+            ),
+            models.CheckConstraint(
+                condition=Q(lot__isnull=False) | ~Q(number=""), name="allocation_lot_or_number"
+            ),
+            models.UniqueConstraint(
+                fields=["lot"], condition=Q(reserving=True, is_serial=True), name="allocation_serial_once"
+            ),
+            models.UniqueConstraint(
+                fields=["item", "number"],
+                condition=Q(reserving=True, is_serial=True, lot__isnull=True),
+                name="allocation_new_serial_once",
+            ),
+        ]
+        indexes = [models.Index(fields=["lot", "location"], name="allocation_lot_location")]
+
+    def __str__(self) -> str:
+        return f"{self.lot or self.number} × {self.quantity}"

@@ -1,0 +1,209 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from .catalog import MONEY, QUANTITY, Item
+from .company import Company, Location
+
+
+class LotKind(models.TextChoices):
+    LOT = "lot", "Lot"
+    SERIAL = "serial", "Serial"
+
+
+class LotStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    ON_HOLD = "on_hold", "On hold"
+    ARCHIVED = "archived", "Archived"
+
+
+class Lot(models.Model):
+    """One lot or serial number of one item.
+
+    A serial's quantity is always 1. ``in_stock`` and ``last_location`` are its last known
+    state (seed 003's INSTOCK and LOCNO), kept by the posting service. For lot-and-serial
+    items a serial names its lot in ``parent``.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="lots")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="lots")
+    number = models.CharField("lot/serial number", max_length=80)
+    kind = models.CharField(max_length=10, choices=LotKind.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="serials",
+        help_text="For lot-and-serial items: the lot this serial belongs to.",
+    )
+    expiry_date = models.DateField("expiration date", null=True, blank=True)
+    reference = models.CharField(max_length=120, blank=True, help_text="Supplier batch, production reference…")
+    notes = models.TextField("description / notes", blank=True)
+    status = models.CharField(max_length=10, choices=LotStatus.choices, default=LotStatus.ACTIVE)
+    hold_reason = models.CharField(max_length=200, blank=True)
+    unit_cost = models.DecimalField("receipt unit cost", null=True, blank=True, **MONEY)
+    in_stock = models.BooleanField(default=False)
+    last_location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    received_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["item", "number"]
+        verbose_name = "lot/serial number"
+        verbose_name_plural = "lots/serial numbers"
+        constraints = [
+            models.UniqueConstraint(fields=["company", "item", "number"], name="lot_unique_number_per_item"),
+            models.CheckConstraint(condition=~Q(number=""), name="lot_number_not_empty"),
+        ]
+        indexes = [
+            models.Index(fields=["company", "number"], name="lot_company_number"),
+            models.Index(fields=["company", "expiry_date"], name="lot_company_expiry"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_serial(self) -> bool:
+        return self.kind == LotKind.SERIAL
+
+
+class MoveReason(models.IntegerChoices):
+    """Numbered catalogue of why stock moved; numbers are stable, never reused."""
+
+    RECEIPT = 10, "Receipt"
+    DELIVERY = 20, "Delivery"
+    TRANSFER = 30, "Transfer"
+    ADJUSTMENT = 40, "Adjustment"
+    CUSTOMER_RETURN = 50, "Customer return"
+    SUPPLIER_RETURN = 60, "Supplier return"
+    NUMBER_ASSIGNMENT = 70, "Number assignment"
+    PRODUCTION_CONSUMPTION = 80, "Production consumption"
+    PRODUCTION_OUTPUT = 81, "Production output"
+    KIT_ASSEMBLY = 85, "Kit assembly"
+    KIT_DISASSEMBLY = 86, "Kit disassembly"
+    SALE = 90, "Sale"
+    REVERSAL = 99, "Reversal"
+
+
+class StockMove(models.Model):
+    """The ledger: append-only; the database refuses UPDATE and DELETE (see migrations).
+
+    ``lot_prev_in_stock``/``lot_prev_location`` record the serial's state before this move,
+    so a reversal restores it exactly. ``binds_lot`` says whether the lots counted in the
+    balance key when posted (fully tracked) or only in the record (loose binding, seed 003).
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="moves")
+    quantity = models.DecimalField(**QUANTITY)
+    from_location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="moves_out")
+    from_lot = models.ForeignKey(Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="moves_out")
+    to_location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="moves_in")
+    to_lot = models.ForeignKey(Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="moves_in")
+    binds_lot = models.BooleanField(default=True)
+    unit_cost = models.DecimalField(**MONEY)
+    document = models.ForeignKey(
+        "inventory.Document", null=True, blank=True, on_delete=models.PROTECT, related_name="moves"
+    )
+    line = models.ForeignKey(
+        "inventory.DocumentLine", null=True, blank=True, on_delete=models.PROTECT, related_name="moves"
+    )
+    reason = models.PositiveSmallIntegerField(choices=MoveReason.choices)
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+    lot_prev_in_stock = models.BooleanField(null=True, blank=True)
+    lot_prev_location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="move_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_cost__gte=0), name="move_unit_cost_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["company", "item", "created_at"], name="move_item_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} {self.item_id}: {self.from_location_id} → {self.to_location_id}"
+
+    @property
+    def lot(self) -> Lot | None:
+        return self.to_lot or self.from_lot
+
+
+class Balance(models.Model):
+    """On-hand quantity of (item, lot or none, internal location), kept by the posting service.
+
+    Only internal locations have balances. ``is_serial`` and ``first_in_at`` are copied here so
+    the database can hold the serial rules and FIFO can sort without a join.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="balances")
+    lot = models.ForeignKey(Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="balances")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="balances")
+    quantity = models.DecimalField(default=0, **QUANTITY)
+    is_serial = models.BooleanField(default=False)
+    first_in_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item", "lot", "location"], condition=Q(lot__isnull=False), name="balance_unique_lot"
+            ),
+            models.UniqueConstraint(
+                fields=["item", "location"], condition=Q(lot__isnull=True), name="balance_unique_unnumbered"
+            ),
+            models.CheckConstraint(condition=Q(quantity__gte=0), name="balance_not_negative"),
+            models.CheckConstraint(
+                condition=Q(is_serial=False) | Q(quantity__lte=1), name="balance_serial_at_most_one"
+            ),
+            # A serial is in at most one internal location.
+            models.UniqueConstraint(
+                fields=["lot"], condition=Q(is_serial=True, quantity__gt=0), name="balance_serial_one_place"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["company", "location", "item"], name="balance_location_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}/{self.lot_id}/{self.location_id}: {self.quantity}"
+
+
+class GenealogyLink(models.Model):
+    """Lot ``consumed`` went into lot ``produced`` (work orders, kit assembly), optionally per unit."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    consumed = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="used_in")
+    produced = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="made_from")
+    quantity = models.DecimalField(**QUANTITY)
+    document = models.ForeignKey(
+        "inventory.Document", null=True, blank=True, on_delete=models.PROTECT, related_name="genealogy_links"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="genealogy_quantity_positive"),
+            models.CheckConstraint(condition=~Q(consumed=F("produced")), name="genealogy_not_self"),
+        ]
+        indexes = [
+            models.Index(fields=["consumed"], name="genealogy_consumed"),
+            models.Index(fields=["produced"], name="genealogy_produced"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consumed_id} → {self.produced_id}"

@@ -1,0 +1,133 @@
+"""Lot/serial number templates and typed-in number lists (pure functions, no database)."""
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Iterable, Sequence
+
+from .exceptions import NumberingError, Problem
+
+DATE_TOKENS = ("YYYY", "YY", "MON", "MM", "DD")
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+MAX_RANGE = 100_000
+_TAIL_DIGITS = re.compile(r"^(.*?)(\d+)$")
+_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def render_date(fmt: str, on: date) -> str:
+    """DD day, MM month number, MON month name, YY or YYYY year; other characters stay."""
+    out, i = [], 0
+    while i < len(fmt):
+        for token in DATE_TOKENS:
+            if fmt.startswith(token, i):
+                out.append(
+                    {
+                        "YYYY": f"{on.year:04d}",
+                        "YY": f"{on.year % 100:02d}",
+                        "MON": MONTHS[on.month - 1],
+                        "MM": f"{on.month:02d}",
+                        "DD": f"{on.day:02d}",
+                    }[token]
+                )
+                i += len(token)
+                break
+        else:
+            out.append(fmt[i])
+            i += 1
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class SegmentSpec:
+    kind: str  # constant / date / counter
+    value: str
+
+
+@dataclass(frozen=True)
+class Template:
+    """A template resolved for one date: prefix + zero-padded counter + suffix."""
+
+    prefix: str
+    width: int
+    suffix: str
+
+    def format(self, value: int) -> str:
+        return f"{self.prefix}{value:0{self.width}d}{self.suffix}"
+
+
+def template_problems(segments: Sequence[SegmentSpec]) -> list[Problem]:
+    problems = []
+    counters = [s for s in segments if s.kind == "counter"]
+    if len(counters) != 1:
+        problems.append(
+            Problem(
+                "the numbering template needs exactly one auto-incremental segment, "
+                f"it has {len(counters)}"
+            )
+        )
+    for s in counters:
+        if s.value and not s.value.isdigit():
+            problems.append(Problem(f"the auto-incremental start value {s.value!r} must be digits only"))
+    for s in segments:
+        if s.kind == "constant" and not s.value:
+            problems.append(Problem("a constant segment needs its text"))
+        if s.kind == "date" and not any(t in s.value for t in DATE_TOKENS):
+            problems.append(
+                Problem(f"the date segment {s.value!r} has none of DD, MM, MON, YY, YYYY")
+            )
+    return problems
+
+
+def template_resolve(segments: Sequence[SegmentSpec], on: date, counter_start: str = "") -> Template:
+    problems = template_problems(segments)
+    if problems:
+        raise NumberingError(problems)
+    prefix, suffix, width, seen_counter = [], [], 1, False
+    for s in segments:
+        if s.kind == "counter":
+            seen_counter = True
+            width = max(len(counter_start or s.value or "1"), 1)
+            continue
+        text = s.value if s.kind == "constant" else render_date(s.value, on)
+        (suffix if seen_counter else prefix).append(text)
+    return Template("".join(prefix), width, "".join(suffix))
+
+
+def counter_initial(segments: Sequence[SegmentSpec], counter_start: str = "") -> int:
+    start = counter_start or next((s.value for s in segments if s.kind == "counter"), "") or "1"
+    return int(start)
+
+
+def expand_range(token: str) -> list[str] | None:
+    """``SN0001-SN0100`` → SN0001 … SN0100; None when the token is not a range."""
+    for i, ch in enumerate(token):
+        if ch != "-":
+            continue
+        left, right = _TAIL_DIGITS.match(token[:i]), _TAIL_DIGITS.match(token[i + 1 :])
+        if not left or not right:
+            continue
+        (prefix, start), (prefix2, end) = left.groups(), right.groups()
+        if prefix2 not in (prefix, ""):
+            continue
+        first, last = int(start), int(end)
+        if last < first:
+            continue
+        if last - first + 1 > MAX_RANGE:
+            raise NumberingError(
+                Problem(f"the range {token} has {last - first + 1} numbers; at most {MAX_RANGE} at once", number=token)
+            )
+        width = len(start)
+        return [f"{prefix}{n:0{width}d}" for n in range(first, last + 1)]
+    return None
+
+
+def parse_numbers(text: str | Iterable[str]) -> list[str]:
+    """Split typed or pasted numbers (lines, commas, spaces) and expand ranges, keeping order."""
+    tokens = _SEPARATORS.split(text) if isinstance(text, str) else [t.strip() for t in text]
+    out: list[str] = []
+    for token in tokens:
+        if not token:
+            continue
+        expanded = expand_range(token)
+        out.extend(expanded if expanded is not None else [token])
+    return out

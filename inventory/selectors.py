@@ -1,0 +1,170 @@
+"""Reads of the inventory: availability, allocation candidates, the ledger check."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Case, DecimalField, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from .models import (
+    Allocation,
+    Balance,
+    DocumentLine,
+    IssueMethod,
+    Item,
+    Lot,
+    LotKind,
+    LotStatus,
+    StockMove,
+    Tracking,
+)
+
+ZERO = Decimal("0")
+QTY = DecimalField(max_digits=18, decimal_places=4)
+
+ISSUE_ORDER = {
+    IssueMethod.FIFO: ["first_in_at", "lot__received_at", "lot_id"],
+    IssueMethod.LIFO: ["-first_in_at", "-lot__received_at", "-lot_id"],
+    IssueMethod.SEQUENTIAL: ["lot__number", "lot_id"],
+    IssueMethod.EXPIRATION: [F("lot__expiry_date").asc(nulls_last=True), "first_in_at", "lot_id"],
+    IssueMethod.MANUAL: ["lot__number", "lot_id"],
+}
+
+
+def reserved_subquery(*, exclude_document_id: int | None = None) -> Subquery:
+    rows = Allocation.objects.filter(
+        outgoing=True, reserving=True, lot=OuterRef("lot"), location=OuterRef("location")
+    )
+    if exclude_document_id is not None:
+        rows = rows.exclude(document_id=exclude_document_id)
+    return Subquery(rows.values("lot").annotate(total=Sum("quantity")).values("total")[:1], output_field=QTY)
+
+
+def allocation_candidates(*, line: DocumentLine, include_unavailable: bool = False):
+    """Lots/serials of the line's item at its source location, in the class's issue-method order.
+
+    Annotated with ``reserved`` (by any draft) and ``available``. Expired, held and archived lots
+    are left out unless ``include_unavailable``.
+    """
+    document = line.document
+    item = line.item
+    rows = (
+        Balance.objects.filter(item=item, location=document.from_location, lot__isnull=False, quantity__gt=0)
+        .select_related("lot")
+        .annotate(reserved=Coalesce(reserved_subquery(), Value(ZERO), output_field=QTY))
+        .annotate(available=F("quantity") - F("reserved"))
+    )
+    if not include_unavailable:
+        today = timezone.localdate()
+        rows = rows.filter(available__gt=0, lot__status=LotStatus.ACTIVE).exclude(lot__expiry_date__lt=today)
+    method = item.lot_class.issue_method if item.lot_class else IssueMethod.FIFO
+    return rows.order_by(*ISSUE_ORDER[method])
+
+
+def loose_candidates(*, line: DocumentLine):
+    """Serials of a loosely bound item believed in stock (seed 003: any location), not yet promised."""
+    item = line.item
+    today = timezone.localdate()
+    promised = Allocation.objects.filter(reserving=True, outgoing=True, lot__isnull=False, item=item).values("lot_id")
+    rows = (
+        Lot.objects.filter(item=item, kind=LotKind.SERIAL, in_stock=True, status=LotStatus.ACTIVE)
+        .exclude(expiry_date__lt=today)
+        .exclude(pk__in=promised)
+    )
+    method = item.lot_class.issue_method if item.lot_class else IssueMethod.FIFO
+    order = {
+        IssueMethod.LIFO: ["-received_at", "-id"],
+        IssueMethod.SEQUENTIAL: ["number"],
+        IssueMethod.EXPIRATION: [F("expiry_date").asc(nulls_last=True), "received_at", "id"],
+    }.get(method, ["received_at", "id"])
+    return rows.order_by(*order)
+
+
+def unnumbered_available(*, item, location) -> Decimal:
+    """Unnumbered quantity at a location less what drafts will number and take from it."""
+    on_hand = (
+        Balance.objects.filter(item=item, location=location, lot__isnull=True).values_list("quantity", flat=True).first()
+        or ZERO
+    )
+    promised = Allocation.objects.filter(
+        item=item, location=location, lot__isnull=True, outgoing=True, reserving=True
+    ).aggregate(total=Sum("quantity"))["total"] or ZERO
+    return on_hand - promised
+
+
+def line_allocated(line: DocumentLine) -> Decimal:
+    return line.allocations.aggregate(total=Sum("quantity"))["total"] or ZERO
+
+
+@dataclass(frozen=True)
+class LedgerFault:
+    what: str
+
+    def __str__(self) -> str:
+        return self.what
+
+
+def ledger_verify() -> list[LedgerFault]:
+    """Every balance equals the sum of its moves; every fully tracked serial's state agrees."""
+    faults: list[LedgerFault] = []
+    expected: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
+    for side, sign in (("to", 1), ("from", -1)):
+        lot_key = Case(When(binds_lot=True, then=F(f"{side}_lot")), default=None)
+        rows = (
+            StockMove.objects.filter(**{f"{side}_location__kind": "internal"})
+            .values("item_id", f"{side}_location_id")
+            .annotate(key_lot=lot_key)
+            .values("item_id", f"{side}_location_id", "key_lot")
+            .annotate(total=Sum("quantity"))
+        )
+        for r in rows:
+            expected[(r["item_id"], r["key_lot"], r[f"{side}_location_id"])] += sign * r["total"]
+    actual = {
+        (b["item_id"], b["lot_id"], b["location_id"]): (b["id"], b["quantity"])
+        for b in Balance.objects.values("id", "item_id", "lot_id", "location_id", "quantity")
+    }
+    for key in sorted(set(expected) | set(actual), key=lambda k: (k[0], k[1] or 0, k[2])):
+        want = expected.get(key, ZERO)
+        balance_id, have = actual.get(key, (None, ZERO))
+        if want != have:
+            item_id, lot_id, location_id = key
+            faults.append(
+                LedgerFault(
+                    f"balance {balance_id or '(missing)'} item={item_id} lot={lot_id} location={location_id}: "
+                    f"holds {have}, its moves sum to {want}"
+                )
+            )
+        if have < 0:
+            faults.append(LedgerFault(f"balance {balance_id}: negative quantity {have}"))
+    # Fully tracked serials: in stock exactly where their balance says, at most one place.
+    in_place: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+    for lot_id, location_id, quantity in Balance.objects.filter(is_serial=True, quantity__gt=0).values_list(
+        "lot_id", "location_id", "quantity"
+    ):
+        in_place[lot_id].append((location_id, quantity))
+    bound_items = [
+        item.pk
+        for item in Item.objects.select_related("lot_class", "company").filter(
+            lot_class__tracking__in=[Tracking.SERIAL, Tracking.LOT_AND_SERIAL]
+        )
+        if item.binds_lots
+    ]
+    serials = (
+        Lot.objects.filter(kind=LotKind.SERIAL, item_id__in=bound_items)
+        .filter(Q(in_stock=True) | Q(balances__is_serial=True, balances__quantity__gt=0))
+        .distinct()
+        .values_list("id", "number", "in_stock", "last_location_id")
+    )
+    for lot_id, number, in_stock, last_location in serials:
+        places = in_place.get(lot_id, [])
+        if len(places) > 1 or any(q != 1 for _, q in places):
+            faults.append(LedgerFault(f"serial {number} (lot {lot_id}) is in {places}, not one place once"))
+        elif places and (not in_stock or last_location != places[0][0]):
+            faults.append(
+                LedgerFault(f"serial {number} (lot {lot_id}) is at location {places[0][0]} but says in_stock={in_stock}, last location {last_location}")
+            )
+        elif not places and in_stock:
+            faults.append(LedgerFault(f"serial {number} (lot {lot_id}) says it is in stock but no balance holds it"))
+    return faults

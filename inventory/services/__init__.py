@@ -1,0 +1,43 @@
+"""Every inventory state change is one of these services."""
+
+from .allocation import (
+    AllocationOutcome,
+    Rejected,
+    allocations_clear,
+    line_allocate,
+    line_allocate_proposed,
+    line_numbers_generate,
+)
+from .documents import document_cancel, document_create, document_line_add, document_post
+from .lots import lot_hold, lot_release, unassigned_assign
+from .numbers import GeneratedNumbers, lot_class_check, numbers_generate
+from .posting import MoveSpec, moves_post, number_required, partner_class
+from .setup import company_create, location_create, membership_add, virtual_location, virtual_locations_ensure
+
+__all__ = [
+    "AllocationOutcome",
+    "GeneratedNumbers",
+    "MoveSpec",
+    "Rejected",
+    "allocations_clear",
+    "company_create",
+    "document_cancel",
+    "document_create",
+    "document_line_add",
+    "document_post",
+    "line_allocate",
+    "line_allocate_proposed",
+    "line_numbers_generate",
+    "location_create",
+    "lot_class_check",
+    "lot_hold",
+    "lot_release",
+    "membership_add",
+    "moves_post",
+    "number_required",
+    "numbers_generate",
+    "partner_class",
+    "unassigned_assign",
+    "virtual_location",
+    "virtual_locations_ensure",
+]

@@ -1,0 +1,409 @@
+"""Allocation: which lots/serials a line takes (or, incoming, which numbers it brings).
+
+Entries are judged one by one: a bad number is rejected with its reason while the good ones
+are kept, so one typo never throws away a hundred scans.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from .. import locks
+from ..exceptions import InvalidDocument, NumberingError
+from ..models import (
+    Allocation,
+    Balance,
+    DocumentLine,
+    IssueMethod,
+    Lot,
+    LotStatus,
+    NumberAssignment,
+    Tracking,
+)
+from ..numbering import parse_numbers
+from ..selectors import allocation_candidates, loose_candidates, unnumbered_available
+from .numbers import numbers_generate
+from .posting import ISSUE_DESTINATIONS, number_required
+
+ZERO = Decimal("0")
+ONE = Decimal("1")
+MAX_NUMBER = 80
+
+
+@dataclass(frozen=True)
+class Rejected:
+    number: str
+    reason: str
+
+
+@dataclass
+class AllocationOutcome:
+    line: DocumentLine
+    accepted: list[Allocation] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    remaining: Decimal = ZERO
+    unassigned: int = 0  # numbers the batch size left for later
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected
+
+
+@transaction.atomic
+def line_allocate(
+    *,
+    line: DocumentLine,
+    numbers: str | Iterable[str],
+    quantity: Decimal | None = None,
+    expiry_date: date | None = None,
+    parent_number: str = "",
+    user=None,
+) -> AllocationOutcome:
+    """Add typed, scanned or pasted numbers (ranges like SN0001-SN0100 expand) to a line.
+
+    Outgoing lines take existing lots/serials at the source location (or, for stock numbered
+    when used, give new numbers to unnumbered stock). Incoming lines bring new numbers, or
+    existing ones coming back. ``quantity`` is for lots: default, what the line still needs.
+    """
+    document = locks.document_lock(line.document_id)
+    if not document.is_draft:
+        raise InvalidDocument(f"{document.number} is {document.get_status_display().lower()}; only drafts can change")
+    line = DocumentLine.objects.select_related("item__lot_class", "item__company").get(pk=line.pk)
+    line.document = document
+    item = line.item
+    entries = parse_numbers(numbers)
+    if not item.is_tracked or not number_required(item, document.from_location, document.to_location):
+        raise InvalidDocument(f"{item.sku} records no lot or serial numbers on a {document.get_kind_display().lower()}")
+    outcome = AllocationOutcome(line=line)
+    remaining = line.quantity - (line.allocations.aggregate(total=Sum("quantity"))["total"] or ZERO)
+    existing = _lots_by_number(item, entries)
+    locks.lots_lock(lot.pk for lot in existing.values())
+    on_line = set(line.allocations.values_list("number", flat=True)) | {
+        n for n in line.allocations.filter(lot__isnull=False).values_list("lot__number", flat=True)
+    }
+    incoming = document.from_location.is_virtual
+    relabel = document.from_location.pk == document.to_location.pk
+    context = _Context(line, item, document, existing, on_line, remaining, expiry_date, parent_number.strip() or line.lot_number)
+    if incoming:
+        rows = _judge_incoming(context, entries, quantity, outcome)
+    else:
+        rows = _judge_outgoing(context, entries, quantity, outcome, new_only=relabel)
+    try:
+        with transaction.atomic():
+            outcome.accepted = Allocation.objects.bulk_create(rows)
+    except IntegrityError:
+        # Another draft took one of these serials between our check and our write.
+        raise InvalidDocument("another user allocated some of these numbers at the same moment; nothing was added, try again")
+    outcome.remaining = context.remaining
+    return outcome
+
+
+@dataclass
+class _Context:
+    line: DocumentLine
+    item: object
+    document: object
+    existing: dict
+    on_line: set
+    remaining: Decimal
+    expiry_date: date | None
+    parent_number: str
+
+    def allocation(self, *, number: str, lot: Lot | None, quantity: Decimal, outgoing: bool, location) -> Allocation:
+        self.on_line.add(number)
+        self.remaining -= quantity
+        return Allocation(
+            company_id=self.document.company_id,
+            document=self.document,
+            line=self.line,
+            item=self.item,
+            location=location,
+            lot=lot,
+            number="" if lot is not None else number,
+            parent_number=self.parent_number if lot is None else "",
+            expiry_date=self.expiry_date if lot is None else None,
+            quantity=quantity,
+            is_serial=self.item.is_serial,
+            outgoing=outgoing,
+            reserving=True,
+        )
+
+
+def _lots_by_number(item, numbers: list[str]) -> dict[str, Lot]:
+    if not numbers:
+        return {}
+    return {
+        lot.number: lot
+        for lot in Lot.objects.filter(company_id=item.company_id, item=item, number__in=set(numbers)).select_related(
+            "last_location"
+        )
+    }
+
+
+def _basic_rejection(ctx: _Context, number: str, quantity: Decimal) -> str | None:
+    if len(number) > MAX_NUMBER:
+        return f"longer than {MAX_NUMBER} characters"
+    if number in ctx.on_line:
+        return "already on this line"
+    if ctx.remaining <= 0:
+        return f"the line needs no more numbers (quantity {ctx.line.quantity.normalize():f})"
+    if quantity > ctx.remaining:
+        return f"only {ctx.remaining.normalize():f} more needed on this line"
+    return None
+
+
+def _pending_elsewhere(item, document, numbers: list[str]) -> dict[str, str]:
+    """New numbers, or serials, already entered on another draft: number → document number."""
+    rows = Allocation.objects.filter(item=item, reserving=True).exclude(document=document)
+    found = {}
+    for number, lot_number, doc_number in rows.filter(number__in=numbers).values_list("number", "lot__number", "document__number"):
+        found[number] = doc_number
+    if item.is_serial:
+        for lot_number, doc_number in rows.filter(lot__number__in=numbers).values_list("lot__number", "document__number"):
+            found[lot_number] = doc_number
+    return found
+
+
+def _judge_incoming(ctx: _Context, entries, quantity, outcome) -> list[Allocation]:
+    item, rows = ctx.item, []
+    lot_class = item.lot_class
+    pending = _pending_elsewhere(item, ctx.document, entries)
+    for number in entries:
+        qty = ONE if item.is_serial else (quantity if quantity is not None else ctx.remaining)
+        reason = _basic_rejection(ctx, number, qty)
+        lot = ctx.existing.get(number)
+        if reason is None and number in pending:
+            reason = f"already entered on {pending[number]}"
+        if reason is None and qty <= 0:
+            reason = "quantity must be more than zero"
+        if reason is None and lot is not None and lot.is_serial and lot.in_stock and item.binds_lots:
+            where = f" at {lot.last_location.code}" if lot.last_location else ""
+            reason = f"already in stock{where}"
+        if reason is None and lot is None and item.tracking == Tracking.LOT_AND_SERIAL and not ctx.parent_number:
+            reason = "needs its lot number (lot-and-serial item)"
+        if reason is None and lot is None and lot_class.track_expiry and ctx.expiry_date is None and not _parent_has_expiry(ctx):
+            reason = "needs an expiration date"
+        if reason is not None:
+            outcome.rejected.append(Rejected(number, reason))
+            continue
+        rows.append(ctx.allocation(number=number, lot=lot, quantity=qty, outgoing=False, location=ctx.document.to_location))
+    return rows
+
+
+def _parent_has_expiry(ctx: _Context) -> bool:
+    if ctx.item.tracking != Tracking.LOT_AND_SERIAL or not ctx.parent_number:
+        return False
+    return Lot.objects.filter(item=ctx.item, number=ctx.parent_number, expiry_date__isnull=False).exists()
+
+
+def _judge_outgoing(ctx: _Context, entries, quantity, outcome, *, new_only: bool) -> list[Allocation]:
+    item, document, rows = ctx.item, ctx.document, []
+    location = document.from_location
+    issuing = document.to_location.kind in ISSUE_DESTINATIONS
+    today = timezone.localdate()
+    lots = [ctx.existing[n] for n in entries if n in ctx.existing]
+    here = {
+        b.lot_id: b.quantity
+        for b in Balance.objects.filter(lot__in=lots, location=location, quantity__gt=0)
+    } if item.binds_lots else {}
+    reserved, reserved_on = _reservations(lots, location, document)
+    pending = _pending_elsewhere(item, document, entries)
+    unnumbered_left = unnumbered_available(item=item, location=location) if item.binds_lots or new_only else ZERO
+    elsewhere = None
+    for number in entries:
+        lot = ctx.existing.get(number)
+        qty = ONE if item.is_serial else (quantity if quantity is not None else ctx.remaining)
+        if quantity is None and lot is not None and not item.is_serial and item.binds_lots:
+            free = here.get(lot.pk, ZERO) - reserved.get(lot.pk, ZERO)
+            if free > 0:
+                qty = min(qty, free)  # a lot without a quantity takes what it can
+        reason = _basic_rejection(ctx, number, qty)
+        if reason is None and qty <= 0:
+            reason = "quantity must be more than zero"
+        if reason is None and lot is None:
+            # A new number for unnumbered stock (numbered when used, or an unassigned quantity).
+            if number in pending:
+                reason = f"already entered on {pending[number]}"
+            elif item.binds_lots and unnumbered_left < qty:
+                reason = f"unknown {_what(item)} of {item.sku}" + ("" if unnumbered_left <= 0 else f" (only {unnumbered_left.normalize():f} unnumbered here)")
+            if reason is None:
+                unnumbered_left -= qty
+                rows.append(ctx.allocation(number=number, lot=None, quantity=qty, outgoing=True, location=location))
+            else:
+                outcome.rejected.append(Rejected(number, reason))
+            continue
+        if reason is None and new_only:
+            reason = f"already numbered: {number} exists for {item.sku}"
+        if reason is None and issuing:
+            if lot.status == LotStatus.ON_HOLD:
+                reason = "on hold" + (f" ({lot.hold_reason})" if lot.hold_reason else "")
+            elif lot.status == LotStatus.ARCHIVED:
+                reason = "archived"
+            elif lot.expiry_date is not None and lot.expiry_date < today:
+                reason = f"expired on {lot.expiry_date:%Y-%m-%d}"
+        if reason is None and item.binds_lots:
+            available = here.get(lot.pk, ZERO) - reserved.get(lot.pk, ZERO)
+            if here.get(lot.pk, ZERO) <= 0:
+                if elsewhere is None:
+                    elsewhere = _where_else(lots, location)
+                reason = f"not at {location.code}" + (f" (it is at {elsewhere[lot.pk]})" if lot.pk in elsewhere else " (not in stock)")
+            elif available < qty:
+                if lot.pk in reserved_on and available <= 0:
+                    reason = f"already allocated on {reserved_on[lot.pk]}"
+                else:
+                    reason = f"only {max(available, ZERO).normalize():f} available at {location.code}"
+        elif reason is None:
+            if lot.is_serial and not lot.in_stock and lot.last_location_id is not None:
+                reason = "already issued (not in stock)"
+            elif number in pending:
+                reason = f"already allocated on {pending[number]}"
+        if reason is not None:
+            outcome.rejected.append(Rejected(number, reason))
+            continue
+        reserved[lot.pk] = reserved.get(lot.pk, ZERO) + qty
+        rows.append(ctx.allocation(number=number, lot=lot, quantity=qty, outgoing=True, location=location))
+    return rows
+
+
+def _what(item) -> str:
+    return "serial number" if item.is_serial else "lot number"
+
+
+def _reservations(lots, location, document):
+    """Reserved quantity per lot at the location (all drafts, this one too), and which other draft holds it."""
+    if not lots:
+        return {}, {}
+    rows = Allocation.objects.filter(reserving=True, outgoing=True, lot__in=lots, location=location)
+    totals = {r["lot_id"]: r["total"] for r in rows.values("lot_id").annotate(total=Sum("quantity"))}
+    holders = dict(rows.exclude(document=document).values_list("lot_id", "document__number"))
+    return totals, holders
+
+
+def _where_else(lots, location) -> dict[int, str]:
+    return dict(
+        Balance.objects.filter(lot__in=lots, quantity__gt=0).exclude(location=location).values_list("lot_id", "location__code")
+    )
+
+
+@transaction.atomic
+def line_allocate_proposed(*, line: DocumentLine, user=None) -> AllocationOutcome:
+    """Fill what the line still needs by the class's issue method (never expired or held lots).
+
+    Outgoing: existing lots/serials in issue-method order, then, for stock numbered when used,
+    new numbers for unnumbered stock. Incoming: numbers generated from the class template.
+    Manual classes get no proposal.
+    """
+    document = locks.document_lock(line.document_id)
+    line = DocumentLine.objects.select_related("item__lot_class", "item__company", "document").get(pk=line.pk)
+    item = line.item
+    remaining = line.quantity - (line.allocations.aggregate(total=Sum("quantity"))["total"] or ZERO)
+    outcome = AllocationOutcome(line=line, remaining=remaining)
+    if remaining <= 0 or not item.is_tracked:
+        return outcome
+    if document.from_location.is_virtual:
+        return line_numbers_generate(line=line, count=int(remaining) if item.is_serial else 1, user=user)
+    if document.from_location.pk == document.to_location.pk:
+        return _propose_new_numbers(line, remaining, user)
+    if item.lot_class.issue_method == IssueMethod.MANUAL:
+        return outcome
+    numbers: list[str] = []
+    quantities: list[Decimal] = []
+    left = remaining
+    if item.binds_lots:
+        for balance in allocation_candidates(line=line).iterator(chunk_size=2000):
+            if left <= 0:
+                break
+            take = ONE if item.is_serial else min(balance.available, left)
+            numbers.append(balance.lot.number)
+            quantities.append(take)
+            left -= take
+    else:
+        for lot in loose_candidates(line=line)[: int(left) if item.is_serial else None]:
+            numbers.append(lot.number)
+            quantities.append(ONE)
+            left -= ONE
+    if item.is_serial:
+        outcome = line_allocate(line=line, numbers=numbers, user=user) if numbers else outcome
+    else:
+        for number, qty in zip(numbers, quantities):
+            part = line_allocate(line=line, numbers=[number], quantity=qty, user=user)
+            outcome.accepted += part.accepted
+            outcome.rejected += part.rejected
+            outcome.remaining = part.remaining
+    if outcome.remaining > 0 and item.lot_class.assignment == NumberAssignment.WHEN_USED:
+        more = _propose_new_numbers(line, outcome.remaining, user)
+        outcome.accepted += more.accepted
+        outcome.remaining = more.remaining
+        outcome.unassigned = more.unassigned
+    return outcome
+
+
+def _propose_new_numbers(line, remaining, user) -> AllocationOutcome:
+    item = line.item
+    document = line.document
+    unnumbered = unnumbered_available(item=item, location=document.from_location)
+    take = min(remaining, unnumbered)
+    if take <= 0:
+        return AllocationOutcome(line=line, remaining=remaining)
+    if item.is_serial:
+        generated = numbers_generate(item=item, count=int(take), on=document.date)
+        outcome = line_allocate(line=line, numbers=generated.numbers, user=user)
+        outcome.unassigned = generated.unassigned
+        return outcome
+    generated = numbers_generate(item=item, count=1, on=document.date)
+    return line_allocate(line=line, numbers=generated.numbers, quantity=take, user=user)
+
+
+@transaction.atomic
+def line_numbers_generate(
+    *,
+    line: DocumentLine,
+    count: int | None = None,
+    expiry_date: date | None = None,
+    parent_number: str = "",
+    user=None,
+) -> AllocationOutcome:
+    """Generate numbers from the class template for an incoming line (batch size respected).
+
+    Serials: ``count`` numbers (default: what the line still needs), capped by the batch size;
+    the excess stays unassigned. Lots: one lot number for the whole remaining quantity.
+    """
+    document = locks.document_lock(line.document_id)
+    line = DocumentLine.objects.select_related("item__lot_class", "item__company").get(pk=line.pk)
+    item = line.item
+    remaining = line.quantity - (line.allocations.aggregate(total=Sum("quantity"))["total"] or ZERO)
+    if remaining <= 0:
+        return AllocationOutcome(line=line, remaining=remaining)
+    if not item.is_tracked:
+        raise NumberingError(f"{item.sku} is not tracked by lot or serial number")
+    wanted = int(remaining) if count is None else min(int(count), int(remaining))
+    if item.is_serial:
+        generated = numbers_generate(item=item, count=wanted, on=document.date)
+        outcome = line_allocate(
+            line=line, numbers=generated.numbers, expiry_date=expiry_date or line.expiry_date, parent_number=parent_number, user=user
+        )
+        outcome.unassigned = generated.unassigned
+        return outcome
+    generated = numbers_generate(item=item, count=1, on=document.date)
+    return line_allocate(
+        line=line, numbers=generated.numbers, quantity=remaining, expiry_date=expiry_date or line.expiry_date, user=user
+    )
+
+
+@transaction.atomic
+def allocations_clear(*, line: DocumentLine, allocation_ids: Iterable[int] | None = None) -> int:
+    """Remove a draft line's allocations (all, or the ones named)."""
+    document = locks.document_lock(line.document_id)
+    if not document.is_draft:
+        raise InvalidDocument(f"{document.number} is {document.get_status_display().lower()}; only drafts can change")
+    rows = Allocation.objects.filter(line=line)
+    if allocation_ids is not None:
+        rows = rows.filter(pk__in=list(allocation_ids))
+    deleted, _ = rows.delete()
+    return deleted

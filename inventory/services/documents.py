@@ -1,0 +1,348 @@
+"""Stock documents: create, add lines, post, cancel (posting the reversal)."""
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .. import locks
+from ..bulk import bulk_update_rows
+from ..exceptions import InvalidDocument, Problem
+from ..models import (
+    Allocation,
+    Company,
+    Document,
+    DocumentKind,
+    DocumentLine,
+    DocumentStatus,
+    Item,
+    Location,
+    LocationKind,
+    Lot,
+    LotKind,
+    MoveReason,
+    Partner,
+    Tracking,
+)
+from ..models.documents import KIND_PREFIX
+from .numbers import document_number_next
+from .posting import MoveSpec, moves_post, number_required
+from .setup import virtual_location
+
+ZERO = Decimal("0")
+
+# (from, to) defaults per kind: a virtual kind, or None for "the caller names an internal location".
+KIND_ENDS = {
+    DocumentKind.RECEIPT: (LocationKind.SUPPLIER, None),
+    DocumentKind.DELIVERY: (None, LocationKind.CUSTOMER),
+    DocumentKind.TRANSFER: (None, None),
+    DocumentKind.CUSTOMER_RETURN: (LocationKind.CUSTOMER, None),
+    DocumentKind.SUPPLIER_RETURN: (None, LocationKind.SUPPLIER),
+    DocumentKind.NUMBER_ASSIGNMENT: (None, None),
+}
+
+
+@transaction.atomic
+def document_create(
+    *,
+    company: Company,
+    kind: str,
+    user=None,
+    from_location: Location | None = None,
+    to_location: Location | None = None,
+    partner: Partner | None = None,
+    date: date | None = None,
+    reference: str = "",
+    notes: str = "",
+) -> Document:
+    """A draft document. Virtual ends default from the kind (a receipt comes from Supplier…).
+
+    An adjustment names one internal location: ``to_location`` to add stock, ``from_location``
+    to remove it; the other end is the Inventory adjustment location.
+    """
+    if kind not in DocumentKind.values:
+        raise InvalidDocument(f"unknown document kind {kind!r}")
+    if kind == DocumentKind.ADJUSTMENT:
+        if (from_location is None) == (to_location is None):
+            raise InvalidDocument("an adjustment names one location: where stock is added or where it is removed")
+        adjustment = virtual_location(company, LocationKind.ADJUSTMENT)
+        from_location = from_location or adjustment
+        to_location = to_location or adjustment
+    else:
+        from_kind, to_kind = KIND_ENDS[kind]
+        from_location = from_location or (virtual_location(company, from_kind) if from_kind else None)
+        to_location = to_location or (virtual_location(company, to_kind) if to_kind else None)
+        if kind == DocumentKind.NUMBER_ASSIGNMENT:
+            to_location = to_location or from_location
+            from_location = from_location or to_location
+    _check_ends(company, kind, from_location, to_location, partner)
+    return Document.objects.create(
+        company=company,
+        kind=kind,
+        number=document_number_next(company_id=company.pk, prefix=KIND_PREFIX[kind]),
+        from_location=from_location,
+        to_location=to_location,
+        partner=partner,
+        date=date or timezone.localdate(),
+        reference=reference,
+        notes=notes,
+        created_by=_user(user),
+    )
+
+
+def _check_ends(company, kind, from_location, to_location, partner) -> None:
+    label = DocumentKind(kind).label.lower()
+    if from_location is None or to_location is None:
+        raise InvalidDocument(f"a {label} needs " + ("a source location" if from_location is None else "a destination location"))
+    for loc in (from_location, to_location):
+        if loc.company_id != company.pk:
+            raise InvalidDocument(f"location {loc.code} belongs to another company")
+    expected_from, expected_to = KIND_ENDS.get(kind, (None, None))
+    if kind == DocumentKind.ADJUSTMENT:
+        if from_location.is_virtual == to_location.is_virtual:
+            raise InvalidDocument("an adjustment moves stock between one internal location and Inventory adjustment")
+    else:
+        for loc, expected, end in ((from_location, expected_from, "from"), (to_location, expected_to, "to")):
+            if expected is None and loc.is_virtual:
+                raise InvalidDocument(f"a {label} must go {end} an internal location, not {loc.code}")
+            if expected is not None and loc.kind != expected:
+                raise InvalidDocument(f"a {label} goes {end} {LocationKind(expected).label}, not {loc.code}")
+    if kind == DocumentKind.TRANSFER and from_location.pk == to_location.pk:
+        raise InvalidDocument("a transfer needs two different locations")
+    if kind == DocumentKind.NUMBER_ASSIGNMENT and from_location.pk != to_location.pk:
+        raise InvalidDocument("numbers are assigned to stock where it lies: one location")
+    if partner is not None and partner.company_id != company.pk:
+        raise InvalidDocument(f"partner {partner} belongs to another company")
+
+
+def _user(user):
+    return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+@transaction.atomic
+def document_line_add(
+    *,
+    document: Document,
+    item: Item,
+    quantity: Decimal,
+    unit_cost: Decimal | None = None,
+    lot_number: str = "",
+    expiry_date: date | None = None,
+) -> DocumentLine:
+    document = locks.document_lock(document.pk)
+    _require_draft(document)
+    quantity = Decimal(quantity)
+    problems = line_problems(item=item, quantity=quantity, company=document.company, unit_cost=unit_cost)
+    if problems:
+        raise InvalidDocument(problems)
+    last = document.lines.order_by("-position").values_list("position", flat=True).first() or 0
+    return DocumentLine.objects.create(
+        company=document.company,
+        document=document,
+        position=last + 1,
+        item=item,
+        quantity=quantity,
+        unit_cost=unit_cost,
+        lot_number=lot_number.strip(),
+        expiry_date=expiry_date,
+    )
+
+
+def line_problems(*, item: Item, quantity: Decimal, company: Company, unit_cost: Decimal | None = None) -> list[Problem]:
+    problems = []
+    if item.company_id != company.pk:
+        problems.append(Problem(f"{item.sku} belongs to another company"))
+    if not item.is_stocked:
+        problems.append(Problem(f"{item.sku} is a lookup item and holds no stock"))
+    if quantity is None or quantity <= 0:
+        problems.append(Problem(f"{item.sku}: quantity must be more than zero"))
+    elif item.is_serial and quantity != quantity.to_integral_value():
+        problems.append(Problem(f"{item.sku} is serial-numbered: the quantity must be whole units, not {quantity}"))
+    if unit_cost is not None and unit_cost < 0:
+        problems.append(Problem(f"{item.sku}: the unit cost cannot be negative"))
+    return problems
+
+
+def _require_draft(document: Document) -> None:
+    if document.status != DocumentStatus.DRAFT:
+        raise InvalidDocument(f"{document.number} is {document.get_status_display().lower()}; only drafts can change")
+
+
+@transaction.atomic
+def document_post(*, document: Document, user=None, auto_allocate: bool = False) -> Document:
+    """Post a draft: every line's moves in one atomic change, or nothing and a domain error."""
+    from .allocation import line_allocate_proposed
+
+    document = locks.document_lock(document.pk)
+    _require_draft(document)
+    lines = list(document.lines.select_related("item__lot_class", "item__company").order_by("position"))
+    if not lines:
+        raise InvalidDocument(f"{document.number} has no lines")
+    from_location, to_location = document.from_location, document.to_location
+    if auto_allocate:
+        for line in lines:
+            if _numbers_needed_out(line, from_location, to_location):
+                line_allocate_proposed(line=line, user=user)
+    allocations = defaultdict(list)
+    for a in Allocation.objects.filter(document=document).select_related("lot").order_by("id"):
+        allocations[a.line_id].append(a)
+
+    new_lots = _lots_ensure(document, lines, allocations, user)
+    specs, problems = [], []
+    for line in lines:
+        specs += _line_specs(line, allocations[line.pk], new_lots, from_location, to_location, problems)
+    if problems:
+        raise InvalidDocument(problems)
+    moves_post(company=document.company, specs=specs, reason=document.reason, user=user, document=document)
+
+    numbered = [(a.pk, new_lots[(a.item_id, a.number)].pk) for rows in allocations.values() for a in rows if a.lot_id is None]
+    bulk_update_rows(Allocation, ["lot"], numbered)
+    Allocation.objects.filter(document=document).update(reserving=False)
+    document.status = DocumentStatus.POSTED
+    document.posted_at = timezone.now()
+    document.posted_by = _user(user)
+    document.save(update_fields=["status", "posted_at", "posted_by"])
+    return document
+
+
+def _numbers_needed_out(line, from_location, to_location) -> bool:
+    return line.item.is_tracked and not from_location.is_virtual and number_required(line.item, from_location, to_location)
+
+
+def _line_specs(line, allocs, new_lots, from_location, to_location, problems) -> list[MoveSpec]:
+    item = line.item
+    incoming = from_location.is_virtual
+    relabel = from_location.pk == to_location.pk
+    needs_numbers = item.is_tracked and number_required(item, from_location, to_location)
+    base = dict(item=item, from_location=from_location, to_location=to_location, line=line, unit_cost=line.unit_cost)
+    pos = line.position
+    if not needs_numbers:
+        if allocs:
+            problems.append(Problem(f"{item.sku} records no numbers for this kind of move; remove them", line=pos))
+            return []
+        return [MoveSpec(quantity=line.quantity, **base)]
+    allocated = sum((a.quantity for a in allocs), ZERO)
+    if allocated > line.quantity:
+        problems.append(Problem(f"{item.sku}: {allocated} numbered but the line is for {line.quantity}", line=pos))
+        return []
+    specs = []
+    for a in allocs:
+        if a.lot_id is not None:
+            specs.append(MoveSpec(quantity=a.quantity, from_lot=a.lot, to_lot=a.lot, **base))
+        else:
+            lot = new_lots[(item.pk, a.number)]
+            # Incoming: the new number arrives with the stock. Outgoing: unnumbered stock is numbered as it leaves.
+            specs.append(MoveSpec(quantity=a.quantity, from_lot=lot if incoming else None, to_lot=lot, **base))
+    remainder = line.quantity - allocated
+    if remainder > 0:
+        if incoming:
+            specs.append(MoveSpec(quantity=remainder, **base))  # unassigned: numbered later
+        else:
+            what = "serial numbers" if item.is_serial else "lot numbers"
+            verb = "numbered" if relabel else "allocated"
+            problems.append(
+                Problem(f"{item.sku}: {remainder.normalize():f} of {line.quantity.normalize():f} have no {what} {verb} yet", line=pos)
+            )
+    return specs
+
+
+def _lots_ensure(document, lines, allocations, user) -> dict[tuple[int, str], Lot]:
+    """Create the lots/serials that the document's new numbers name (sorted, skipping existing)."""
+    company = document.company
+    line_by_id = {line.pk: line for line in lines}
+    wanted, parents = {}, {}
+    for line_id, rows in allocations.items():
+        line = line_by_id[line_id]
+        item = line.item
+        for a in rows:
+            if a.lot_id is not None:
+                continue
+            parent_number = a.parent_number or line.lot_number
+            if item.tracking == Tracking.LOT_AND_SERIAL and parent_number:
+                parents[(item.pk, parent_number)] = (item, a.expiry_date or line.expiry_date, line)
+            wanted[(item.pk, a.number)] = (item, a, line, parent_number)
+    if not wanted:
+        return {}
+    now = timezone.now()
+    created_by = _user(user)
+
+    def lot_row(item, number, kind, expiry, line, parent=None):
+        return Lot(
+            company=company,
+            item=item,
+            number=number,
+            kind=kind,
+            parent=parent,
+            expiry_date=expiry,
+            unit_cost=line.unit_cost if line.unit_cost is not None else item.unit_cost,
+            reference=document.reference[:120],
+            created_by=created_by,
+            created_at=now,
+        )
+
+    parent_lots = {}
+    if parents:
+        Lot.objects.bulk_create(
+            [lot_row(item, number, LotKind.LOT, expiry, line) for (_, number), (item, expiry, line) in sorted(parents.items())],
+            ignore_conflicts=True,
+        )
+        parent_lots = _lots_fetch(company, parents.keys())
+    rows = []
+    for (item_id, number), (item, a, line, parent_number) in sorted(wanted.items()):
+        parent = parent_lots.get((item_id, parent_number))
+        kind = LotKind.SERIAL if item.is_serial else LotKind.LOT
+        expiry = parent.expiry_date if parent is not None else (a.expiry_date or line.expiry_date)
+        rows.append(lot_row(item, number, kind, expiry, line, parent))
+    Lot.objects.bulk_create(rows, ignore_conflicts=True)
+    return _lots_fetch(company, wanted.keys())
+
+
+def _lots_fetch(company, keys) -> dict[tuple[int, str], Lot]:
+    by_item = defaultdict(list)
+    for item_id, number in keys:
+        by_item[item_id].append(number)
+    condition = Q(pk__in=[])
+    for item_id, numbers in by_item.items():
+        condition |= Q(item_id=item_id, number__in=numbers)
+    return {(lot.item_id, lot.number): lot for lot in Lot.objects.filter(condition, company=company)}
+
+
+@transaction.atomic
+def document_cancel(*, document: Document, user=None) -> Document:
+    """Cancel a draft, or reverse a posted document by posting the exact opposite moves."""
+    document = locks.document_lock(document.pk)
+    if document.status == DocumentStatus.DRAFT:
+        Allocation.objects.filter(document=document).update(reserving=False)
+        document.status = DocumentStatus.CANCELLED
+        document.save(update_fields=["status"])
+        return document
+    if document.status != DocumentStatus.POSTED:
+        raise InvalidDocument(f"{document.number} is already {document.get_status_display().lower()}")
+    originals = list(
+        document.moves.filter(reverses__isnull=True, reason=document.reason)
+        .select_related("item__lot_class", "item__company", "from_location", "to_location", "from_lot", "to_lot", "line")
+        .order_by("-id")
+    )
+    specs = [
+        MoveSpec(
+            item=m.item,
+            quantity=m.quantity,
+            from_location=m.to_location,
+            to_location=m.from_location,
+            from_lot=m.to_lot,
+            to_lot=m.from_lot,
+            unit_cost=m.unit_cost,
+            line=m.line,
+            reverses=m,
+        )
+        for m in originals
+    ]
+    moves_post(company=document.company, specs=specs, reason=MoveReason.REVERSAL, user=user, document=document)
+    document.status = DocumentStatus.REVERSED
+    document.reversed_at = timezone.now()
+    document.reversed_by = _user(user)
+    document.save(update_fields=["status", "reversed_at", "reversed_by"])
+    return document

@@ -1,0 +1,92 @@
+"""Generating lot/serial numbers from a class's template."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..exceptions import NumberingError, Problem
+from ..models import Allocation, Counter, Item, Lot, NumberSegment
+from ..numbering import SegmentSpec, Template, counter_initial, template_problems, template_resolve
+
+
+@dataclass(frozen=True)
+class GeneratedNumbers:
+    numbers: list[str]
+    requested: int
+
+    @property
+    def unassigned(self) -> int:
+        """What the batch size left without a number; assignable later."""
+        return self.requested - len(self.numbers)
+
+
+def class_segments(lot_class) -> list[SegmentSpec]:
+    return [SegmentSpec(s.kind, s.value) for s in NumberSegment.objects.filter(lot_class=lot_class).order_by("position", "id")]
+
+
+def lot_class_check(*, lot_class) -> None:
+    """Raise NumberingError naming what is wrong with the class's template."""
+    problems = template_problems(class_segments(lot_class))
+    if problems:
+        raise NumberingError([Problem(f"{lot_class.code}: {p.message}") for p in problems])
+
+
+def numbers_taken(*, item: Item, numbers: list[str]) -> set[str]:
+    """Numbers already used for the item, as a lot/serial or pending on a draft."""
+    if not numbers:
+        return set()
+    taken = set(Lot.objects.filter(company_id=item.company_id, item=item, number__in=numbers).values_list("number", flat=True))
+    taken |= set(
+        Allocation.objects.filter(item=item, reserving=True, lot__isnull=True, number__in=numbers).values_list(
+            "number", flat=True
+        )
+    )
+    return taken
+
+
+@transaction.atomic
+def numbers_generate(*, item: Item, count: int, on: date | None = None) -> GeneratedNumbers:
+    """Up to the class's batch size of new numbers for ``item``, skipping any already taken.
+
+    The counter row (shared by the class or the item's own) is locked for the transaction,
+    so two requests never hand out the same value.
+    """
+    lot_class = item.lot_class
+    if lot_class is None or not item.is_tracked:
+        raise NumberingError(Problem(f"{item.sku} is not tracked by lot or serial number"))
+    on = on or timezone.localdate()
+    segments = class_segments(lot_class)
+    own_start = "" if lot_class.shared_counter else item.counter_start
+    template: Template = template_resolve(segments, on, own_start)
+    wanted = min(max(count, 0), lot_class.batch_size)
+    if wanted == 0:
+        return GeneratedNumbers([], count)
+    key = f"class:{lot_class.pk}" if lot_class.shared_counter else f"item:{item.pk}"
+    Counter.objects.get_or_create(
+        company_id=item.company_id, key=key, defaults={"next_value": counter_initial(segments, own_start)}
+    )
+    counter = Counter.objects.select_for_update().get(company_id=item.company_id, key=key)
+    value, numbers = counter.next_value, []
+    while len(numbers) < wanted:
+        need = wanted - len(numbers)
+        candidates = [template.format(v) for v in range(value, value + need)]
+        value += need
+        if len(candidates[-1]) > Lot._meta.get_field("number").max_length:
+            raise NumberingError(Problem(f"{lot_class.code}: generated numbers grew longer than 80 characters"))
+        taken = numbers_taken(item=item, numbers=candidates)
+        numbers.extend(n for n in candidates if n not in taken)
+    counter.next_value = value
+    counter.save(update_fields=["next_value"])
+    return GeneratedNumbers(numbers, count)
+
+
+@transaction.atomic
+def document_number_next(*, company_id: int, prefix: str) -> str:
+    Counter.objects.get_or_create(company_id=company_id, key=f"doc:{prefix}", defaults={"next_value": 1})
+    counter = Counter.objects.select_for_update().get(company_id=company_id, key=f"doc:{prefix}")
+    number = f"{prefix}-{counter.next_value:06d}"
+    counter.next_value += 1
+    counter.save(update_fields=["next_value"])
+    return number

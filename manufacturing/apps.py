@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ManufacturingConfig(AppConfig):
+    name = "manufacturing"
+    default_auto_field = "django.db.models.BigAutoField"
