@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class InventoryConfig(AppConfig):
     name = "inventory"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import lookups  # noqa: F401  (registers the __any lookup)

@@ -34,9 +34,7 @@ ISSUE_ORDER = {
 
 
 def reserved_subquery(*, exclude_document_id: int | None = None) -> Subquery:
-    rows = Allocation.objects.filter(
-        outgoing=True, reserving=True, lot=OuterRef("lot"), location=OuterRef("location")
-    )
+    rows = Allocation.objects.reserving().filter(outgoing=True, lot=OuterRef("lot"), location=OuterRef("location"))
     if exclude_document_id is not None:
         rows = rows.exclude(document_id=exclude_document_id)
     return Subquery(rows.values("lot").annotate(total=Sum("quantity")).values("total")[:1], output_field=QTY)
@@ -67,7 +65,7 @@ def loose_candidates(*, line: DocumentLine):
     """Serials of a loosely bound item believed in stock (seed 003: any location), not yet promised."""
     item = line.item
     today = timezone.localdate()
-    promised = Allocation.objects.filter(reserving=True, outgoing=True, lot__isnull=False, item=item).values("lot_id")
+    promised = Allocation.objects.reserving().filter(outgoing=True, lot__isnull=False, item=item).values("lot_id")
     rows = (
         Lot.objects.filter(item=item, kind=LotKind.SERIAL, in_stock=True, status=LotStatus.ACTIVE)
         .exclude(expiry_date__lt=today)
@@ -88,8 +86,8 @@ def unnumbered_available(*, item, location) -> Decimal:
         Balance.objects.filter(item=item, location=location, lot__isnull=True).values_list("quantity", flat=True).first()
         or ZERO
     )
-    promised = Allocation.objects.filter(
-        item=item, location=location, lot__isnull=True, outgoing=True, reserving=True
+    promised = Allocation.objects.reserving().filter(
+        item=item, location=location, lot__isnull=True, outgoing=True
     ).aggregate(total=Sum("quantity"))["total"] or ZERO
     return on_hand - promised
 

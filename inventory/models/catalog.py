@@ -56,7 +56,7 @@ class LotSerialClass(models.Model):
     )
 
     class Meta:
-        ordering = ["company", "code"]
+        ordering = ["code"]
         verbose_name = "lot/serial class"
         verbose_name_plural = "lot/serial classes"
         constraints = [
@@ -159,7 +159,7 @@ class Item(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
-        ordering = ["company", "sku"]
+        ordering = ["sku"]
         constraints = [
             models.UniqueConstraint(fields=["company", "sku"], name="item_unique_sku"),
             models.CheckConstraint(condition=Q(unit_cost__gte=0), name="item_unit_cost_not_negative"),

@@ -60,7 +60,7 @@ class Location(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
-        ordering = ["company", "code"]
+        ordering = ["code"]
         constraints = [
             models.UniqueConstraint(fields=["company", "code"], name="location_unique_code"),
             models.UniqueConstraint(
@@ -99,7 +99,7 @@ class Partner(models.Model):
     phone = models.CharField(max_length=40, blank=True)
 
     class Meta:
-        ordering = ["company", "name"]
+        ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["company", "code"], name="partner_unique_code"),
         ]

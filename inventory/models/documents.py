@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from .catalog import MONEY, QUANTITY, Item
 from .company import Company, Location, Partner
-from .stock import Lot, MoveReason
+from .stock import HOT, Lot, MoveReason
 
 
 class DocumentKind(models.TextChoices):
@@ -113,27 +113,34 @@ class DocumentLine(models.Model):
         return f"{self.document.number} line {self.position}"
 
 
+class AllocationQuerySet(models.QuerySet):
+    def reserving(self):
+        """Allocations that hold stock back: those of draft documents."""
+        return self.filter(document__status=DocumentStatus.DRAFT)
+
+
 class Allocation(models.Model):
     """Which lot/serial, and how much, a line takes (or, incoming, which number it gives).
 
     ``lot`` names an existing lot/serial; ``number`` a new one that posting creates (received
-    numbers, or numbers assigned when used). While the document is a draft the allocation
-    ``reserving`` is on, and the database refuses a serial promised twice.
+    numbers, or numbers assigned when used). Allocations of draft documents reserve stock; the
+    allocation service and posting check that under the lots' row locks.
     """
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
-    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="allocations")
-    line = models.ForeignKey(DocumentLine, on_delete=models.CASCADE, related_name="allocations")
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
-    lot = models.ForeignKey(Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations")
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", **HOT)
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="allocations", db_constraint=False)
+    line = models.ForeignKey(DocumentLine, on_delete=models.CASCADE, related_name="allocations", db_constraint=False)
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+", **HOT)
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+", **HOT)
+    lot = models.ForeignKey(Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations", **HOT)
     number = models.CharField(max_length=80, blank=True)
     parent_number = models.CharField(max_length=80, blank=True)
     expiry_date = models.DateField(null=True, blank=True)
     quantity = models.DecimalField(**QUANTITY)
     is_serial = models.BooleanField(default=False)
     outgoing = models.BooleanField(default=True, help_text="Takes stock from ``location`` (else brings it there).")
-    reserving = models.BooleanField(default=True)
+
+    objects = AllocationQuerySet.as_manager()
 
     class Meta:
         ordering = ["line", "id"]
@@ -145,16 +152,15 @@ class Allocation(models.Model):
             models.CheckConstraint(
                 condition=Q(lot__isnull=False) | ~Q(number=""), name="allocation_lot_or_number"
             ),
-            models.UniqueConstraint(
-                fields=["lot"], condition=Q(reserving=True, is_serial=True), name="allocation_serial_once"
-            ),
-            models.UniqueConstraint(
-                fields=["item", "number"],
-                condition=Q(reserving=True, is_serial=True, lot__isnull=True),
-                name="allocation_new_serial_once",
-            ),
         ]
-        indexes = [models.Index(fields=["lot", "location"], name="allocation_lot_location")]
+        indexes = [
+            models.Index(fields=["lot", "location"], name="allocation_lot_location"),
+            models.Index(fields=["item", "number"], name="allocation_item_number"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.lot or self.number} × {self.quantity}"
+        return f"{self.number or self.lot_id} × {self.quantity}"
+
+    @property
+    def reserving(self) -> bool:
+        return self.document.status == DocumentStatus.DRAFT

@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from .. import locks
+from ..bulk import bulk_insert_rows
 from ..exceptions import InvalidDocument, NumberingError
 from ..models import (
     Allocation,
@@ -45,7 +46,7 @@ class Rejected:
 @dataclass
 class AllocationOutcome:
     line: DocumentLine
-    accepted: list[Allocation] = field(default_factory=list)
+    accepted: list[str] = field(default_factory=list)  # the numbers added
     rejected: list[Rejected] = field(default_factory=list)
     remaining: Decimal = ZERO
     unassigned: int = 0  # numbers the batch size left for later
@@ -83,25 +84,51 @@ def line_allocate(
     outcome = AllocationOutcome(line=line)
     remaining = line.quantity - (line.allocations.aggregate(total=Sum("quantity"))["total"] or ZERO)
     existing = _lots_by_number(item, entries)
-    locks.lots_lock(lot.pk for lot in existing.values())
     on_line = set(line.allocations.values_list("number", flat=True)) | {
         n for n in line.allocations.filter(lot__isnull=False).values_list("lot__number", flat=True)
     }
     incoming = document.from_location.is_virtual
     relabel = document.from_location.pk == document.to_location.pk
-    context = _Context(line, item, document, existing, on_line, remaining, expiry_date, parent_number.strip() or line.lot_number)
+    context = _Context(
+        line, item, document, existing, on_line, remaining, expiry_date, parent_number.strip() or line.lot_number, item.is_serial
+    )
     if incoming:
         rows = _judge_incoming(context, entries, quantity, outcome)
     else:
         rows = _judge_outgoing(context, entries, quantity, outcome, new_only=relabel)
     try:
         with transaction.atomic():
-            outcome.accepted = Allocation.objects.bulk_create(rows)
+            bulk_insert_rows(Allocation, ALLOCATION_FIELDS, [row[:ALLOCATION_NUMBER] for row in rows])
     except IntegrityError:
         # Another draft took one of these serials between our check and our write.
         raise InvalidDocument("another user allocated some of these numbers at the same moment; nothing was added, try again")
+    outcome.accepted = [row[ALLOCATION_NUMBER] for row in rows]
     outcome.remaining = context.remaining
     return outcome
+
+
+ALLOCATION_FIELDS = [
+    "company", "document", "line", "item", "location", "lot", "number", "parent_number", "expiry_date",
+    "quantity", "is_serial", "outgoing",
+]
+ALLOCATION_NUMBER = len(ALLOCATION_FIELDS)  # rows carry the typed number after the fields
+
+
+@dataclass(slots=True)
+class _Lot:
+    pk: int
+    number: str
+    kind: str
+    status: str
+    hold_reason: str
+    expiry_date: date | None
+    in_stock: bool
+    last_location_id: int | None
+    last_location_code: str | None
+
+    @property
+    def is_serial(self) -> bool:
+        return self.kind == "serial"
 
 
 @dataclass
@@ -114,36 +141,37 @@ class _Context:
     remaining: Decimal
     expiry_date: date | None
     parent_number: str
+    is_serial: bool = False
 
-    def allocation(self, *, number: str, lot: Lot | None, quantity: Decimal, outgoing: bool, location) -> Allocation:
+    def allocation(self, *, number: str, lot, quantity: Decimal, outgoing: bool, location) -> tuple:
         self.on_line.add(number)
         self.remaining -= quantity
-        return Allocation(
-            company_id=self.document.company_id,
-            document=self.document,
-            line=self.line,
-            item=self.item,
-            location=location,
-            lot=lot,
-            number="" if lot is not None else number,
-            parent_number=self.parent_number if lot is None else "",
-            expiry_date=self.expiry_date if lot is None else None,
-            quantity=quantity,
-            is_serial=self.item.is_serial,
-            outgoing=outgoing,
-            reserving=True,
+        new = lot is None
+        return (
+            self.document.company_id, self.document.pk, self.line.pk, self.item.pk, location.pk,
+            None if new else lot.pk, number if new else "", self.parent_number if new else "",
+            self.expiry_date if new else None, quantity, self.is_serial, outgoing,
+            number,
         )
 
 
-def _lots_by_number(item, numbers: list[str]) -> dict[str, Lot]:
+def _lots_by_number(item, numbers: list[str]) -> dict[str, "_Lot"]:
+    """The item's lots/serials with these numbers, locked (primary-key order) and read in one query."""
     if not numbers:
         return {}
-    return {
-        lot.number: lot
-        for lot in Lot.objects.filter(company_id=item.company_id, item=item, number__in=set(numbers)).select_related(
-            "last_location"
+    rows = (
+        Lot.objects.select_for_update(**_of_self())
+        .filter(company_id=item.company_id, item=item, number__any=set(numbers))
+        .order_by("pk")
+        .values_list(
+            "pk", "number", "kind", "status", "hold_reason", "expiry_date", "in_stock", "last_location_id", "last_location__code"
         )
-    }
+    )
+    return {row[1]: _Lot(*row) for row in rows}
+
+
+def _of_self() -> dict:
+    return {"of": ("self",)} if connection.features.has_select_for_update_of else {}
 
 
 def _basic_rejection(ctx: _Context, number: str, quantity: Decimal) -> str | None:
@@ -160,12 +188,12 @@ def _basic_rejection(ctx: _Context, number: str, quantity: Decimal) -> str | Non
 
 def _pending_elsewhere(item, document, numbers: list[str]) -> dict[str, str]:
     """New numbers, or serials, already entered on another draft: number → document number."""
-    rows = Allocation.objects.filter(item=item, reserving=True).exclude(document=document)
+    rows = Allocation.objects.reserving().filter(item=item).exclude(document=document)
     found = {}
-    for number, lot_number, doc_number in rows.filter(number__in=numbers).values_list("number", "lot__number", "document__number"):
+    for number, lot_number, doc_number in rows.filter(number__any=numbers).values_list("number", "lot__number", "document__number"):
         found[number] = doc_number
     if item.is_serial:
-        for lot_number, doc_number in rows.filter(lot__number__in=numbers).values_list("lot__number", "document__number"):
+        for lot_number, doc_number in rows.filter(lot__number__any=numbers).values_list("lot__number", "document__number"):
             found[lot_number] = doc_number
     return found
 
@@ -173,19 +201,20 @@ def _pending_elsewhere(item, document, numbers: list[str]) -> dict[str, str]:
 def _judge_incoming(ctx: _Context, entries, quantity, outcome) -> list[Allocation]:
     item, rows = ctx.item, []
     lot_class = item.lot_class
+    is_serial, binds, tracking = item.is_serial, item.binds_lots, item.tracking
     pending = _pending_elsewhere(item, ctx.document, entries)
     for number in entries:
-        qty = ONE if item.is_serial else (quantity if quantity is not None else ctx.remaining)
+        qty = ONE if is_serial else (quantity if quantity is not None else ctx.remaining)
         reason = _basic_rejection(ctx, number, qty)
         lot = ctx.existing.get(number)
         if reason is None and number in pending:
             reason = f"already entered on {pending[number]}"
         if reason is None and qty <= 0:
             reason = "quantity must be more than zero"
-        if reason is None and lot is not None and lot.is_serial and lot.in_stock and item.binds_lots:
-            where = f" at {lot.last_location.code}" if lot.last_location else ""
+        if reason is None and lot is not None and lot.is_serial and lot.in_stock and binds:
+            where = f" at {lot.last_location_code}" if lot.last_location_code else ""
             reason = f"already in stock{where}"
-        if reason is None and lot is None and item.tracking == Tracking.LOT_AND_SERIAL and not ctx.parent_number:
+        if reason is None and lot is None and tracking == Tracking.LOT_AND_SERIAL and not ctx.parent_number:
             reason = "needs its lot number (lot-and-serial item)"
         if reason is None and lot is None and lot_class.track_expiry and ctx.expiry_date is None and not _parent_has_expiry(ctx):
             reason = "needs an expiration date"
@@ -204,22 +233,22 @@ def _parent_has_expiry(ctx: _Context) -> bool:
 
 def _judge_outgoing(ctx: _Context, entries, quantity, outcome, *, new_only: bool) -> list[Allocation]:
     item, document, rows = ctx.item, ctx.document, []
+    is_serial, binds = item.is_serial, item.binds_lots
     location = document.from_location
     issuing = document.to_location.kind in ISSUE_DESTINATIONS
     today = timezone.localdate()
-    lots = [ctx.existing[n] for n in entries if n in ctx.existing]
-    here = {
-        b.lot_id: b.quantity
-        for b in Balance.objects.filter(lot__in=lots, location=location, quantity__gt=0)
-    } if item.binds_lots else {}
+    lots = [ctx.existing[n].pk for n in entries if n in ctx.existing]
+    here = dict(
+        Balance.objects.filter(lot_id__any=lots, location=location, quantity__gt=0).values_list("lot_id", "quantity")
+    ) if binds else {}
     reserved, reserved_on = _reservations(lots, location, document)
     pending = _pending_elsewhere(item, document, entries)
-    unnumbered_left = unnumbered_available(item=item, location=location) if item.binds_lots or new_only else ZERO
+    unnumbered_left = unnumbered_available(item=item, location=location) if binds or new_only else ZERO
     elsewhere = None
     for number in entries:
         lot = ctx.existing.get(number)
-        qty = ONE if item.is_serial else (quantity if quantity is not None else ctx.remaining)
-        if quantity is None and lot is not None and not item.is_serial and item.binds_lots:
+        qty = ONE if is_serial else (quantity if quantity is not None else ctx.remaining)
+        if quantity is None and lot is not None and not is_serial and binds:
             free = here.get(lot.pk, ZERO) - reserved.get(lot.pk, ZERO)
             if free > 0:
                 qty = min(qty, free)  # a lot without a quantity takes what it can
@@ -230,7 +259,7 @@ def _judge_outgoing(ctx: _Context, entries, quantity, outcome, *, new_only: bool
             # A new number for unnumbered stock (numbered when used, or an unassigned quantity).
             if number in pending:
                 reason = f"already entered on {pending[number]}"
-            elif item.binds_lots and unnumbered_left < qty:
+            elif binds and unnumbered_left < qty:
                 reason = f"unknown {_what(item)} of {item.sku}" + ("" if unnumbered_left <= 0 else f" (only {unnumbered_left.normalize():f} unnumbered here)")
             if reason is None:
                 unnumbered_left -= qty
@@ -247,7 +276,7 @@ def _judge_outgoing(ctx: _Context, entries, quantity, outcome, *, new_only: bool
                 reason = "archived"
             elif lot.expiry_date is not None and lot.expiry_date < today:
                 reason = f"expired on {lot.expiry_date:%Y-%m-%d}"
-        if reason is None and item.binds_lots:
+        if reason is None and binds:
             available = here.get(lot.pk, ZERO) - reserved.get(lot.pk, ZERO)
             if here.get(lot.pk, ZERO) <= 0:
                 if elsewhere is None:
@@ -279,7 +308,7 @@ def _reservations(lots, location, document):
     """Reserved quantity per lot at the location (all drafts, this one too), and which other draft holds it."""
     if not lots:
         return {}, {}
-    rows = Allocation.objects.filter(reserving=True, outgoing=True, lot__in=lots, location=location)
+    rows = Allocation.objects.reserving().filter(outgoing=True, lot_id__any=lots, location=location)
     totals = {r["lot_id"]: r["total"] for r in rows.values("lot_id").annotate(total=Sum("quantity"))}
     holders = dict(rows.exclude(document=document).values_list("lot_id", "document__number"))
     return totals, holders
@@ -287,7 +316,7 @@ def _reservations(lots, location, document):
 
 def _where_else(lots, location) -> dict[int, str]:
     return dict(
-        Balance.objects.filter(lot__in=lots, quantity__gt=0).exclude(location=location).values_list("lot_id", "location__code")
+        Balance.objects.filter(lot_id__any=lots, quantity__gt=0).exclude(location=location).values_list("lot_id", "location__code")
     )
 
 
@@ -316,11 +345,11 @@ def line_allocate_proposed(*, line: DocumentLine, user=None) -> AllocationOutcom
     quantities: list[Decimal] = []
     left = remaining
     if item.binds_lots:
-        for balance in allocation_candidates(line=line).iterator(chunk_size=2000):
+        for number, available in allocation_candidates(line=line).values_list("lot__number", "available").iterator(chunk_size=5000):
             if left <= 0:
                 break
-            take = ONE if item.is_serial else min(balance.available, left)
-            numbers.append(balance.lot.number)
+            take = ONE if item.is_serial else min(available, left)
+            numbers.append(number)
             quantities.append(take)
             left -= take
     else:
@@ -383,16 +412,30 @@ def line_numbers_generate(
     if not item.is_tracked:
         raise NumberingError(f"{item.sku} is not tracked by lot or serial number")
     wanted = int(remaining) if count is None else min(int(count), int(remaining))
-    if item.is_serial:
-        generated = numbers_generate(item=item, count=wanted, on=document.date)
-        outcome = line_allocate(
-            line=line, numbers=generated.numbers, expiry_date=expiry_date or line.expiry_date, parent_number=parent_number, user=user
-        )
-        outcome.unassigned = generated.unassigned
-        return outcome
-    generated = numbers_generate(item=item, count=1, on=document.date)
-    return line_allocate(
-        line=line, numbers=generated.numbers, quantity=remaining, expiry_date=expiry_date or line.expiry_date, user=user
+    expiry_date = expiry_date or line.expiry_date
+    parent_number = parent_number.strip() or line.lot_number
+    if not document.from_location.is_virtual:
+        raise InvalidDocument(f"numbers are generated for stock coming in; {document.number} takes stock out")
+    if item.tracking == Tracking.LOT_AND_SERIAL and not parent_number:
+        raise InvalidDocument(f"{item.sku} carries lot and serial numbers: give the lot number first")
+    if item.lot_class.track_expiry and expiry_date is None and not (
+        item.tracking == Tracking.LOT_AND_SERIAL
+        and Lot.objects.filter(item=item, number=parent_number, expiry_date__isnull=False).exists()
+    ):
+        raise InvalidDocument(f"{item.sku} tracks expiration dates: give the expiration date")
+    generated = numbers_generate(item=item, count=wanted if item.is_serial else 1, on=document.date)
+    # Generated numbers are new by construction (numbers_generate skipped every taken one),
+    # so they go straight in without being judged one by one.
+    ctx = _Context(line, item, document, {}, set(), remaining, expiry_date, parent_number, item.is_serial)
+    quantity = ONE if item.is_serial else remaining
+    rows = [
+        ctx.allocation(number=n, lot=None, quantity=quantity, outgoing=False, location=document.to_location)
+        for n in generated.numbers
+    ]
+    bulk_insert_rows(Allocation, ALLOCATION_FIELDS, [row[:ALLOCATION_NUMBER] for row in rows])
+    return AllocationOutcome(
+        line=line, accepted=list(generated.numbers), remaining=ctx.remaining,
+        unassigned=generated.unassigned if item.is_serial else 0,
     )
 
 

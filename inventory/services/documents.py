@@ -1,6 +1,7 @@
 """Stock documents: create, add lines, post, cancel (posting the reversal)."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -9,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .. import locks
-from ..bulk import bulk_update_rows
+from ..bulk import bulk_insert_rows, bulk_update_rows
 from ..exceptions import InvalidDocument, Problem
 from ..models import (
     Allocation,
@@ -186,26 +187,36 @@ def document_post(*, document: Document, user=None, auto_allocate: bool = False)
         for line in lines:
             if _numbers_needed_out(line, from_location, to_location):
                 line_allocate_proposed(line=line, user=user)
-    allocations = defaultdict(list)
-    for a in Allocation.objects.filter(document=document).select_related("lot").order_by("id"):
-        allocations[a.line_id].append(a)
+    allocations: dict[int, list[AllocationRow]] = defaultdict(list)
+    for row in Allocation.objects.filter(document=document).order_by("id").values_list(*AllocationRow.__slots__):
+        allocations[row[1]].append(AllocationRow(*row))
 
-    new_lots = _lots_ensure(document, lines, allocations, user)
+    new_lots, created = _lots_ensure(document, lines, allocations, user)
     specs, problems = [], []
     for line in lines:
         specs += _line_specs(line, allocations[line.pk], new_lots, from_location, to_location, problems)
     if problems:
         raise InvalidDocument(problems)
-    moves_post(company=document.company, specs=specs, reason=document.reason, user=user, document=document)
-
-    numbered = [(a.pk, new_lots[(a.item_id, a.number)].pk) for rows in allocations.values() for a in rows if a.lot_id is None]
-    bulk_update_rows(Allocation, ["lot"], numbered)
-    Allocation.objects.filter(document=document).update(reserving=False)
+    moves_post(
+        company=document.company, specs=specs, reason=document.reason, user=user, document=document, new_lot_ids=created
+    )
     document.status = DocumentStatus.POSTED
     document.posted_at = timezone.now()
     document.posted_by = _user(user)
     document.save(update_fields=["status", "posted_at", "posted_by"])
     return document
+
+
+@dataclass(slots=True)
+class AllocationRow:
+    id: int
+    line_id: int
+    item_id: int
+    lot_id: int | None
+    number: str
+    parent_number: str
+    expiry_date: date | None
+    quantity: Decimal
 
 
 def _numbers_needed_out(line, from_location, to_location) -> bool:
@@ -217,7 +228,10 @@ def _line_specs(line, allocs, new_lots, from_location, to_location, problems) ->
     incoming = from_location.is_virtual
     relabel = from_location.pk == to_location.pk
     needs_numbers = item.is_tracked and number_required(item, from_location, to_location)
-    base = dict(item=item, from_location=from_location, to_location=to_location, line=line, unit_cost=line.unit_cost)
+    base = dict(
+        item=item, from_location=from_location, to_location=to_location, line_id=line.pk,
+        line_position=line.position, unit_cost=line.unit_cost,
+    )
     pos = line.position
     if not needs_numbers:
         if allocs:
@@ -226,16 +240,16 @@ def _line_specs(line, allocs, new_lots, from_location, to_location, problems) ->
         return [MoveSpec(quantity=line.quantity, **base)]
     allocated = sum((a.quantity for a in allocs), ZERO)
     if allocated > line.quantity:
-        problems.append(Problem(f"{item.sku}: {allocated} numbered but the line is for {line.quantity}", line=pos))
+        problems.append(Problem(f"{item.sku}: {allocated.normalize():f} numbered but the line is for {line.quantity.normalize():f}", line=pos))
         return []
     specs = []
     for a in allocs:
         if a.lot_id is not None:
-            specs.append(MoveSpec(quantity=a.quantity, from_lot=a.lot, to_lot=a.lot, **base))
+            specs.append(MoveSpec(quantity=a.quantity, from_lot_id=a.lot_id, to_lot_id=a.lot_id, **base))
         else:
-            lot = new_lots[(item.pk, a.number)]
+            lot_id = new_lots[(item.pk, a.number)]
             # Incoming: the new number arrives with the stock. Outgoing: unnumbered stock is numbered as it leaves.
-            specs.append(MoveSpec(quantity=a.quantity, from_lot=lot if incoming else None, to_lot=lot, **base))
+            specs.append(MoveSpec(quantity=a.quantity, from_lot_id=lot_id if incoming else None, to_lot_id=lot_id, **base))
     remainder = line.quantity - allocated
     if remainder > 0:
         if incoming:
@@ -249,8 +263,19 @@ def _line_specs(line, allocs, new_lots, from_location, to_location, problems) ->
     return specs
 
 
-def _lots_ensure(document, lines, allocations, user) -> dict[tuple[int, str], Lot]:
-    """Create the lots/serials that the document's new numbers name (sorted, skipping existing)."""
+LOT_INSERT_FIELDS = [
+    "company", "item", "number", "kind", "parent", "expiry_date", "unit_cost", "reference", "notes", "status",
+    "hold_reason", "in_stock", "last_location", "received_at", "created_at", "created_by",
+]
+
+
+def _lots_ensure(document, lines, allocations, user) -> tuple[dict[tuple[int, str], int], set[int]]:
+    """Create the lots/serials that the document's new numbers name (sorted, skipping existing).
+
+    New serials are written in the state the posting gives them (in stock where received, or
+    issued from where they were numbered), so posting need not update them. Returns every
+    number's lot id and the ids created here.
+    """
     company = document.company
     line_by_id = {line.pk: line for line in lines}
     wanted, parents = {}, {}
@@ -265,49 +290,58 @@ def _lots_ensure(document, lines, allocations, user) -> dict[tuple[int, str], Lo
                 parents[(item.pk, parent_number)] = (item, a.expiry_date or line.expiry_date, line)
             wanted[(item.pk, a.number)] = (item, a, line, parent_number)
     if not wanted:
-        return {}
+        return {}, set()
     now = timezone.now()
-    created_by = _user(user)
+    user_id = _user(user).pk if _user(user) else None
+    reference = document.reference[:120]
+    arrives = not document.to_location.is_virtual
+    serial_state = (True, document.to_location.pk) if arrives else (False, document.from_location.pk)
+    received_at = now if arrives else None
 
-    def lot_row(item, number, kind, expiry, line, parent=None):
-        return Lot(
-            company=company,
-            item=item,
-            number=number,
-            kind=kind,
-            parent=parent,
-            expiry_date=expiry,
-            unit_cost=line.unit_cost if line.unit_cost is not None else item.unit_cost,
-            reference=document.reference[:120],
-            created_by=created_by,
-            created_at=now,
+    def lot_row(item, number, kind, expiry, line, parent_id=None):
+        cost = line.unit_cost if line.unit_cost is not None else item.unit_cost
+        in_stock, last_location = serial_state if kind == LotKind.SERIAL else (False, None)
+        return (
+            company.pk, item.pk, number, kind, parent_id, expiry, cost, reference, "", "active", "",
+            in_stock, last_location, received_at, now, user_id,
         )
 
-    parent_lots = {}
+    parent_ids, parent_expiry = {}, {}
     if parents:
-        Lot.objects.bulk_create(
+        bulk_insert_rows(
+            Lot,
+            LOT_INSERT_FIELDS,
             [lot_row(item, number, LotKind.LOT, expiry, line) for (_, number), (item, expiry, line) in sorted(parents.items())],
             ignore_conflicts=True,
         )
-        parent_lots = _lots_fetch(company, parents.keys())
+        for (item_id, number), (lot_id, expiry) in _lots_fetch(company, parents.keys(), with_expiry=True).items():
+            parent_ids[(item_id, number)], parent_expiry[(item_id, number)] = lot_id, expiry
     rows = []
-    for (item_id, number), (item, a, line, parent_number) in sorted(wanted.items()):
-        parent = parent_lots.get((item_id, parent_number))
+    for (item_id, number), (item, a, line, parent_number) in sorted(wanted.items(), key=lambda kv: kv[0]):
+        parent_key = (item_id, parent_number)
         kind = LotKind.SERIAL if item.is_serial else LotKind.LOT
-        expiry = parent.expiry_date if parent is not None else (a.expiry_date or line.expiry_date)
-        rows.append(lot_row(item, number, kind, expiry, line, parent))
-    Lot.objects.bulk_create(rows, ignore_conflicts=True)
-    return _lots_fetch(company, wanted.keys())
+        expiry = parent_expiry[parent_key] if parent_key in parent_ids else (a.expiry_date or line.expiry_date)
+        rows.append(lot_row(item, number, kind, expiry, line, parent_ids.get(parent_key)))
+    inserted = bulk_insert_rows(Lot, LOT_INSERT_FIELDS, rows, ignore_conflicts=True, returning=["id", "item", "number"])
+    found = {(item_id, number): lot_id for lot_id, item_id, number in inserted}
+    # Numbers that already existed (another receipt got there first, or stock coming back).
+    found.update(_lots_fetch(company, [key for key in wanted if key not in found]))
+    return found, {lot_id for lot_id, _, _ in inserted}
 
 
-def _lots_fetch(company, keys) -> dict[tuple[int, str], Lot]:
+def _lots_fetch(company, keys, *, with_expiry: bool = False) -> dict:
+    if not keys:
+        return {}
     by_item = defaultdict(list)
     for item_id, number in keys:
         by_item[item_id].append(number)
     condition = Q(pk__in=[])
     for item_id, numbers in by_item.items():
-        condition |= Q(item_id=item_id, number__in=numbers)
-    return {(lot.item_id, lot.number): lot for lot in Lot.objects.filter(condition, company=company)}
+        condition |= Q(item_id=item_id, number__any=numbers)
+    rows = Lot.objects.filter(condition, company=company).values_list("item_id", "number", "id", "expiry_date")
+    if with_expiry:
+        return {(item_id, number): (lot_id, expiry) for item_id, number, lot_id, expiry in rows}
+    return {(item_id, number): lot_id for item_id, number, lot_id, _ in rows}
 
 
 @transaction.atomic
@@ -315,7 +349,6 @@ def document_cancel(*, document: Document, user=None) -> Document:
     """Cancel a draft, or reverse a posted document by posting the exact opposite moves."""
     document = locks.document_lock(document.pk)
     if document.status == DocumentStatus.DRAFT:
-        Allocation.objects.filter(document=document).update(reserving=False)
         document.status = DocumentStatus.CANCELLED
         document.save(update_fields=["status"])
         return document
@@ -323,7 +356,7 @@ def document_cancel(*, document: Document, user=None) -> Document:
         raise InvalidDocument(f"{document.number} is already {document.get_status_display().lower()}")
     originals = list(
         document.moves.filter(reverses__isnull=True, reason=document.reason)
-        .select_related("item__lot_class", "item__company", "from_location", "to_location", "from_lot", "to_lot", "line")
+        .select_related("item__lot_class", "item__company", "from_location", "to_location", "line")
         .order_by("-id")
     )
     specs = [
@@ -332,10 +365,11 @@ def document_cancel(*, document: Document, user=None) -> Document:
             quantity=m.quantity,
             from_location=m.to_location,
             to_location=m.from_location,
-            from_lot=m.to_lot,
-            to_lot=m.from_lot,
+            from_lot_id=m.to_lot_id,
+            to_lot_id=m.from_lot_id,
             unit_cost=m.unit_cost,
-            line=m.line,
+            line_id=m.line_id,
+            line_position=m.line.position if m.line_id else None,
             reverses=m,
         )
         for m in originals

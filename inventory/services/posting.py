@@ -15,19 +15,18 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from .. import locks
-from ..bulk import bulk_update_rows
+from ..bulk import bulk_insert_rows, bulk_update_rows
 from ..exceptions import InsufficientStock, InventoryError, NotIssuable, Problem, SerialConflict, Shortage
+from ..locks import BalanceRow, LotState
 from ..models import (
     Allocation,
     Balance,
     Company,
     Document,
-    DocumentLine,
     Item,
     Location,
     LocationKind,
     Lot,
-    LotKind,
     LotStatus,
     StockMove,
     TrackingScope,
@@ -65,57 +64,31 @@ def number_required(item: Item, from_location: Location, to_location: Location) 
     return partner_class(from_location, to_location) in SCOPE_CLASSES[item.effective_scope]
 
 
-@dataclass
+@dataclass(slots=True)
 class MoveSpec:
+    """One intended move. Lots are named by id; the service reads their locked state itself."""
+
     item: Item
     quantity: Decimal
     from_location: Location
     to_location: Location
-    from_lot: Lot | None = None
-    to_lot: Lot | None = None
+    from_lot_id: int | None = None
+    to_lot_id: int | None = None
     unit_cost: Decimal | None = None  # None: the lot's receipt cost, else the item's cost
-    line: DocumentLine | None = None
-    reverses: StockMove | None = None
+    line_id: int | None = None
+    line_position: int | None = None
+    reverses: "StockMove | None" = None  # a reversal restores the serial state this move found
 
     @property
-    def lot(self) -> Lot | None:
-        return self.to_lot or self.from_lot
+    def lot_id(self) -> int | None:
+        return self.to_lot_id or self.from_lot_id
 
 
-def _line_no(spec: MoveSpec) -> int | None:
-    return spec.line.position if spec.line is not None else None
-
-
-def _validate(company: Company, specs: Sequence[MoveSpec]) -> None:
-    problems: list[Problem] = []
-    for spec in specs:
-        line, item = _line_no(spec), spec.item
-        if spec.quantity is None or spec.quantity <= 0:
-            problems.append(Problem(f"{item.sku}: quantity must be more than zero", line=line))
-            continue
-        if not item.is_stocked:
-            problems.append(Problem(f"{item.sku} is a lookup item and holds no stock", line=line))
-        if item.company_id != company.pk or spec.from_location.company_id != company.pk or spec.to_location.company_id != company.pk:
-            problems.append(Problem(f"{item.sku}: item and locations must belong to {company}", line=line))
-        for lot in (spec.from_lot, spec.to_lot):
-            if lot is not None and lot.item_id != item.pk:
-                problems.append(Problem(f"{lot.number} is a number of another item, not {item.sku}", line=line, number=lot.number))
-        # Same location only to number unnumbered stock (or to undo that, in a reversal).
-        if spec.from_location.pk == spec.to_location.pk and (spec.from_lot is None) == (spec.to_lot is None):
-            problems.append(Problem(f"{item.sku}: from and to are the same location", line=line))
-        if spec.from_lot is not None and spec.to_lot is not None and spec.from_lot.pk != spec.to_lot.pk:
-            problems.append(Problem(f"{item.sku}: a move cannot change one number into another", line=line))
-        lot = spec.lot
-        if lot is not None and lot.kind == LotKind.SERIAL and spec.quantity != ONE:
-            problems.append(
-                Problem(f"serial {lot.number} is one unit; the quantity must be 1, not {spec.quantity}", line=line, number=lot.number)
-            )
-    if problems:
-        raise InventoryError(problems)
-
-
-def _key_lot(spec: MoveSpec, lot: Lot | None) -> int | None:
-    return lot.pk if lot is not None and spec.item.binds_lots else None
+MOVE_FIELDS = [
+    "company", "item", "quantity", "from_location", "from_lot", "to_location", "to_lot", "binds_lot",
+    "unit_cost", "document", "line", "reason", "reverses", "lot_prev_in_stock", "lot_prev_location",
+    "created_at", "created_by",
+]
 
 
 @transaction.atomic
@@ -126,104 +99,179 @@ def moves_post(
     reason: int,
     user=None,
     document: Document | None = None,
-) -> list[StockMove]:
-    """Post ``specs`` as one atomic change of stock; raise a domain error and write nothing if any rule fails."""
+    new_lot_ids: set[int] | frozenset[int] = frozenset(),
+) -> list[int]:
+    """Post ``specs`` as one atomic change of stock and return the new moves' ids.
+
+    Raises a domain error, and writes nothing, if any rule fails: shortages, stock promised to
+    another draft, a serial in two places, lots on hold or expired going to a customer or production.
+    ``new_lot_ids`` are lots the caller created in this transaction already in the state these
+    moves give them (so 10,000 new serials are written once, not inserted and then updated).
+    """
     if not specs:
         return []
     _validate(company, specs)
     now = timezone.now()
-    today = timezone.localdate()
 
     # 1. Lots first, in primary-key order; their fresh state is what the checks read.
-    locked = locks.lots_lock(spec.lot.pk for spec in specs if spec.lot is not None)
-    for spec in specs:
-        if spec.from_lot is not None:
-            spec.from_lot = locked[spec.from_lot.pk]
-        if spec.to_lot is not None:
-            spec.to_lot = locked[spec.to_lot.pk]
-    _check_lots(specs, today)
+    lots = locks.lots_lock(spec.lot_id for spec in specs if spec.lot_id is not None)
+    _validate_lots(specs, lots)
+    _check_lots(specs, lots, timezone.localdate(), new_lot_ids)
 
-    # 2. Balances: create the missing destination rows (sorted), then lock all in pk order.
+    # 2. Balances: lock the existing rows in pk order.
     deltas: dict[tuple[int, int | None, int], Decimal] = defaultdict(lambda: ZERO)
-    key_info: dict[tuple[int, int | None, int], tuple[MoveSpec, Lot | None, Location]] = {}
+    key_spec: dict[tuple[int, int | None, int], tuple[MoveSpec, Location]] = {}
+    binds_by_item = {spec.item.pk: spec.item.binds_lots for spec in specs}
     for spec in specs:
-        if not spec.from_location.is_virtual:
-            key = (spec.item.pk, _key_lot(spec, spec.from_lot), spec.from_location.pk)
-            deltas[key] -= spec.quantity
-            key_info.setdefault(key, (spec, spec.from_lot if key[1] else None, spec.from_location))
-        if not spec.to_location.is_virtual:
-            key = (spec.item.pk, _key_lot(spec, spec.to_lot), spec.to_location.pk)
-            deltas[key] += spec.quantity
-            key_info.setdefault(key, (spec, spec.to_lot if key[1] else None, spec.to_location))
-    balances = _balances_locked(company, deltas, key_info)
+        binds = binds_by_item[spec.item.pk]
+        for location, lot_id, sign in ((spec.from_location, spec.from_lot_id, -1), (spec.to_location, spec.to_lot_id, 1)):
+            if location.is_virtual:
+                continue
+            key = (spec.item.pk, lot_id if binds else None, location.pk)
+            deltas[key] += sign * spec.quantity
+            key_spec.setdefault(key, (spec, location))
+    balances = _balances_lock(deltas)
 
     # 3. Checks after the lock: nothing negative, nothing promised to another draft, serials in one place.
     reserved = _reserved_by_others(deltas, document)
-    shortages, conflicts = [], []
-    updates = []
+    shortages, conflicts, updates, inserts = [], [], [], []
     for key, delta in deltas.items():
-        balance = balances[key]
-        spec, lot, location = key_info[key]
-        new_quantity = balance.quantity + delta
+        balance = balances.get(key)
+        spec, location = key_spec[key]
+        lot = lots.get(key[1]) if key[1] else None
+        quantity = balance.quantity if balance is not None else ZERO
+        new_quantity = quantity + delta
         if delta < 0:
-            available = balance.quantity - reserved.get((key[1], key[2]), ZERO)
+            available = quantity - reserved.get((key[1], key[2]), ZERO)
             if available + delta < 0:
                 shortages.append(
-                    Shortage(spec.item.sku, lot.number if lot else None, location.code, -delta, max(available, ZERO), _line_no(spec))
+                    Shortage(spec.item.sku, lot.number if lot else None, location.code, -delta, max(available, ZERO), spec.line_position)
                 )
                 continue
-        if balance.is_serial and new_quantity > ONE:
-            conflicts.append(Problem(f"serial {lot.number} would be at {location.code} twice", line=_line_no(spec), number=lot.number))
-        first_in = balance.first_in_at if balance.quantity > 0 or new_quantity <= 0 else now
-        if new_quantity != balance.quantity or first_in != balance.first_in_at:
-            updates.append((balance.pk, new_quantity, first_in))
+        is_serial = lot is not None and lot.is_serial
+        if is_serial and new_quantity > ONE:
+            conflicts.append(Problem(f"serial {lot.number} would be at {location.code} twice", line=spec.line_position, number=lot.number))
+        if balance is None:
+            if delta > 0:
+                inserts.append((company.pk, key[0], key[1], key[2], new_quantity, is_serial, now))
+            continue
+        first_in = balance.first_in_at if quantity > 0 or new_quantity <= 0 else now
+        if new_quantity != quantity or first_in != balance.first_in_at:
+            updates.append((balance.id, new_quantity, first_in))
     if shortages:
         raise InsufficientStock(shortages)
-    conflicts += _serials_elsewhere(specs, balances, deltas)
+    conflicts += _serials_elsewhere(balances, deltas, lots, new_lot_ids)
     if conflicts:
         raise SerialConflict(conflicts)
 
     # 4. Write: the moves, the balances, each serial's last known state.
-    moves, lot_states = _moves_build(company, specs, reason, user, document, now)
+    rows, lot_states = _moves_build(company, specs, lots, reason, user, document, now, new_lot_ids, binds_by_item)
     try:
         with transaction.atomic():
-            StockMove.objects.bulk_create(moves)
+            ids = bulk_insert_rows(StockMove, MOVE_FIELDS, rows, returning=True)
+            updates += _balances_insert(inserts, deltas)
             bulk_update_rows(Balance, ["quantity", "first_in_at"], updates)
             bulk_update_rows(Lot, ["in_stock", "last_location", "received_at"], lot_states)
     except IntegrityError as exc:  # a rule the checks above should have caught; never shown raw
-        raise SerialConflict(f"the stock changed while posting; nothing was posted, please try again ({exc.__class__.__name__})") from exc
-    return moves
+        raise SerialConflict("the stock changed while posting; nothing was posted, please try again") from exc
+    return ids
 
 
-def _check_lots(specs: Sequence[MoveSpec], today) -> None:
+BALANCE_FIELDS = ["company", "item", "lot", "location", "quantity", "is_serial", "first_in_at"]
+
+
+def _balances_insert(inserts: list[tuple], deltas) -> list[tuple]:
+    """Insert the new balance rows with their final quantity, in sorted key order.
+
+    A row another transaction created meanwhile (only possible for unnumbered stock: numbered
+    rows are covered by the lot locks) is locked and returned as an update instead.
+    """
+    if not inserts:
+        return []
+    inserts.sort(key=lambda r: (r[1], r[2] or 0, r[3]))
+    created = set(
+        bulk_insert_rows(Balance, BALANCE_FIELDS, inserts, ignore_conflicts=True, returning=["item", "lot", "location"])
+    )
+    raced = [r for r in inserts if (r[1], r[2], r[3]) not in created]
+    if not raced:
+        return []
+    keys = {(r[1], r[2], r[3]) for r in raced}
+    found = locks.balances_lock(
+        item_ids={k[0] for k in keys}, lot_ids={k[1] for k in keys if k[1]}, location_ids={k[2] for k in keys},
+        unnumbered=any(k[1] is None for k in keys),
+    )
+    return [
+        (b.id, b.quantity + deltas[(b.item_id, b.lot_id, b.location_id)], b.first_in_at or timezone.now())
+        for b in found
+        if (b.item_id, b.lot_id, b.location_id) in keys
+    ]
+
+
+def _validate(company: Company, specs: Sequence[MoveSpec]) -> None:
+    problems: list[Problem] = []
+    for spec in specs:
+        line, item = spec.line_position, spec.item
+        if spec.quantity is None or spec.quantity <= 0:
+            problems.append(Problem(f"{item.sku}: quantity must be more than zero", line=line))
+            continue
+        if not item.is_stocked:
+            problems.append(Problem(f"{item.sku} is a lookup item and holds no stock", line=line))
+        if company.pk not in (item.company_id,) or {spec.from_location.company_id, spec.to_location.company_id} != {company.pk}:
+            problems.append(Problem(f"{item.sku}: item and locations must belong to {company}", line=line))
+        # Same location only to number unnumbered stock (or to undo that, in a reversal).
+        if spec.from_location.pk == spec.to_location.pk and (spec.from_lot_id is None) == (spec.to_lot_id is None):
+            problems.append(Problem(f"{item.sku}: from and to are the same location", line=line))
+        if spec.from_lot_id is not None and spec.to_lot_id is not None and spec.from_lot_id != spec.to_lot_id:
+            problems.append(Problem(f"{item.sku}: a move cannot change one number into another", line=line))
+    if problems:
+        raise InventoryError(problems)
+
+
+def _validate_lots(specs: Sequence[MoveSpec], lots: dict[int, LotState]) -> None:
+    problems: list[Problem] = []
+    for spec in specs:
+        lot_id = spec.lot_id
+        if lot_id is None:
+            continue
+        lot = lots.get(lot_id)
+        if lot is None or lot.item_id != spec.item.pk:
+            number = lot.number if lot else str(lot_id)
+            problems.append(Problem(f"{number} is not a number of {spec.item.sku}", line=spec.line_position, number=number))
+        elif lot.is_serial and spec.quantity != ONE:
+            problems.append(
+                Problem(f"serial {lot.number} is one unit; the quantity must be 1, not {spec.quantity}", line=spec.line_position, number=lot.number)
+            )
+    if problems:
+        raise InventoryError(problems)
+
+
+def _check_lots(specs: Sequence[MoveSpec], lots: dict[int, LotState], today, new_lot_ids) -> None:
     blocked: list[Problem] = []
     problems: list[Problem] = []
     for spec in specs:
-        lot = spec.lot
-        if lot is None:
+        if spec.lot_id is None or (spec.lot_id in new_lot_ids and spec.to_location.kind not in ISSUE_DESTINATIONS):
             continue
-        line = _line_no(spec)
+        lot, line = lots[spec.lot_id], spec.line_position
         if spec.reverses is None and spec.to_location.kind in ISSUE_DESTINATIONS:
             if lot.status == LotStatus.ON_HOLD:
-                reason = f" ({lot.hold_reason})" if lot.hold_reason else ""
-                blocked.append(Problem(f"{lot.number} is on hold{reason} and cannot be issued", line=line, number=lot.number))
+                why = f" ({lot.hold_reason})" if lot.hold_reason else ""
+                blocked.append(Problem(f"{lot.number} is on hold{why} and cannot be issued", line=line, number=lot.number))
             elif lot.status == LotStatus.ARCHIVED:
                 blocked.append(Problem(f"{lot.number} is archived and cannot be issued", line=line, number=lot.number))
             if lot.expiry_date is not None and lot.expiry_date < today:
                 blocked.append(
                     Problem(f"{lot.number} expired on {lot.expiry_date:%Y-%m-%d} and cannot be issued", line=line, number=lot.number)
                 )
-        if lot.kind != LotKind.SERIAL or spec.reverses is not None:
+        if not lot.is_serial or spec.reverses is not None or lot.id in new_lot_ids:
             continue
         # Incoming from outside: the serial must not already be in stock.
         if spec.from_location.is_virtual and not spec.to_location.is_virtual and lot.in_stock:
-            where = f" at {lot.last_location.code}" if lot.last_location_id else ""
-            problems.append(Problem(f"serial {lot.number} is already in stock{where}", line=line, number=lot.number))
+            problems.append(Problem(f"serial {lot.number} is already in stock", line=line, number=lot.number))
         # Loose binding (seed 003): no per-serial balance, so its last known state decides.
         if (
             not spec.item.binds_lots
             and not spec.from_location.is_virtual
-            and spec.from_lot is not None
+            and spec.from_lot_id is not None
             and not lot.in_stock
             and lot.last_location_id is not None
         ):
@@ -234,8 +282,7 @@ def _check_lots(specs: Sequence[MoveSpec], today) -> None:
         raise SerialConflict(problems)
 
 
-def _balances_locked(company, deltas, key_info) -> dict:
-    existing_keys = set()
+def _balances_lock(deltas) -> dict[tuple, BalanceRow]:
     item_ids, lot_ids, location_ids, unnumbered = set(), set(), set(), False
     for item_id, lot_id, location_id in deltas:
         item_ids.add(item_id)
@@ -244,113 +291,87 @@ def _balances_locked(company, deltas, key_info) -> dict:
             unnumbered = True
         else:
             lot_ids.add(lot_id)
+    rows = locks.balances_lock(item_ids=item_ids, lot_ids=lot_ids, location_ids=location_ids, unnumbered=unnumbered)
+    return {(b.item_id, b.lot_id, b.location_id): b for b in rows}
 
-    def lock() -> dict:
-        rows = locks.balances_lock(item_ids=item_ids, lot_ids=lot_ids, location_ids=location_ids, unnumbered=unnumbered)
-        return {(b.item_id, b.lot_id, b.location_id): b for b in rows}
 
-    found = lock()
-    existing_keys = set(found)
-    missing = sorted(
-        (key for key, delta in deltas.items() if key not in existing_keys and delta > 0),
-        key=lambda k: (k[0], k[1] or 0, k[2]),
-    )
-    if missing:
-        Balance.objects.bulk_create(
-            [
-                Balance(
-                    company=company,
-                    item_id=item_id,
-                    lot_id=lot_id,
-                    location_id=location_id,
-                    quantity=ZERO,
-                    is_serial=bool(lot_id) and key_info[(item_id, lot_id, location_id)][1].kind == LotKind.SERIAL,
-                )
-                for item_id, lot_id, location_id in missing
-            ],
-            ignore_conflicts=True,
-        )
-        found = lock()
-    for key, delta in deltas.items():
-        if key not in found:
-            # Taking from a row that does not exist: nothing there at all.
-            found[key] = Balance(item_id=key[0], lot_id=key[1], location_id=key[2], quantity=ZERO)
+def _reserved_by_others(deltas, document: Document | None) -> dict[tuple[int | None, int], Decimal]:
+    """What other drafts have promised of each (lot or unnumbered, location) being taken."""
+    taken = [key for key, d in deltas.items() if d < 0]
+    if not taken:
+        return {}
+    lot_ids = {lot_id for _, lot_id, _ in taken if lot_id is not None}
+    location_ids = {loc for _, _, loc in taken}
+    item_ids = {item for item, lot_id, _ in taken if lot_id is None}
+    rows = Allocation.objects.reserving().filter(outgoing=True, location_id__in=location_ids)
+    if document is not None:
+        rows = rows.exclude(document=document)
+    found: dict[tuple[int | None, int], Decimal] = {}
+    if lot_ids:
+        for r in rows.filter(lot_id__any=lot_ids).values("lot_id", "location_id").annotate(total=Sum("quantity")):
+            found[(r["lot_id"], r["location_id"])] = r["total"]
+    if item_ids:
+        # New numbers for unnumbered stock (numbered when used) promise unnumbered quantity.
+        for r in rows.filter(lot__isnull=True, item_id__in=item_ids).values("location_id").annotate(total=Sum("quantity")):
+            found[(None, r["location_id"])] = found.get((None, r["location_id"]), ZERO) + r["total"]
     return found
 
 
-def _reserved_by_others(deltas, document: Document | None) -> dict[tuple[int, int], Decimal]:
-    """Quantities of each (lot, location) being taken that other drafts have allocated."""
-    lot_ids = {lot_id for (_, lot_id, _), d in deltas.items() if d < 0 and lot_id is not None}
-    if not lot_ids:
-        return {}
-    location_ids = {loc for (_, lot_id, loc), d in deltas.items() if d < 0 and lot_id is not None}
-    rows = Allocation.objects.filter(reserving=True, lot_id__in=lot_ids, location_id__in=location_ids)
-    if document is not None:
-        rows = rows.exclude(document=document)
-    return {
-        (r["lot_id"], r["location_id"]): r["total"]
-        for r in rows.values("lot_id", "location_id").annotate(total=Sum("quantity"))
-    }
-
-
-def _serials_elsewhere(specs, balances, deltas) -> list[Problem]:
+def _serials_elsewhere(balances, deltas, lots, new_lot_ids) -> list[Problem]:
     """A serial coming into an internal location must not be in stock in another one."""
-    incoming = {
-        key[1]: key for key, d in deltas.items() if d > 0 and key[1] is not None and balances[key].is_serial
-    }
+    # Serials born in this posting cannot be anywhere yet.
+    incoming = [
+        key[1]
+        for key, d in deltas.items()
+        if d > 0 and key[1] is not None and lots[key[1]].is_serial and key[1] not in new_lot_ids
+    ]
     if not incoming:
         return []
-    ours = {b.pk for b in balances.values() if b.pk}
+    ours = [b.id for b in balances.values()]
     clash = (
-        Balance.objects.filter(lot_id__in=list(incoming), is_serial=True, quantity__gt=0)
-        .exclude(pk__in=ours)
-        .select_related("lot", "location")
+        Balance.objects.filter(lot_id__any=incoming, is_serial=True, quantity__gt=0)
+        .exclude(pk__any=ours)
+        .values_list("lot__number", "location__code")
     )
-    return [Problem(f"serial {b.lot.number} is already in stock at {b.location.code}", number=b.lot.number) for b in clash]
+    return [Problem(f"serial {number} is already in stock at {code}", number=number) for number, code in clash]
 
 
-def _moves_build(company, specs, reason, user, document, now):
-    moves, states = [], {}
+def _moves_build(company, specs, lots, reason, user, document, now, new_lot_ids, binds_by_item):
+    rows, states = [], {}
+    found = {lot.id: (lot.in_stock, lot.last_location_id, lot.received_at) for lot in lots.values()}
+    user_id = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
+    document_id = document.pk if document is not None else None
     for spec in specs:
-        lot = spec.lot
+        lot = lots.get(spec.lot_id) if spec.lot_id is not None else None
         cost = spec.unit_cost
         if cost is None:
             cost = lot.unit_cost if lot is not None and lot.unit_cost is not None else spec.item.unit_cost
         prev_in_stock = prev_location = None
         if lot is not None:
-            state = states.get(lot.pk) or (lot.pk, lot.in_stock, lot.last_location_id, lot.received_at)
-            _, in_stock, last_location, received_at = state
-            prev_in_stock, prev_location = in_stock, last_location
-            if lot.kind == LotKind.SERIAL:
+            # None: the lot was born with this move; its reversal leaves it as never received.
+            prev_in_stock, prev_location = (None, None) if lot.id in new_lot_ids else (lot.in_stock, lot.last_location_id)
+            if lot.is_serial:
                 if spec.reverses is not None:
-                    in_stock, last_location = spec.reverses.lot_prev_in_stock, spec.reverses.lot_prev_location_id
+                    lot.in_stock = bool(spec.reverses.lot_prev_in_stock)
+                    lot.last_location_id = spec.reverses.lot_prev_location_id
                 elif not spec.to_location.is_virtual:
-                    in_stock, last_location = True, spec.to_location.pk
+                    lot.in_stock, lot.last_location_id = True, spec.to_location.pk
                 elif not spec.from_location.is_virtual:
-                    in_stock, last_location = False, spec.from_location.pk
-            if received_at is None and not spec.to_location.is_virtual and spec.reverses is None:
-                received_at = now
-            states[lot.pk] = (lot.pk, in_stock, last_location, received_at)
-            lot.in_stock, lot.last_location_id, lot.received_at = in_stock, last_location, received_at
-        moves.append(
-            StockMove(
-                company=company,
-                item=spec.item,
-                quantity=spec.quantity,
-                from_location=spec.from_location,
-                from_lot=spec.from_lot,
-                to_location=spec.to_location,
-                to_lot=spec.to_lot,
-                binds_lot=spec.item.binds_lots,
-                unit_cost=cost,
-                document=document,
-                line=spec.line,
-                reason=reason,
-                reverses=spec.reverses,
-                lot_prev_in_stock=prev_in_stock,
-                lot_prev_location_id=prev_location,
-                created_at=now,
-                created_by=user if user is not None and user.is_authenticated else None,
+                    lot.in_stock, lot.last_location_id = False, spec.from_location.pk
+            if lot.received_at is None and not spec.to_location.is_virtual and spec.reverses is None:
+                lot.received_at = now
+            states[lot.id] = lot
+        rows.append(
+            (
+                company.pk, spec.item.pk, spec.quantity, spec.from_location.pk, spec.from_lot_id,
+                spec.to_location.pk, spec.to_lot_id, binds_by_item[spec.item.pk], cost, document_id, spec.line_id,
+                reason, spec.reverses.pk if spec.reverses is not None else None, prev_in_stock, prev_location,
+                now, user_id,
             )
         )
-    return moves, list(states.values())
+    lot_rows = [
+        (lot.id, lot.in_stock, lot.last_location_id, lot.received_at)
+        for lot in states.values()
+        if found[lot.id] != (lot.in_stock, lot.last_location_id, lot.received_at)
+    ]
+    return rows, lot_rows

@@ -48,7 +48,7 @@ def test_delivery_of_more_than_on_hand_is_refused_naming_the_shortage(lot_item, 
         lot = Lot.objects.get(number="L9")
         moves_post(
             company=lot_item.company,
-            specs=[MoveSpec(item=lot_item, quantity=Decimal(7), from_location=warehouse, to_location=virtual_location(lot_item.company, "customer"), from_lot=lot, to_lot=lot)],
+            specs=[MoveSpec(item=lot_item, quantity=Decimal(7), from_location=warehouse, to_location=virtual_location(lot_item.company, "customer"), from_lot_id=lot.pk, to_lot_id=lot.pk)],
             reason=20,
         )
     assert "needed 7, available 5 (short by 2)" in str(err.value)

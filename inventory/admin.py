@@ -1,0 +1,281 @@
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.utils.text import capfirst
+
+from .models import (
+    Allocation,
+    Balance,
+    Company,
+    Counter,
+    Document,
+    DocumentLine,
+    GenealogyLink,
+    Item,
+    Location,
+    Lot,
+    LotSerialClass,
+    Membership,
+    NumberSegment,
+    Partner,
+    StockMove,
+    Tracking,
+)
+from .numbering import SegmentSpec, template_problems
+from .services import virtual_locations_ensure
+
+
+class ReadOnlyMixin:
+    """View only: these rows are written by the services, never by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "tracking_enabled", "created_at"]
+    list_filter = ["tracking_enabled"]
+    search_fields = ["name", "code"]
+    inlines = [MembershipInline]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            virtual_locations_ensure(company=obj)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "company", "is_default"]
+    list_filter = ["company", "is_default"]
+    list_select_related = ["user", "company"]
+    search_fields = ["user__username", "user__email", "company__name", "company__code"]
+    autocomplete_fields = ["user", "company"]
+
+
+class LocationForm(forms.ModelForm):
+    class Meta:
+        model = Location
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        company, parent = cleaned.get("company"), cleaned.get("parent")
+        if parent is None or company is None:
+            return cleaned
+        if parent.company_id != company.pk or parent.is_virtual:
+            self.add_error("parent", "The parent must be an internal location of the same company.")
+        elif self.instance.pk is not None and parent.pk == self.instance.pk:
+            self.add_error("parent", "A location cannot be its own parent.")
+        return cleaned
+
+
+@admin.register(Location)
+class LocationAdmin(admin.ModelAdmin):
+    form = LocationForm
+    list_display = ["code", "name", "company", "kind", "parent", "is_active"]
+    list_filter = ["company", "kind", "is_active"]
+    list_select_related = ["company", "parent"]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["company", "parent"]
+
+
+@admin.register(Partner)
+class PartnerAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "company", "is_supplier", "is_customer", "email", "phone"]
+    list_filter = ["company", "is_supplier", "is_customer"]
+    list_select_related = ["company"]
+    search_fields = ["code", "name", "email"]
+    autocomplete_fields = ["company"]
+
+
+class NumberSegmentFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors) or not self.instance.is_tracked:
+            return
+        segments = [
+            SegmentSpec(form.cleaned_data["kind"], form.cleaned_data.get("value", ""))
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        problems = template_problems(segments)
+        if problems:
+            raise ValidationError([f"{capfirst(p.message)}." for p in problems])
+
+
+class NumberSegmentInline(admin.TabularInline):
+    model = NumberSegment
+    formset = NumberSegmentFormSet
+    fields = ["position", "kind", "value"]
+    ordering = ["position", "id"]
+    extra = 1
+
+
+@admin.register(LotSerialClass)
+class LotSerialClassAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "company", "tracking", "numbering", "issue_method", "assignment", "track_expiry"]
+    list_filter = ["company", "tracking", "issue_method", "assignment", "track_expiry", "shared_counter"]
+    list_select_related = ["company"]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["company"]
+    inlines = [NumberSegmentInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("segments")
+
+    @admin.display(description="numbering template")
+    def numbering(self, obj):
+        return " + ".join(str(segment) for segment in obj.segments.all())
+
+
+class ItemForm(forms.ModelForm):
+    class Meta:
+        model = Item
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        company, lot_class = cleaned.get("company"), cleaned.get("lot_class")
+        if company is None or lot_class is None:
+            return cleaned
+        if lot_class.company_id != company.pk:
+            self.add_error("lot_class", f"{lot_class} belongs to another company than {company}.")
+        elif lot_class.is_tracked and not cleaned.get("is_stocked"):
+            self.add_error("lot_class", "A lookup (non-stocked) item cannot have a tracked lot/serial class.")
+        elif lot_class.is_tracked and not company.tracking_enabled:
+            self.add_error("lot_class", f"{company} has lot/serial tracking turned off; choose an untracked class.")
+        return cleaned
+
+
+@admin.register(Item)
+class ItemAdmin(admin.ModelAdmin):
+    form = ItemForm
+    list_display = ["sku", "name", "company", "lot_class", "tracking", "is_stocked", "valuation_method", "is_active"]
+    list_filter = [
+        "company", "lot_class__tracking", "is_stocked", "tracking_scope", "valuation_method", "uom", "is_active",
+    ]
+    list_select_related = ["company", "lot_class"]
+    search_fields = ["sku", "name", "gtin"]
+    autocomplete_fields = ["company", "lot_class"]
+
+    @admin.display(description="tracking in force")
+    def tracking(self, obj):
+        return Tracking(obj.tracking).label
+
+
+@admin.register(Counter)
+class CounterAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["key", "company", "next_value"]
+    list_filter = ["company"]
+    list_select_related = ["company"]
+    search_fields = ["key"]
+
+
+LOT_EDITABLE = ["status", "hold_reason", "expiry_date", "reference", "notes"]
+
+
+@admin.register(Lot)
+class LotAdmin(admin.ModelAdmin):
+    list_display = [
+        "number", "item", "kind", "status", "expiry_date", "in_stock", "last_location", "parent", "created_at",
+    ]
+    list_filter = ["status", "kind", "in_stock", "company"]
+    list_select_related = ["item", "last_location", "parent"]
+    search_fields = ["number", "reference", "item__sku", "item__name"]
+    date_hierarchy = "created_at"
+    fields = [
+        "number", "item", "kind", "parent", "company", *LOT_EDITABLE,
+        "in_stock", "last_location", "unit_cost", "received_at", "created_at", "created_by",
+    ]
+    readonly_fields = [f for f in fields if f not in LOT_EDITABLE]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        # Only the edited columns: posting keeps in_stock and last_location under its own locks.
+        if form.changed_data:
+            obj.save(update_fields=form.changed_data)
+
+
+@admin.register(StockMove)
+class StockMoveAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = [
+        "id", "created_at", "reason", "item", "quantity",
+        "from_location", "from_lot", "to_location", "to_lot", "document",
+    ]
+    list_filter = ["company", "reason", "binds_lot"]
+    list_select_related = ["item", "from_location", "from_lot", "to_location", "to_lot", "document"]
+    search_fields = ["item__sku", "from_lot__number", "to_lot__number", "document__number"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+
+@admin.register(Balance)
+class BalanceAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["id", "item", "lot", "location", "quantity", "is_serial", "first_in_at"]
+    list_filter = ["company", "is_serial"]
+    list_select_related = ["item", "lot", "location"]
+    search_fields = ["item__sku", "item__name", "lot__number", "location__code"]
+    show_full_result_count = False
+
+
+@admin.register(GenealogyLink)
+class GenealogyLinkAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["id", "consumed", "produced", "quantity", "document", "created_at"]
+    list_filter = ["company"]
+    list_select_related = ["consumed", "produced", "document"]
+    search_fields = ["consumed__number", "produced__number", "document__number"]
+    date_hierarchy = "created_at"
+
+
+class DocumentLineInline(ReadOnlyMixin, admin.TabularInline):
+    model = DocumentLine
+    fields = ["position", "item", "quantity", "unit_cost", "lot_number", "expiry_date"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("document", "item")
+
+
+class AllocationInline(ReadOnlyMixin, admin.TabularInline):
+    model = Allocation
+    fields = ["line", "item", "location", "lot", "number", "quantity", "expiry_date", "outgoing"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("line__document", "item", "location", "lot")
+
+
+@admin.register(Document)
+class DocumentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["number", "kind", "status", "date", "partner", "from_location", "to_location", "company"]
+    list_filter = ["company", "kind", "status"]
+    list_select_related = ["partner", "from_location", "to_location", "company"]
+    search_fields = ["number", "reference", "partner__name", "partner__code"]
+    date_hierarchy = "date"
+    inlines = [DocumentLineInline, AllocationInline]
+
+
+@admin.register(Allocation)
+class AllocationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["id", "document", "item", "lot", "number", "quantity", "location", "outgoing"]
+    list_filter = ["company", "document__status", "outgoing", "is_serial"]
+    list_select_related = ["document", "item", "lot", "location"]
+    search_fields = ["number", "lot__number", "document__number", "item__sku"]
