@@ -144,12 +144,13 @@ class _Context:
     is_serial: bool = False
 
     def allocation(self, *, number: str, lot, quantity: Decimal, outgoing: bool, location) -> tuple:
+        """One allocation row; ``lot`` is an existing lot (or its id), None for a new number."""
         self.on_line.add(number)
         self.remaining -= quantity
         new = lot is None
         return (
             self.document.company_id, self.document.pk, self.line.pk, self.item.pk, location.pk,
-            None if new else lot.pk, number if new else "", self.parent_number if new else "",
+            None if new else getattr(lot, "pk", lot), number if new else "", self.parent_number if new else "",
             self.expiry_date if new else None, quantity, self.is_serial, outgoing,
             number,
         )
@@ -329,64 +330,86 @@ def line_allocate_proposed(*, line: DocumentLine, user=None) -> AllocationOutcom
     Manual classes get no proposal.
     """
     document = locks.document_lock(line.document_id)
-    line = DocumentLine.objects.select_related("item__lot_class", "item__company", "document").get(pk=line.pk)
+    line = DocumentLine.objects.select_related("item__lot_class", "item__company").get(pk=line.pk)
+    line.document = document
+    proposal = line_proposal(line=line, document=document)
+    bulk_insert_rows(Allocation, ALLOCATION_FIELDS, [row[:ALLOCATION_NUMBER] for row in proposal.rows])
+    return proposal.outcome
+
+
+@dataclass
+class Proposal:
+    rows: list[tuple]  # ALLOCATION_FIELDS values, then the number
+    outcome: AllocationOutcome
+
+
+def line_proposal(*, line: DocumentLine, document) -> Proposal:
+    """The allocations the issue method proposes for what the line still needs, unsaved.
+
+    Valid by construction (only available, active, unexpired lots; only untaken new numbers),
+    so callers store them, or post them, without judging each one again.
+    """
     item = line.item
     remaining = line.quantity - (line.allocations.aggregate(total=Sum("quantity"))["total"] or ZERO)
+    ctx = _Context(line, item, document, {}, set(), remaining, line.expiry_date, line.lot_number, item.is_serial)
     outcome = AllocationOutcome(line=line, remaining=remaining)
-    if remaining <= 0 or not item.is_tracked:
-        return outcome
+    rows: list[tuple] = []
+    if remaining <= 0 or not item.is_tracked or not number_required(item, document.from_location, document.to_location):
+        return Proposal(rows, outcome)
     if document.from_location.is_virtual:
-        return line_numbers_generate(line=line, count=int(remaining) if item.is_serial else 1, user=user)
-    if document.from_location.pk == document.to_location.pk:
-        return _propose_new_numbers(line, remaining, user)
-    if item.lot_class.issue_method == IssueMethod.MANUAL:
-        return outcome
-    numbers: list[str] = []
-    quantities: list[Decimal] = []
-    left = remaining
-    if item.binds_lots:
-        for number, available in allocation_candidates(line=line).values_list("lot__number", "available").iterator(chunk_size=5000):
-            if left <= 0:
+        if item.lot_class.assignment == NumberAssignment.WHEN_RECEIVED and not _missing_receipt_data(ctx):
+            rows, outcome.unassigned = _new_number_rows(ctx, remaining, document.to_location, outgoing=False)
+    elif document.from_location.pk == document.to_location.pk:
+        rows, outcome.unassigned = _new_number_rows(ctx, remaining, document.from_location, outgoing=True)
+    elif item.lot_class.issue_method != IssueMethod.MANUAL:
+        location = document.from_location
+        if item.binds_lots:
+            candidates = (
+                allocation_candidates(line=line).values_list("lot_id", "lot__number", "available").iterator(chunk_size=5000)
+            )
+        else:
+            limit = int(remaining) if item.is_serial else None
+            candidates = ((pk, number, ONE) for pk, number in loose_candidates(line=line).values_list("pk", "number")[:limit])
+        for lot_id, number, available in candidates:
+            if ctx.remaining <= 0:
                 break
-            take = ONE if item.is_serial else min(available, left)
-            numbers.append(number)
-            quantities.append(take)
-            left -= take
-    else:
-        for lot in loose_candidates(line=line)[: int(left) if item.is_serial else None]:
-            numbers.append(lot.number)
-            quantities.append(ONE)
-            left -= ONE
-    if item.is_serial:
-        outcome = line_allocate(line=line, numbers=numbers, user=user) if numbers else outcome
-    else:
-        for number, qty in zip(numbers, quantities):
-            part = line_allocate(line=line, numbers=[number], quantity=qty, user=user)
-            outcome.accepted += part.accepted
-            outcome.rejected += part.rejected
-            outcome.remaining = part.remaining
-    if outcome.remaining > 0 and item.lot_class.assignment == NumberAssignment.WHEN_USED:
-        more = _propose_new_numbers(line, outcome.remaining, user)
-        outcome.accepted += more.accepted
-        outcome.remaining = more.remaining
-        outcome.unassigned = more.unassigned
-    return outcome
+            take = ONE if item.is_serial else min(available, ctx.remaining)
+            rows.append(ctx.allocation(number=number, lot=lot_id, quantity=take, outgoing=True, location=location))
+        if ctx.remaining > 0 and item.lot_class.assignment == NumberAssignment.WHEN_USED:
+            more, outcome.unassigned = _new_number_rows(ctx, ctx.remaining, location, outgoing=True)
+            rows += more
+    outcome.accepted = [row[ALLOCATION_NUMBER] for row in rows]
+    outcome.remaining = ctx.remaining
+    return Proposal(rows, outcome)
 
 
-def _propose_new_numbers(line, remaining, user) -> AllocationOutcome:
-    item = line.item
-    document = line.document
-    unnumbered = unnumbered_available(item=item, location=document.from_location)
-    take = min(remaining, unnumbered)
-    if take <= 0:
-        return AllocationOutcome(line=line, remaining=remaining)
-    if item.is_serial:
-        generated = numbers_generate(item=item, count=int(take), on=document.date)
-        outcome = line_allocate(line=line, numbers=generated.numbers, user=user)
-        outcome.unassigned = generated.unassigned
-        return outcome
-    generated = numbers_generate(item=item, count=1, on=document.date)
-    return line_allocate(line=line, numbers=generated.numbers, quantity=take, user=user)
+def _missing_receipt_data(ctx: "_Context") -> str | None:
+    """What a receipt line must say before numbers can be generated for it, if anything."""
+    item = ctx.item
+    if item.tracking == Tracking.LOT_AND_SERIAL and not ctx.parent_number:
+        return f"{item.sku} carries lot and serial numbers: give the lot number first"
+    if item.lot_class.track_expiry and ctx.expiry_date is None and not (
+        item.tracking == Tracking.LOT_AND_SERIAL
+        and Lot.objects.filter(item=item, number=ctx.parent_number, expiry_date__isnull=False).exists()
+    ):
+        return f"{item.sku} tracks expiration dates: give the expiration date"
+    return None
+
+
+def _new_number_rows(ctx: "_Context", remaining: Decimal, location, *, outgoing: bool) -> tuple[list[tuple], int]:
+    """Rows for numbers generated from the class template (outgoing: for unnumbered stock only).
+
+    Generated numbers are new by construction (numbers_generate skips every taken one).
+    """
+    item = ctx.item
+    if outgoing:
+        remaining = min(remaining, unnumbered_available(item=item, location=location))
+        if remaining <= 0:
+            return [], 0
+    generated = numbers_generate(item=item, count=int(remaining) if item.is_serial else 1, on=ctx.document.date)
+    quantity = ONE if item.is_serial else remaining
+    rows = [ctx.allocation(number=n, lot=None, quantity=quantity, outgoing=outgoing, location=location) for n in generated.numbers]
+    return rows, (generated.unassigned if item.is_serial else 0)
 
 
 @transaction.atomic
@@ -416,26 +439,14 @@ def line_numbers_generate(
     parent_number = parent_number.strip() or line.lot_number
     if not document.from_location.is_virtual:
         raise InvalidDocument(f"numbers are generated for stock coming in; {document.number} takes stock out")
-    if item.tracking == Tracking.LOT_AND_SERIAL and not parent_number:
-        raise InvalidDocument(f"{item.sku} carries lot and serial numbers: give the lot number first")
-    if item.lot_class.track_expiry and expiry_date is None and not (
-        item.tracking == Tracking.LOT_AND_SERIAL
-        and Lot.objects.filter(item=item, number=parent_number, expiry_date__isnull=False).exists()
-    ):
-        raise InvalidDocument(f"{item.sku} tracks expiration dates: give the expiration date")
-    generated = numbers_generate(item=item, count=wanted if item.is_serial else 1, on=document.date)
-    # Generated numbers are new by construction (numbers_generate skipped every taken one),
-    # so they go straight in without being judged one by one.
     ctx = _Context(line, item, document, {}, set(), remaining, expiry_date, parent_number, item.is_serial)
-    quantity = ONE if item.is_serial else remaining
-    rows = [
-        ctx.allocation(number=n, lot=None, quantity=quantity, outgoing=False, location=document.to_location)
-        for n in generated.numbers
-    ]
+    missing = _missing_receipt_data(ctx)
+    if missing:
+        raise InvalidDocument(missing)
+    rows, unassigned = _new_number_rows(ctx, Decimal(wanted) if item.is_serial else remaining, document.to_location, outgoing=False)
     bulk_insert_rows(Allocation, ALLOCATION_FIELDS, [row[:ALLOCATION_NUMBER] for row in rows])
     return AllocationOutcome(
-        line=line, accepted=list(generated.numbers), remaining=ctx.remaining,
-        unassigned=generated.unassigned if item.is_serial else 0,
+        line=line, accepted=[row[ALLOCATION_NUMBER] for row in rows], remaining=ctx.remaining, unassigned=unassigned
     )
 
 

@@ -174,8 +174,12 @@ def _require_draft(document: Document) -> None:
 
 @transaction.atomic
 def document_post(*, document: Document, user=None, auto_allocate: bool = False) -> Document:
-    """Post a draft: every line's moves in one atomic change, or nothing and a domain error."""
-    from .allocation import line_allocate_proposed
+    """Post a draft: every line's moves in one atomic change, or nothing and a domain error.
+
+    ``auto_allocate``: numbers a line still lacks are proposed by its class's issue method (or
+    generated, on receipts) as part of posting, without storing allocations first.
+    """
+    from .allocation import ALLOCATION_NUMBER, line_proposal
 
     document = locks.document_lock(document.pk)
     _require_draft(document)
@@ -183,13 +187,16 @@ def document_post(*, document: Document, user=None, auto_allocate: bool = False)
     if not lines:
         raise InvalidDocument(f"{document.number} has no lines")
     from_location, to_location = document.from_location, document.to_location
-    if auto_allocate:
-        for line in lines:
-            if _numbers_needed_out(line, from_location, to_location):
-                line_allocate_proposed(line=line, user=user)
     allocations: dict[int, list[AllocationRow]] = defaultdict(list)
     for row in Allocation.objects.filter(document=document).order_by("id").values_list(*AllocationRow.__slots__):
         allocations[row[1]].append(AllocationRow(*row))
+    if auto_allocate:
+        # What a line still needs is taken as the issue method proposes (or numbers are generated),
+        # inside this transaction; the moves record which numbers went.
+        for line in lines:
+            line.document = document
+            for row in line_proposal(line=line, document=document).rows:
+                allocations[line.pk].append(AllocationRow(None, line.pk, row[3], row[5], row[ALLOCATION_NUMBER] if row[5] is None else "", row[7], row[8], row[9]))
 
     new_lots, created = _lots_ensure(document, lines, allocations, user)
     specs, problems = [], []
@@ -217,10 +224,6 @@ class AllocationRow:
     parent_number: str
     expiry_date: date | None
     quantity: Decimal
-
-
-def _numbers_needed_out(line, from_location, to_location) -> bool:
-    return line.item.is_tracked and not from_location.is_virtual and number_required(line.item, from_location, to_location)
 
 
 def _line_specs(line, allocs, new_lots, from_location, to_location, problems) -> list[MoveSpec]:

@@ -115,13 +115,13 @@ def moves_post(
 
     # 1. Lots first, in primary-key order; their fresh state is what the checks read.
     lots = locks.lots_lock(spec.lot_id for spec in specs if spec.lot_id is not None)
+    binds_by_item = {spec.item.pk: spec.item.binds_lots for spec in specs}
     _validate_lots(specs, lots)
-    _check_lots(specs, lots, timezone.localdate(), new_lot_ids)
+    _check_lots(specs, lots, timezone.localdate(), new_lot_ids, binds_by_item)
 
     # 2. Balances: lock the existing rows in pk order.
     deltas: dict[tuple[int, int | None, int], Decimal] = defaultdict(lambda: ZERO)
     key_spec: dict[tuple[int, int | None, int], tuple[MoveSpec, Location]] = {}
-    binds_by_item = {spec.item.pk: spec.item.binds_lots for spec in specs}
     for spec in specs:
         binds = binds_by_item[spec.item.pk]
         for location, lot_id, sign in ((spec.from_location, spec.from_lot_id, -1), (spec.to_location, spec.to_lot_id, 1)):
@@ -209,15 +209,19 @@ def _balances_insert(inserts: list[tuple], deltas) -> list[tuple]:
 
 def _validate(company: Company, specs: Sequence[MoveSpec]) -> None:
     problems: list[Problem] = []
+    seen = set()
     for spec in specs:
         line, item = spec.line_position, spec.item
         if spec.quantity is None or spec.quantity <= 0:
             problems.append(Problem(f"{item.sku}: quantity must be more than zero", line=line))
             continue
-        if not item.is_stocked:
-            problems.append(Problem(f"{item.sku} is a lookup item and holds no stock", line=line))
-        if company.pk not in (item.company_id,) or {spec.from_location.company_id, spec.to_location.company_id} != {company.pk}:
-            problems.append(Problem(f"{item.sku}: item and locations must belong to {company}", line=line))
+        combination = (item.pk, spec.from_location.pk, spec.to_location.pk, line)
+        if combination not in seen:
+            seen.add(combination)
+            if not item.is_stocked:
+                problems.append(Problem(f"{item.sku} is a lookup item and holds no stock", line=line))
+            if {item.company_id, spec.from_location.company_id, spec.to_location.company_id} != {company.pk}:
+                problems.append(Problem(f"{item.sku}: item and locations must belong to {company}", line=line))
         # Same location only to number unnumbered stock (or to undo that, in a reversal).
         if spec.from_location.pk == spec.to_location.pk and (spec.from_lot_id is None) == (spec.to_lot_id is None):
             problems.append(Problem(f"{item.sku}: from and to are the same location", line=line))
@@ -245,7 +249,7 @@ def _validate_lots(specs: Sequence[MoveSpec], lots: dict[int, LotState]) -> None
         raise InventoryError(problems)
 
 
-def _check_lots(specs: Sequence[MoveSpec], lots: dict[int, LotState], today, new_lot_ids) -> None:
+def _check_lots(specs: Sequence[MoveSpec], lots: dict[int, LotState], today, new_lot_ids, binds_by_item) -> None:
     blocked: list[Problem] = []
     problems: list[Problem] = []
     for spec in specs:
@@ -269,7 +273,7 @@ def _check_lots(specs: Sequence[MoveSpec], lots: dict[int, LotState], today, new
             problems.append(Problem(f"serial {lot.number} is already in stock", line=line, number=lot.number))
         # Loose binding (seed 003): no per-serial balance, so its last known state decides.
         if (
-            not spec.item.binds_lots
+            not binds_by_item[spec.item.pk]
             and not spec.from_location.is_virtual
             and spec.from_lot_id is not None
             and not lot.in_stock
