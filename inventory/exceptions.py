@@ -15,6 +15,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"Line {self.line}: " if self.line is not None else ""
+        if self.number and self.number not in self.message:
+            where += f"{self.number}: "
         return f"{where}{self.message}"
 
 

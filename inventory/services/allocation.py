@@ -261,7 +261,12 @@ def _judge_outgoing(ctx: _Context, entries, quantity, outcome, *, new_only: bool
             if number in pending:
                 reason = f"already entered on {pending[number]}"
             elif binds and unnumbered_left < qty:
-                reason = f"unknown {_what(item)} of {item.sku}" + ("" if unnumbered_left <= 0 else f" (only {unnumbered_left.normalize():f} unnumbered here)")
+                if new_only:
+                    reason = f"no unnumbered stock of {item.sku} left at {location.code} to give it to"
+                else:
+                    reason = f"unknown {_what(item)} of {item.sku}" + (
+                        "" if unnumbered_left <= 0 else f" (only {unnumbered_left.normalize():f} unnumbered here)"
+                    )
             if reason is None:
                 unnumbered_left -= qty
                 rows.append(ctx.allocation(number=number, lot=None, quantity=qty, outgoing=True, location=location))

@@ -134,7 +134,7 @@ def moves_post(
 
     # 3. Checks after the lock: nothing negative, nothing promised to another draft, serials in one place.
     reserved = _reserved_by_others(deltas, document)
-    shortages, conflicts, updates, inserts = [], [], [], []
+    shortages, conflicts, decreases, updates, inserts = [], [], [], [], []
     for key, delta in deltas.items():
         balance = balances.get(key)
         spec, location = key_spec[key]
@@ -157,7 +157,7 @@ def moves_post(
             continue
         first_in = balance.first_in_at if quantity > 0 or new_quantity <= 0 else now
         if new_quantity != quantity or first_in != balance.first_in_at:
-            updates.append((balance.id, new_quantity, first_in))
+            (decreases if new_quantity < quantity else updates).append((balance.id, new_quantity, first_in))
     if shortages:
         raise InsufficientStock(shortages)
     conflicts += _serials_elsewhere(balances, deltas, lots, new_lot_ids)
@@ -169,7 +169,10 @@ def moves_post(
     try:
         with transaction.atomic():
             ids = bulk_insert_rows(StockMove, MOVE_FIELDS, rows, returning=True)
-            updates += _balances_insert(inserts, deltas)
+            # Stock leaves before it arrives: a serial moving between locations must be out of
+            # the first before the database sees it in the second (one place at a time).
+            bulk_update_rows(Balance, ["quantity", "first_in_at"], decreases)
+            updates += _balances_insert(inserts, deltas, lots)
             bulk_update_rows(Balance, ["quantity", "first_in_at"], updates)
             bulk_update_rows(Lot, ["in_stock", "last_location", "received_at"], lot_states)
     except IntegrityError as exc:  # a rule the checks above should have caught; never shown raw
@@ -180,7 +183,7 @@ def moves_post(
 BALANCE_FIELDS = ["company", "item", "lot", "location", "quantity", "is_serial", "first_in_at"]
 
 
-def _balances_insert(inserts: list[tuple], deltas) -> list[tuple]:
+def _balances_insert(inserts: list[tuple], deltas, lots) -> list[tuple]:
     """Insert the new balance rows with their final quantity, in sorted key order.
 
     A row another transaction created meanwhile (only possible for unnumbered stock: numbered
@@ -192,19 +195,20 @@ def _balances_insert(inserts: list[tuple], deltas) -> list[tuple]:
     created = set(
         bulk_insert_rows(Balance, BALANCE_FIELDS, inserts, ignore_conflicts=True, returning=["item", "lot", "location"])
     )
-    raced = [r for r in inserts if (r[1], r[2], r[3]) not in created]
-    if not raced:
+    keys = {(r[1], r[2], r[3]) for r in inserts} - created
+    if not keys:
         return []
-    keys = {(r[1], r[2], r[3]) for r in raced}
-    found = locks.balances_lock(
-        item_ids={k[0] for k in keys}, lot_ids={k[1] for k in keys if k[1]}, location_ids={k[2] for k in keys},
-        unnumbered=any(k[1] is None for k in keys),
-    )
-    return [
-        (b.id, b.quantity + deltas[(b.item_id, b.lot_id, b.location_id)], b.first_in_at or timezone.now())
-        for b in found
-        if (b.item_id, b.lot_id, b.location_id) in keys
-    ]
+    found = {
+        (b.item_id, b.lot_id, b.location_id): b
+        for b in locks.balances_lock(
+            item_ids={k[0] for k in keys}, lot_ids={k[1] for k in keys if k[1]}, location_ids={k[2] for k in keys},
+            unnumbered=any(k[1] is None for k in keys),
+        )
+    }
+    lost = [k for k in keys if k not in found]
+    if lost:  # refused by a database rule (a serial positive elsewhere), not by a race
+        raise SerialConflict([Problem(f"serial {lots[k[1]].number} is already in stock elsewhere") for k in lost if k[1]])
+    return [(b.id, b.quantity + deltas[key], b.first_in_at or timezone.now()) for key, b in found.items() if key in keys]
 
 
 def _validate(company: Company, specs: Sequence[MoveSpec]) -> None:

@@ -43,12 +43,6 @@ def by_name(models):
     return pytest.mark.parametrize("model", models, ids=lambda m: m.__name__)
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # Real hashing costs over a second per user on the test machines.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def serial_item(company):
     return ItemFactory(company=company, lot_class=LotClassFactory(company=company))
@@ -73,7 +67,7 @@ def world(company, warehouse, user, serial_item):
         Balance: (Balance.objects.get(lot=first), "A1"),
         GenealogyLink: (link, "A1"),
         Document: (document, document.number),
-        Allocation: (Allocation.objects.get(lot=first), "A1"),
+        Allocation: (Allocation.objects.get(number=first.number), "A1"),
     }
 
 

@@ -57,7 +57,7 @@ KIND_ENDS = {
     DocumentKind.TRANSFER: ("WH", "WH'"),
 }
 INCOMING_KINDS = [DocumentKind.RECEIPT, DocumentKind.CUSTOMER_RETURN, "adjustment_in"]
-OUTGOING_KINDS = [DocumentKind.DELIVERY, DocumentKind.SUPPLIER_RETURN, "adjustment_out", DocumentKind.TRANSFER]
+OUTGOING_KINDS = [DocumentKind.DELIVERY, DocumentKind.SUPPLIER_RETURN, "adjustment_out"]
 
 SETTINGS = settings(
     max_examples=40,
@@ -368,6 +368,10 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(data=st.data(), kind=st.sampled_from(OUTGOING_KINDS), warehouse=st.sampled_from(WAREHOUSES))
     def stock_goes_out(self, data, kind, warehouse):
         self._attempt(kind, warehouse, self._draw_legs(data, *self._ends(kind, warehouse)))
+
+    @rule(data=st.data(), warehouse=st.sampled_from(WAREHOUSES))
+    def stock_is_transferred(self, data, warehouse):
+        self._attempt(DocumentKind.TRANSFER, warehouse, self._draw_legs(data, *self._ends(DocumentKind.TRANSFER, warehouse)))
 
     @precondition(lambda self: len(self.model.drafts) < 3)
     @rule(data=st.data(), kind=st.sampled_from([DocumentKind.RECEIPT, DocumentKind.DELIVERY]), warehouse=st.sampled_from(WAREHOUSES))
