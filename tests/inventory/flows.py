@@ -28,7 +28,7 @@ def receive(*, item, location, quantity=None, numbers=None, generate=None, expir
 
 
 def issue(*, kind=DocumentKind.DELIVERY, item, location, quantity, numbers=None, to_location=None, propose=False, user=None, post=True, lot_quantity=None):
-    kwargs = {"from_location": location}
+    kwargs = {"from_location": location} if location is not None else {}
     if to_location is not None:
         kwargs["to_location"] = to_location
     document = document_create(company=item.company, kind=kind, user=user, **kwargs)
