@@ -1,0 +1,27 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+NAMES = [
+    "receive_10000_serials",
+    "deliver_10000_serials",
+    "receive_10000_serials_drafted",
+    "deliver_10000_serials_drafted",
+    "post_1000_documents",
+    "verify_ledger",
+]
+
+
+def test_bench_prints_each_operation_with_seconds_and_queries_as_json():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "bench", "--json", "--serials", "40", "--documents", "4"],
+        cwd=ROOT, env={**os.environ, "DJANGO_DEBUG": "true"}, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert [op["name"] for op in report["operations"]] == NAMES
+    for op in report["operations"]:
+        assert op["seconds"] > 0 and op["queries"] > 0, op
