@@ -107,7 +107,9 @@ def expand_range(token: str) -> list[str] | None:
         if not left or not right:
             continue
         (prefix, start), (prefix2, end) = left.groups(), right.groups()
-        if prefix2 not in (prefix, ""):
+        # "SN0001-SN0100", or the short "SN0001-0100" when both counters have the same width;
+        # "HS7-100231" is one serial number, not HS7 to HS100231.
+        if prefix2 != prefix and not (prefix2 == "" and len(start) == len(end)):
             continue
         first, last = int(start), int(end)
         if last < first:
@@ -122,10 +124,15 @@ def expand_range(token: str) -> list[str] | None:
 
 
 def parse_numbers(text: str | Iterable[str]) -> list[str]:
-    """Split typed or pasted numbers (lines, commas, spaces) and expand ranges, keeping order."""
-    tokens = _SEPARATORS.split(text) if isinstance(text, str) else [t.strip() for t in text]
+    """Numbers from typed or pasted text (lines, commas, spaces; ranges expand), keeping order.
+
+    A list is taken as it is, one number per element: numbers that came from the database or a
+    scanner are never read as ranges.
+    """
+    if not isinstance(text, str):
+        return [t.strip() for t in text if t and t.strip()]
     out: list[str] = []
-    for token in tokens:
+    for token in _SEPARATORS.split(text):
         if not token:
             continue
         expanded = expand_range(token)

@@ -167,7 +167,8 @@ def moves_post(
     # 4. Write: the moves, the balances, each serial's last known state.
     rows, lot_states = _moves_build(company, specs, lots, reason, user, document, now, new_lot_ids, binds_by_item)
     try:
-        with transaction.atomic():
+        # No savepoint of its own: on an error this function's transaction is rolled back whole.
+        with transaction.atomic(savepoint=False):
             ids = bulk_insert_rows(StockMove, MOVE_FIELDS, rows, returning=True)
             # Stock leaves before it arrives: a serial moving between locations must be out of
             # the first before the database sees it in the second (one place at a time).

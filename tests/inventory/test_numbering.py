@@ -99,6 +99,22 @@ def test_parse_numbers_splits_lists_and_expands_ranges():
     assert parse_numbers("SN0001-SN0003, X9\nAB-7  2024-001") == ["SN0001", "SN0002", "SN0003", "X9", "AB-7", "2024-001"]
     assert parse_numbers("SN0009-SN0011") == ["SN0009", "SN0010", "SN0011"]
     assert parse_numbers("LOT-5-LOT-3") == ["LOT-5-LOT-3"]  # backwards: not a range
+    assert parse_numbers("SN0001-0003") == ["SN0001", "SN0002", "SN0003"]
+    assert parse_numbers("HS7-100231 HS7-100231-HS7-100232") == ["HS7-100231", "HS7-100231", "HS7-100232"]
+
+
+def test_a_list_of_numbers_is_never_read_as_ranges():
+    assert parse_numbers(["AB1-3", " HS7-100231 ", ""]) == ["AB1-3", "HS7-100231"]
+
+
+def test_hyphenated_serials_received_by_range_can_be_issued(company, warehouse):
+    from tests.inventory.flows import issue
+
+    item = ItemFactory(company=company, lot_class=LotClassFactory(company=company))
+    receive(item=item, location=warehouse, numbers="HS7-100231-HS7-100232")
+    issue(item=item, location=warehouse, quantity=1, propose=True)
+    issue(item=item, location=warehouse, quantity=1, numbers=["HS7-100232"])
+    assert on_hand(item, warehouse) == 0
 
 
 def test_parse_numbers_refuses_a_huge_range_with_a_message():
