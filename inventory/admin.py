@@ -148,8 +148,15 @@ class ItemForm(forms.ModelForm):
         model = Item
         fields = "__all__"
 
+    # Changing how an item is tracked once it has moved would make its history unreadable.
+    FROZEN_ONCE_MOVED = ("company", "lot_class", "tracking_scope", "is_stocked")
+
     def clean(self):
         cleaned = super().clean()
+        if self.instance.pk and self.instance.moves.exists():
+            for name in self.FROZEN_ONCE_MOVED:
+                if name in self.changed_data:
+                    self.add_error(name, "This item has stock moves; its tracking can no longer change. Create a new item instead.")
         company, lot_class = cleaned.get("company"), cleaned.get("lot_class")
         if company is None or lot_class is None:
             return cleaned

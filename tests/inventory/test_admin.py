@@ -263,3 +263,19 @@ def test_admin_changelist_queries_do_not_grow_with_rows(admin_client, serial_ite
         response = admin_client.get(url)
     assert len(response.context["cl"].result_list) >= 10
     assert len(many) == len(few)
+
+
+def test_admin_refuses_to_change_the_tracking_of_an_item_that_has_moved(admin_client, company, warehouse, serial_item):
+    receive(item=serial_item, location=warehouse, numbers="Z1")
+    untracked = LotSerialClass.objects.create(company=company, code="NONE", name="Untracked")
+    url = reverse("admin:inventory_item_change", args=[serial_item.pk])
+    page = admin_client.get(url)
+    form = page.context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data.update(company=company.pk, lot_class=untracked.pk, unit_cost="10", tracking_scope=serial_item.tracking_scope,
+                valuation_method=serial_item.valuation_method, uom=serial_item.uom, is_stocked="on", is_active="on")
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert "its tracking can no longer change" in response.content.decode()
+    serial_item.refresh_from_db()
+    assert serial_item.lot_class_id != untracked.pk
