@@ -51,7 +51,10 @@ def bulk_update_rows(model: type[models.Model], fields: Sequence[str], rows: Seq
 
 
 def _array_base_type(db_type: str) -> str:
-    # "numeric(18, 4)" is fine as an array base; serial types are not.
+    # Serial types are not array bases; varchar(n) would cut long values silently, text does not
+    # (the column itself then refuses what is too long).
+    if db_type.startswith("varchar"):
+        return "text"
     return {"bigserial": "bigint", "serial": "integer"}.get(db_type, db_type)
 
 

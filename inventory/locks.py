@@ -1,6 +1,7 @@
 """Every row lock of the posting path is taken here, in one global order:
 
-    numbering counters → document → lots/serials (primary key order) → balances (primary key order)
+    document → item (while numbers are allocated) → numbering counters
+             → lots/serials (primary key order) → balances (primary key order)
 
 Two transactions that follow this order can wait for each other but never deadlock.
 Rows that do not exist yet are inserted first, in sorted key order, for the same reason.
@@ -12,13 +13,28 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Q
 
-from .models import Balance, Document, Lot
+from .models import Balance, Document, Item, Lot
+
+
+def of_self() -> dict:
+    """Lock only the rows of the queried table, not the rows select_related joins in."""
+    return {"of": ("self",)} if connection.features.has_select_for_update_of else {}
 
 
 def document_lock(document_id: int) -> Document:
-    return Document.objects.select_for_update().select_related("company", "from_location", "to_location").get(pk=document_id)
+    return (
+        Document.objects.select_for_update(**of_self())
+        .select_related("company", "from_location", "to_location")
+        .get(pk=document_id)
+    )
+
+
+def item_lock(item_id: int) -> None:
+    """Serialise the allocation of numbers to one item: two drafts cannot claim one new number."""
+    list(Item.objects.select_for_update().filter(pk=item_id).values_list("pk", flat=True))
 
 
 @dataclass(slots=True)
@@ -34,6 +50,8 @@ class LotState:
     in_stock: bool
     last_location_id: int | None
     received_at: datetime | None
+    parent_status: str | None  # lot-and-serial: a hold on the lot holds its serials
+    parent_hold_reason: str | None
 
     @property
     def is_serial(self) -> bool:
@@ -42,7 +60,7 @@ class LotState:
 
 LOT_STATE_FIELDS = [
     "id", "item_id", "number", "kind", "status", "hold_reason", "expiry_date", "unit_cost", "in_stock",
-    "last_location_id", "received_at",
+    "last_location_id", "received_at", "parent__status", "parent__hold_reason",
 ]
 
 
@@ -50,7 +68,7 @@ def lots_lock(lot_ids: Iterable[int]) -> dict[int, LotState]:
     ids = sorted(set(lot_ids))
     if not ids:
         return {}
-    rows = Lot.objects.select_for_update().filter(pk__any=ids).order_by("pk").values_list(*LOT_STATE_FIELDS)
+    rows = Lot.objects.select_for_update(**of_self()).filter(pk__any=ids).order_by("pk").values_list(*LOT_STATE_FIELDS)
     return {row[0]: LotState(*row) for row in rows}
 
 

@@ -9,7 +9,7 @@ from .exceptions import NumberingError, Problem
 
 DATE_TOKENS = ("YYYY", "YY", "MON", "MM", "DD")
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-MAX_RANGE = 100_000
+MAX_RANGE = 30_000  # SQLite builds accept 32,766 parameters in one statement
 _TAIL_DIGITS = re.compile(r"^(.*?)(\d+)$")
 _SEPARATORS = re.compile(r"[\s,;]+")
 

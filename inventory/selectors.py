@@ -56,7 +56,11 @@ def allocation_candidates(*, line: DocumentLine, include_unavailable: bool = Fal
     )
     if not include_unavailable:
         today = timezone.localdate()
-        rows = rows.filter(available__gt=0, lot__status=LotStatus.ACTIVE).exclude(lot__expiry_date__lt=today)
+        rows = (
+            rows.filter(available__gt=0, lot__status=LotStatus.ACTIVE)
+            .exclude(lot__expiry_date__lt=today)
+            .exclude(lot__parent__status__in=[LotStatus.ON_HOLD, LotStatus.ARCHIVED])
+        )
     method = item.lot_class.issue_method if item.lot_class else IssueMethod.FIFO
     return rows.order_by(*ISSUE_ORDER[method])
 
@@ -69,6 +73,7 @@ def loose_candidates(*, line: DocumentLine):
     rows = (
         Lot.objects.filter(item=item, kind=LotKind.SERIAL, in_stock=True, status=LotStatus.ACTIVE)
         .exclude(expiry_date__lt=today)
+        .exclude(parent__status__in=[LotStatus.ON_HOLD, LotStatus.ARCHIVED])
         .exclude(pk__in=promised)
     )
     method = item.lot_class.issue_method if item.lot_class else IssueMethod.FIFO

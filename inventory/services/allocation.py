@@ -8,9 +8,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
-from django.db import IntegrityError, connection, transaction
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -30,11 +30,28 @@ from ..models import (
 from ..numbering import parse_numbers
 from ..selectors import allocation_candidates, loose_candidates, unnumbered_available
 from .numbers import numbers_generate
-from .posting import ISSUE_DESTINATIONS, number_required
+from .posting import ISSUE_DESTINATIONS, QUANTUM, number_required
 
 ZERO = Decimal("0")
 ONE = Decimal("1")
 MAX_NUMBER = 80
+
+
+def _require_draft(document) -> None:
+    if not document.is_draft:
+        raise InvalidDocument(f"{document.number} is {document.get_status_display().lower()}; only drafts can change")
+
+
+def _quantity(value) -> Decimal:
+    try:
+        quantity = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        raise InvalidDocument(f"{value!r} is not a quantity")
+    if not quantity.is_finite() or quantity <= 0:
+        raise InvalidDocument("the quantity must be more than zero")
+    if quantity != quantity.quantize(QUANTUM):
+        raise InvalidDocument(f"the quantity {quantity} has more than 4 decimal places")
+    return quantity
 
 
 @dataclass(frozen=True)
@@ -73,12 +90,14 @@ def line_allocate(
     existing ones coming back. ``quantity`` is for lots: default, what the line still needs.
     """
     document = locks.document_lock(line.document_id)
-    if not document.is_draft:
-        raise InvalidDocument(f"{document.number} is {document.get_status_display().lower()}; only drafts can change")
+    _require_draft(document)
     line = DocumentLine.objects.select_related("item__lot_class", "item__company").get(pk=line.pk)
     line.document = document
+    locks.item_lock(line.item_id)
     item = line.item
     entries = parse_numbers(numbers)
+    if quantity is not None:
+        quantity = _quantity(quantity)
     if not item.is_tracked or not number_required(item, document.from_location, document.to_location):
         raise InvalidDocument(f"{item.sku} records no lot or serial numbers on a {document.get_kind_display().lower()}")
     outcome = AllocationOutcome(line=line)
@@ -96,12 +115,7 @@ def line_allocate(
         rows = _judge_incoming(context, entries, quantity, outcome)
     else:
         rows = _judge_outgoing(context, entries, quantity, outcome, new_only=relabel)
-    try:
-        with transaction.atomic():
-            bulk_insert_rows(Allocation, ALLOCATION_FIELDS, [row[:ALLOCATION_NUMBER] for row in rows])
-    except IntegrityError:
-        # Another draft took one of these serials between our check and our write.
-        raise InvalidDocument("another user allocated some of these numbers at the same moment; nothing was added, try again")
+    bulk_insert_rows(Allocation, ALLOCATION_FIELDS, [row[:ALLOCATION_NUMBER] for row in rows])
     outcome.accepted = [row[ALLOCATION_NUMBER] for row in rows]
     outcome.remaining = context.remaining
     return outcome
@@ -125,6 +139,8 @@ class _Lot:
     in_stock: bool
     last_location_id: int | None
     last_location_code: str | None
+    parent_status: str | None
+    parent_hold_reason: str | None
 
     @property
     def is_serial(self) -> bool:
@@ -161,18 +177,15 @@ def _lots_by_number(item, numbers: list[str]) -> dict[str, "_Lot"]:
     if not numbers:
         return {}
     rows = (
-        Lot.objects.select_for_update(**_of_self())
+        Lot.objects.select_for_update(**locks.of_self())
         .filter(company_id=item.company_id, item=item, number__any=set(numbers))
         .order_by("pk")
         .values_list(
-            "pk", "number", "kind", "status", "hold_reason", "expiry_date", "in_stock", "last_location_id", "last_location__code"
+            "pk", "number", "kind", "status", "hold_reason", "expiry_date", "in_stock", "last_location_id", "last_location__code",
+            "parent__status", "parent__hold_reason",
         )
     )
     return {row[1]: _Lot(*row) for row in rows}
-
-
-def _of_self() -> dict:
-    return {"of": ("self",)} if connection.features.has_select_for_update_of else {}
 
 
 def _basic_rejection(ctx: _Context, number: str, quantity: Decimal) -> str | None:
@@ -187,15 +200,24 @@ def _basic_rejection(ctx: _Context, number: str, quantity: Decimal) -> str | Non
     return None
 
 
-def _pending_elsewhere(item, document, numbers: list[str]) -> dict[str, str]:
-    """New numbers, or serials, already entered on another draft: number → document number."""
-    rows = Allocation.objects.reserving().filter(item=item).exclude(document=document)
+def _pending_elsewhere(line, numbers: list[str]) -> dict[str, str]:
+    """New numbers, or serials, already entered on another draft or another line: number → where."""
+    item, document = line.item, line.document
+    rows = Allocation.objects.reserving().filter(item=item).exclude(line=line)
+
+    def where(document_id, doc_number, position):
+        return f"line {position} of this document" if document_id == document.pk else doc_number
+
     found = {}
-    for number, lot_number, doc_number in rows.filter(number__any=numbers).values_list("number", "lot__number", "document__number"):
-        found[number] = doc_number
+    for number, document_id, doc_number, position in rows.filter(number__any=numbers).values_list(
+        "number", "document_id", "document__number", "line__position"
+    ):
+        found[number] = where(document_id, doc_number, position)
     if item.is_serial:
-        for lot_number, doc_number in rows.filter(lot__number__any=numbers).values_list("lot__number", "document__number"):
-            found[lot_number] = doc_number
+        for number, document_id, doc_number, position in rows.filter(lot__number__any=numbers).values_list(
+            "lot__number", "document_id", "document__number", "line__position"
+        ):
+            found[number] = where(document_id, doc_number, position)
     return found
 
 
@@ -203,7 +225,7 @@ def _judge_incoming(ctx: _Context, entries, quantity, outcome) -> list[Allocatio
     item, rows = ctx.item, []
     lot_class = item.lot_class
     is_serial, binds, tracking = item.is_serial, item.binds_lots, item.tracking
-    pending = _pending_elsewhere(item, ctx.document, entries)
+    pending = _pending_elsewhere(ctx.line, entries)
     for number in entries:
         qty = ONE if is_serial else (quantity if quantity is not None else ctx.remaining)
         reason = _basic_rejection(ctx, number, qty)
@@ -243,7 +265,7 @@ def _judge_outgoing(ctx: _Context, entries, quantity, outcome, *, new_only: bool
         Balance.objects.filter(lot_id__any=lots, location=location, quantity__gt=0).values_list("lot_id", "quantity")
     ) if binds else {}
     reserved, reserved_on = _reservations(lots, location, document)
-    pending = _pending_elsewhere(item, document, entries)
+    pending = _pending_elsewhere(ctx.line, entries)
     unnumbered_left = unnumbered_available(item=item, location=location) if binds or new_only else ZERO
     elsewhere = None
     for number in entries:
@@ -278,7 +300,9 @@ def _judge_outgoing(ctx: _Context, entries, quantity, outcome, *, new_only: bool
         if reason is None and issuing:
             if lot.status == LotStatus.ON_HOLD:
                 reason = "on hold" + (f" ({lot.hold_reason})" if lot.hold_reason else "")
-            elif lot.status == LotStatus.ARCHIVED:
+            elif lot.parent_status == LotStatus.ON_HOLD:
+                reason = "its lot is on hold" + (f" ({lot.parent_hold_reason})" if lot.parent_hold_reason else "")
+            elif LotStatus.ARCHIVED in (lot.status, lot.parent_status):
                 reason = "archived"
             elif lot.expiry_date is not None and lot.expiry_date < today:
                 reason = f"expired on {lot.expiry_date:%Y-%m-%d}"
@@ -335,8 +359,10 @@ def line_allocate_proposed(*, line: DocumentLine, user=None) -> AllocationOutcom
     Manual classes get no proposal.
     """
     document = locks.document_lock(line.document_id)
+    _require_draft(document)
     line = DocumentLine.objects.select_related("item__lot_class", "item__company").get(pk=line.pk)
     line.document = document
+    locks.item_lock(line.item_id)
     proposal = line_proposal(line=line, document=document)
     bulk_insert_rows(Allocation, ALLOCATION_FIELDS, [row[:ALLOCATION_NUMBER] for row in proposal.rows])
     return proposal.outcome
@@ -348,12 +374,15 @@ class Proposal:
     outcome: AllocationOutcome
 
 
-def line_proposal(*, line: DocumentLine, document) -> Proposal:
+def line_proposal(*, line: DocumentLine, document, taken: dict | None = None) -> Proposal:
     """The allocations the issue method proposes for what the line still needs, unsaved.
 
     Valid by construction (only available, active, unexpired lots; only untaken new numbers),
-    so callers store them, or post them, without judging each one again.
+    so callers store them, or post them, without judging each one again. ``taken`` carries what
+    earlier unsaved proposals of the same posting took (lot id, or ("unnumbered", item, location)
+    → quantity) and is updated.
     """
+    taken = {} if taken is None else taken
     item = line.item
     remaining = line.quantity - (line.allocations.aggregate(total=Sum("quantity"))["total"] or ZERO)
     ctx = _Context(line, item, document, {}, set(), remaining, line.expiry_date, line.lot_number, item.is_serial)
@@ -365,7 +394,7 @@ def line_proposal(*, line: DocumentLine, document) -> Proposal:
         if item.lot_class.assignment == NumberAssignment.WHEN_RECEIVED and not _missing_receipt_data(ctx):
             rows, outcome.unassigned = _new_number_rows(ctx, remaining, document.to_location, outgoing=False)
     elif document.from_location.pk == document.to_location.pk:
-        rows, outcome.unassigned = _new_number_rows(ctx, remaining, document.from_location, outgoing=True)
+        rows, outcome.unassigned = _new_number_rows(ctx, remaining, document.from_location, outgoing=True, taken=taken)
     elif item.lot_class.issue_method != IssueMethod.MANUAL:
         location = document.from_location
         if item.binds_lots:
@@ -374,14 +403,19 @@ def line_proposal(*, line: DocumentLine, document) -> Proposal:
             )
         else:
             limit = int(remaining) if item.is_serial else None
+            limit = None if limit is None else limit + len(taken)
             candidates = ((pk, number, ONE) for pk, number in loose_candidates(line=line).values_list("pk", "number")[:limit])
         for lot_id, number, available in candidates:
             if ctx.remaining <= 0:
                 break
+            available -= taken.get(lot_id, ZERO)
+            if available <= 0:
+                continue
             take = ONE if item.is_serial else min(available, ctx.remaining)
+            taken[lot_id] = taken.get(lot_id, ZERO) + take
             rows.append(ctx.allocation(number=number, lot=lot_id, quantity=take, outgoing=True, location=location))
         if ctx.remaining > 0 and item.lot_class.assignment == NumberAssignment.WHEN_USED:
-            more, outcome.unassigned = _new_number_rows(ctx, ctx.remaining, location, outgoing=True)
+            more, outcome.unassigned = _new_number_rows(ctx, ctx.remaining, location, outgoing=True, taken=taken)
             rows += more
     outcome.accepted = [row[ALLOCATION_NUMBER] for row in rows]
     outcome.remaining = ctx.remaining
@@ -401,16 +435,21 @@ def _missing_receipt_data(ctx: "_Context") -> str | None:
     return None
 
 
-def _new_number_rows(ctx: "_Context", remaining: Decimal, location, *, outgoing: bool) -> tuple[list[tuple], int]:
+def _new_number_rows(
+    ctx: "_Context", remaining: Decimal, location, *, outgoing: bool, taken: dict | None = None
+) -> tuple[list[tuple], int]:
     """Rows for numbers generated from the class template (outgoing: for unnumbered stock only).
 
     Generated numbers are new by construction (numbers_generate skips every taken one).
     """
     item = ctx.item
     if outgoing:
-        remaining = min(remaining, unnumbered_available(item=item, location=location))
+        key = ("unnumbered", item.pk, location.pk)
+        taken = {} if taken is None else taken
+        remaining = min(remaining, unnumbered_available(item=item, location=location) - taken.get(key, ZERO))
         if remaining <= 0:
             return [], 0
+        taken[key] = taken.get(key, ZERO) + (remaining if not item.is_serial else Decimal(int(remaining)))
     generated = numbers_generate(item=item, count=int(remaining) if item.is_serial else 1, on=ctx.document.date)
     quantity = ONE if item.is_serial else remaining
     rows = [ctx.allocation(number=n, lot=None, quantity=quantity, outgoing=outgoing, location=location) for n in generated.numbers]
@@ -432,7 +471,10 @@ def line_numbers_generate(
     the excess stays unassigned. Lots: one lot number for the whole remaining quantity.
     """
     document = locks.document_lock(line.document_id)
+    _require_draft(document)
     line = DocumentLine.objects.select_related("item__lot_class", "item__company").get(pk=line.pk)
+    line.document = document
+    locks.item_lock(line.item_id)
     item = line.item
     remaining = line.quantity - (line.allocations.aggregate(total=Sum("quantity"))["total"] or ZERO)
     if remaining <= 0:
@@ -459,8 +501,7 @@ def line_numbers_generate(
 def allocations_clear(*, line: DocumentLine, allocation_ids: Iterable[int] | None = None) -> int:
     """Remove a draft line's allocations (all, or the ones named)."""
     document = locks.document_lock(line.document_id)
-    if not document.is_draft:
-        raise InvalidDocument(f"{document.number} is {document.get_status_display().lower()}; only drafts can change")
+    _require_draft(document)
     rows = Allocation.objects.filter(line=line)
     if allocation_ids is not None:
         rows = rows.filter(pk__in=list(allocation_ids))

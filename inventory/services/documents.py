@@ -3,7 +3,7 @@
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.db.models import Q
@@ -30,7 +30,7 @@ from ..models import (
 )
 from ..models.documents import KIND_PREFIX
 from .numbers import document_number_next
-from .posting import MoveSpec, moves_post, number_required
+from .posting import QUANTUM, MoveSpec, moves_post, number_required
 from .setup import virtual_location
 
 ZERO = Decimal("0")
@@ -135,7 +135,10 @@ def document_line_add(
 ) -> DocumentLine:
     document = locks.document_lock(document.pk)
     _require_draft(document)
-    quantity = Decimal(quantity)
+    try:
+        quantity = Decimal(quantity)
+    except (InvalidOperation, TypeError, ValueError):
+        raise InvalidDocument(f"{item.sku}: {quantity!r} is not a quantity")
     problems = line_problems(item=item, quantity=quantity, company=document.company, unit_cost=unit_cost)
     if problems:
         raise InvalidDocument(problems)
@@ -158,8 +161,10 @@ def line_problems(*, item: Item, quantity: Decimal, company: Company, unit_cost:
         problems.append(Problem(f"{item.sku} belongs to another company"))
     if not item.is_stocked:
         problems.append(Problem(f"{item.sku} is a lookup item and holds no stock"))
-    if quantity is None or quantity <= 0:
+    if quantity is None or not quantity.is_finite() or quantity <= 0:
         problems.append(Problem(f"{item.sku}: quantity must be more than zero"))
+    elif quantity != quantity.quantize(QUANTUM):
+        problems.append(Problem(f"{item.sku}: quantity {quantity} has more than 4 decimal places"))
     elif item.is_serial and quantity != quantity.to_integral_value():
         problems.append(Problem(f"{item.sku} is serial-numbered: the quantity must be whole units, not {quantity}"))
     if unit_cost is not None and unit_cost < 0:
@@ -193,9 +198,10 @@ def document_post(*, document: Document, user=None, auto_allocate: bool = False)
     if auto_allocate:
         # What a line still needs is taken as the issue method proposes (or numbers are generated),
         # inside this transaction; the moves record which numbers went.
+        taken: dict = {}  # what earlier lines' proposals took, so the next line does not take it again
         for line in lines:
             line.document = document
-            for row in line_proposal(line=line, document=document).rows:
+            for row in line_proposal(line=line, document=document, taken=taken).rows:
                 allocations[line.pk].append(AllocationRow(None, line.pk, row[3], row[5], row[ALLOCATION_NUMBER] if row[5] is None else "", row[7], row[8], row[9]))
 
     new_lots, created = _lots_ensure(document, lines, allocations, user)
@@ -323,7 +329,7 @@ def _lots_ensure(document, lines, allocations, user) -> tuple[dict[tuple[int, st
     for (item_id, number), (item, a, line, parent_number) in sorted(wanted.items(), key=lambda kv: kv[0]):
         parent_key = (item_id, parent_number)
         kind = LotKind.SERIAL if item.is_serial else LotKind.LOT
-        expiry = parent_expiry[parent_key] if parent_key in parent_ids else (a.expiry_date or line.expiry_date)
+        expiry = parent_expiry.get(parent_key) or a.expiry_date or line.expiry_date
         rows.append(lot_row(item, number, kind, expiry, line, parent_ids.get(parent_key)))
     inserted = bulk_insert_rows(Lot, LOT_INSERT_FIELDS, rows, ignore_conflicts=True, returning=["id", "item", "number"])
     found = {(item_id, number): lot_id for lot_id, item_id, number in inserted}

@@ -34,6 +34,7 @@ from ..models import (
 
 ZERO = Decimal("0")
 ONE = Decimal("1")
+QUANTUM = Decimal("0.0001")  # quantities are stored with 4 decimal places
 ISSUE_DESTINATIONS = {LocationKind.CUSTOMER, LocationKind.PRODUCTION}
 
 # Seed 003: which partner classes each tracking scope records numbers for.
@@ -116,6 +117,9 @@ def moves_post(
     # 1. Lots first, in primary-key order; their fresh state is what the checks read.
     lots = locks.lots_lock(spec.lot_id for spec in specs if spec.lot_id is not None)
     binds_by_item = {spec.item.pk: spec.item.binds_lots for spec in specs}
+    if any(spec.reverses is not None for spec in specs):
+        # A reversal keys its balances as the move it undoes did, whatever the item says today.
+        binds_by_item.update({spec.item.pk: spec.reverses.binds_lot for spec in specs if spec.reverses is not None})
     _validate_lots(specs, lots)
     _check_lots(specs, lots, timezone.localdate(), new_lot_ids, binds_by_item)
 
@@ -133,7 +137,7 @@ def moves_post(
     balances = _balances_lock(deltas)
 
     # 3. Checks after the lock: nothing negative, nothing promised to another draft, serials in one place.
-    reserved = _reserved_by_others(deltas, document)
+    reserved = _reserved_by_others(deltas, document, binds_by_item)
     shortages, conflicts, decreases, updates, inserts = [], [], [], [], []
     for key, delta in deltas.items():
         balance = balances.get(key)
@@ -142,7 +146,7 @@ def moves_post(
         quantity = balance.quantity if balance is not None else ZERO
         new_quantity = quantity + delta
         if delta < 0:
-            available = quantity - reserved.get((key[1], key[2]), ZERO)
+            available = quantity - reserved.get((key[1], key[2]) if key[1] else key, ZERO)
             if available + delta < 0:
                 shortages.append(
                     Shortage(spec.item.sku, lot.number if lot else None, location.code, -delta, max(available, ZERO), spec.line_position)
@@ -208,7 +212,10 @@ def _balances_insert(inserts: list[tuple], deltas, lots) -> list[tuple]:
     }
     lost = [k for k in keys if k not in found]
     if lost:  # refused by a database rule (a serial positive elsewhere), not by a race
-        raise SerialConflict([Problem(f"serial {lots[k[1]].number} is already in stock elsewhere") for k in lost if k[1]])
+        raise SerialConflict(
+            [Problem(f"serial {lots[k[1]].number} is already in stock elsewhere") for k in lost if k[1]]
+            or "the stock changed while posting; nothing was posted, please try again"
+        )
     return [(b.id, b.quantity + deltas[key], b.first_in_at or timezone.now()) for key, b in found.items() if key in keys]
 
 
@@ -217,8 +224,11 @@ def _validate(company: Company, specs: Sequence[MoveSpec]) -> None:
     seen = set()
     for spec in specs:
         line, item = spec.line_position, spec.item
-        if spec.quantity is None or spec.quantity <= 0:
+        if spec.quantity is None or not spec.quantity.is_finite() or spec.quantity <= 0:
             problems.append(Problem(f"{item.sku}: quantity must be more than zero", line=line))
+            continue
+        if spec.quantity != spec.quantity.quantize(QUANTUM):
+            problems.append(Problem(f"{item.sku}: quantity {spec.quantity} has more than 4 decimal places", line=line))
             continue
         combination = (item.pk, spec.from_location.pk, spec.to_location.pk, line)
         if combination not in seen:
@@ -255,36 +265,43 @@ def _validate_lots(specs: Sequence[MoveSpec], lots: dict[int, LotState]) -> None
 
 
 def _check_lots(specs: Sequence[MoveSpec], lots: dict[int, LotState], today, new_lot_ids, binds_by_item) -> None:
+    """Holds, expiry, and each serial's state followed through the moves in order.
+
+    Following the state move by move catches the same serial twice in one posting, which for
+    loosely bound items (stock kept per item, seed 003) no balance would.
+    """
     blocked: list[Problem] = []
     problems: list[Problem] = []
+    state = {lot_id: (False, None) if lot_id in new_lot_ids else (lot.in_stock, lot.last_location_id) for lot_id, lot in lots.items()}
     for spec in specs:
-        if spec.lot_id is None or (spec.lot_id in new_lot_ids and spec.to_location.kind not in ISSUE_DESTINATIONS):
+        if spec.lot_id is None:
             continue
         lot, line = lots[spec.lot_id], spec.line_position
         if spec.reverses is None and spec.to_location.kind in ISSUE_DESTINATIONS:
-            if lot.status == LotStatus.ON_HOLD:
-                why = f" ({lot.hold_reason})" if lot.hold_reason else ""
-                blocked.append(Problem(f"{lot.number} is on hold{why} and cannot be issued", line=line, number=lot.number))
-            elif lot.status == LotStatus.ARCHIVED:
-                blocked.append(Problem(f"{lot.number} is archived and cannot be issued", line=line, number=lot.number))
+            for status, reason, what in ((lot.status, lot.hold_reason, ""), (lot.parent_status, lot.parent_hold_reason, "the lot of ")):
+                if status == LotStatus.ON_HOLD:
+                    why = f" ({reason})" if reason else ""
+                    blocked.append(Problem(f"{what}{lot.number} is on hold{why} and cannot be issued", line=line, number=lot.number))
+                elif status == LotStatus.ARCHIVED:
+                    blocked.append(Problem(f"{what}{lot.number} is archived and cannot be issued", line=line, number=lot.number))
             if lot.expiry_date is not None and lot.expiry_date < today:
                 blocked.append(
                     Problem(f"{lot.number} expired on {lot.expiry_date:%Y-%m-%d} and cannot be issued", line=line, number=lot.number)
                 )
-        if not lot.is_serial or spec.reverses is not None or lot.id in new_lot_ids:
+        if not lot.is_serial:
             continue
-        # Incoming from outside: the serial must not already be in stock.
-        if spec.from_location.is_virtual and not spec.to_location.is_virtual and lot.in_stock:
+        in_stock, last_location = state[lot.id]
+        arriving = not spec.to_location.is_virtual
+        leaving = not spec.from_location.is_virtual
+        if arriving and not leaving and in_stock:
             problems.append(Problem(f"serial {lot.number} is already in stock", line=line, number=lot.number))
-        # Loose binding (seed 003): no per-serial balance, so its last known state decides.
-        if (
-            not binds_by_item[spec.item.pk]
-            and not spec.from_location.is_virtual
-            and spec.from_lot_id is not None
-            and not lot.in_stock
-            and lot.last_location_id is not None
-        ):
-            problems.append(Problem(f"serial {lot.number} was already issued", line=line, number=lot.number))
+        if leaving and not arriving and spec.from_lot_id is not None and not binds_by_item[spec.item.pk]:
+            if not in_stock and (last_location is not None or spec.reverses is not None):
+                problems.append(Problem(f"serial {lot.number} was already issued", line=line, number=lot.number))
+        if arriving:
+            state[lot.id] = (True, spec.to_location.pk)
+        elif leaving:
+            state[lot.id] = (False, spec.from_location.pk)
     if blocked:
         raise NotIssuable(blocked + problems)
     if problems:
@@ -304,8 +321,13 @@ def _balances_lock(deltas) -> dict[tuple, BalanceRow]:
     return {(b.item_id, b.lot_id, b.location_id): b for b in rows}
 
 
-def _reserved_by_others(deltas, document: Document | None) -> dict[tuple[int | None, int], Decimal]:
-    """What other drafts have promised of each (lot or unnumbered, location) being taken."""
+def _reserved_by_others(deltas, document: Document | None, binds_by_item) -> dict[tuple[int | None, int], Decimal]:
+    """What other drafts have promised of each balance being taken, keyed like the balances.
+
+    Numbered balances: the allocations of that lot. Unnumbered balances: new numbers to be given
+    to that stock (numbered when used) or, for loosely bound items whose stock is kept per item,
+    every allocation of the item there.
+    """
     taken = [key for key, d in deltas.items() if d < 0]
     if not taken:
         return {}
@@ -315,14 +337,15 @@ def _reserved_by_others(deltas, document: Document | None) -> dict[tuple[int | N
     rows = Allocation.objects.reserving().filter(outgoing=True, location_id__in=location_ids)
     if document is not None:
         rows = rows.exclude(document=document)
-    found: dict[tuple[int | None, int], Decimal] = {}
+    found: dict[tuple, Decimal] = {}
     if lot_ids:
         for r in rows.filter(lot_id__any=lot_ids).values("lot_id", "location_id").annotate(total=Sum("quantity")):
             found[(r["lot_id"], r["location_id"])] = r["total"]
     if item_ids:
-        # New numbers for unnumbered stock (numbered when used) promise unnumbered quantity.
-        for r in rows.filter(lot__isnull=True, item_id__in=item_ids).values("location_id").annotate(total=Sum("quantity")):
-            found[(None, r["location_id"])] = found.get((None, r["location_id"]), ZERO) + r["total"]
+        for r in rows.filter(item_id__in=item_ids).values("item_id", "location_id", "lot_id").annotate(total=Sum("quantity")):
+            if r["lot_id"] is None or not binds_by_item[r["item_id"]]:
+                key = (r["item_id"], None, r["location_id"])
+                found[key] = found.get(key, ZERO) + r["total"]
     return found
 
 

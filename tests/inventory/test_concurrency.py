@@ -5,17 +5,17 @@ counted; any other exception in a thread — an IntegrityError, a deadlock, a bu
 """
 
 import random
-from contextlib import nullcontext
 import threading
 import traceback
 from collections import Counter
+from contextlib import nullcontext
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Sum
 
-from inventory.exceptions import InsufficientStock, InvalidDocument, InventoryError
+from inventory.exceptions import InsufficientStock, InventoryError
 from inventory.models import Allocation, Balance, DocumentKind, DocumentStatus, Lot, MoveReason, StockMove, Tracking
 from inventory.selectors import ledger_verify
 from inventory.services import (
@@ -77,6 +77,24 @@ def lot_item(company):
     return ItemFactory(company=company, lot_class=klass)
 
 
+def _allocate_the_same_numbers_at_once(lines, numbers) -> list[list[str]]:
+    """Two workers, one round per number: each enters it on its own draft line at the same moment."""
+
+    def work(index, barrier):
+        outcomes = []
+        for number in numbers:
+            barrier.wait(timeout=60)
+            try:
+                outcome = line_allocate(line=lines[(index, number)], numbers=[number])
+            except InventoryError:
+                outcomes.append("raised")
+                continue
+            outcomes.append("accepted" if outcome.accepted and not outcome.rejected else "rejected")
+        return outcomes
+
+    return run_concurrently(2, work)
+
+
 def _delivery_draft(item, location, quantity):
     document = document_create(company=item.company, kind=DocumentKind.DELIVERY, from_location=location)
     return document, document_line_add(document=document, item=item, quantity=Decimal(quantity))
@@ -89,29 +107,29 @@ def test_concurrency_16_workers_never_issue_a_serial_twice(serial_item, warehous
     def work(index, barrier):
         """Deliver random overlapping sets of 10: even workers type the numbers, odd ones let posting pick."""
         rng = random.Random(index)
-        delivered, refused = [], 0
+        delivered, refusals = [], []
         for _ in range(6):
             document, line = _delivery_draft(serial_item, warehouse, 10)
             try:
                 if index % 2:
                     document_post(document=document, auto_allocate=True)
-                    chosen = list(
-                        StockMove.objects.filter(document=document, reason=MoveReason.DELIVERY).values_list("from_lot__number", flat=True)
-                    )
-                else:
-                    chosen = rng.sample(numbers, 10)
-                    outcome = line_allocate(line=line, numbers=chosen)
-                    if outcome.rejected:
-                        raise InvalidDocument(f"{len(outcome.rejected)} of the numbers were rejected")
+                    delivered += StockMove.objects.filter(document=document).values_list("from_lot__number", flat=True)
+                    continue
+                chosen = rng.sample(numbers, 10)
+                outcome = line_allocate(line=line, numbers=chosen)
+                if outcome.ok:
                     document_post(document=document)
-                delivered += chosen
-            except InventoryError:
-                refused += 1
-                document_cancel(document=document)  # the draft releases what it reserved
-        return delivered, refused
+                    delivered += chosen
+                    continue
+            except InventoryError as exc:
+                refusals.append(exc)
+            document_cancel(document=document)  # the draft releases what it reserved
+        return delivered, refusals
 
     results = run_concurrently(16, work)
 
+    caught_by_the_database = [exc for _, refusals in results for exc in refusals if isinstance(exc.__cause__, IntegrityError)]
+    assert caught_by_the_database == [], "the services should refuse before the database has to"
     claimed = Counter(number for delivered, _ in results for number in delivered)
     assert [n for n, times in claimed.items() if times > 1] == [], "a serial was delivered by two workers"
     per_lot = (
@@ -245,6 +263,7 @@ def test_concurrency_two_receipts_create_the_same_serials(serial_item, warehouse
                     document_post(document=document)
                     outcomes.append(("posted", ""))
             except InventoryError as exc:
+                assert not isinstance(exc.__cause__, IntegrityError), f"only the database noticed: {exc}"
                 outcomes.append(("raised", str(exc)))
                 document_cancel(document=document)  # a draft that will not post releases its numbers
         return outcomes
@@ -268,19 +287,7 @@ def test_concurrency_two_drafts_cannot_promise_the_same_serial(serial_item, ware
     receive(item=serial_item, location=warehouse, numbers=numbers)
     lines = {(worker, number): _delivery_draft(serial_item, warehouse, 1)[1] for worker in range(2) for number in numbers}
 
-    def work(index, barrier):
-        outcomes = []
-        for number in numbers:
-            barrier.wait(timeout=60)
-            try:
-                outcome = line_allocate(line=lines[(index, number)], numbers=[number])
-            except InventoryError:
-                outcomes.append("raised")
-                continue
-            outcomes.append("accepted" if outcome.accepted and not outcome.rejected else "rejected")
-        return outcomes
-
-    results = run_concurrently(2, work)
+    results = _allocate_the_same_numbers_at_once(lines, numbers)
 
     for i, number in enumerate(numbers):
         pair = sorted(results[worker][i] for worker in range(2))
@@ -302,19 +309,7 @@ def test_concurrency_two_receipt_drafts_cannot_both_hold_the_same_new_serial(ser
             document = document_create(company=serial_item.company, kind=DocumentKind.RECEIPT, to_location=warehouse)
             lines[(worker, number)] = document_line_add(document=document, item=serial_item, quantity=Decimal(1))
 
-    def work(index, barrier):
-        outcomes = []
-        for number in numbers:
-            barrier.wait(timeout=60)
-            try:
-                outcome = line_allocate(line=lines[(index, number)], numbers=[number])
-            except InventoryError:
-                outcomes.append("raised")
-                continue
-            outcomes.append("accepted" if outcome.accepted and not outcome.rejected else "rejected")
-        return outcomes
-
-    results = run_concurrently(2, work)
+    results = _allocate_the_same_numbers_at_once(lines, numbers)
 
     both = [number for i, number in enumerate(numbers) if results[0][i] == results[1][i] == "accepted"]
     assert both == [], f"both drafts hold {both}"
