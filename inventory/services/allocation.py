@@ -42,6 +42,16 @@ def _require_draft(document) -> None:
         raise InvalidDocument(f"{document.number} is {document.get_status_display().lower()}; only drafts can change")
 
 
+def _draft_line_locked(line: DocumentLine) -> tuple:
+    """Lock the line's draft document, then its item (numbers are allocated one request at a time)."""
+    document = locks.document_lock(line.document_id)
+    _require_draft(document)
+    line = DocumentLine.objects.select_related("item__lot_class", "item__company").get(pk=line.pk)
+    line.document = document
+    locks.item_lock(line.item_id)
+    return document, line
+
+
 def _quantity(value) -> Decimal:
     try:
         quantity = Decimal(value)
@@ -89,11 +99,7 @@ def line_allocate(
     when used, give new numbers to unnumbered stock). Incoming lines bring new numbers, or
     existing ones coming back. ``quantity`` is for lots: default, what the line still needs.
     """
-    document = locks.document_lock(line.document_id)
-    _require_draft(document)
-    line = DocumentLine.objects.select_related("item__lot_class", "item__company").get(pk=line.pk)
-    line.document = document
-    locks.item_lock(line.item_id)
+    document, line = _draft_line_locked(line)
     item = line.item
     entries = parse_numbers(numbers)
     if quantity is not None:
@@ -358,11 +364,7 @@ def line_allocate_proposed(*, line: DocumentLine, user=None) -> AllocationOutcom
     new numbers for unnumbered stock. Incoming: numbers generated from the class template.
     Manual classes get no proposal.
     """
-    document = locks.document_lock(line.document_id)
-    _require_draft(document)
-    line = DocumentLine.objects.select_related("item__lot_class", "item__company").get(pk=line.pk)
-    line.document = document
-    locks.item_lock(line.item_id)
+    document, line = _draft_line_locked(line)
     proposal = line_proposal(line=line, document=document)
     bulk_insert_rows(Allocation, ALLOCATION_FIELDS, [row[:ALLOCATION_NUMBER] for row in proposal.rows])
     return proposal.outcome
@@ -470,11 +472,7 @@ def line_numbers_generate(
     Serials: ``count`` numbers (default: what the line still needs), capped by the batch size;
     the excess stays unassigned. Lots: one lot number for the whole remaining quantity.
     """
-    document = locks.document_lock(line.document_id)
-    _require_draft(document)
-    line = DocumentLine.objects.select_related("item__lot_class", "item__company").get(pk=line.pk)
-    line.document = document
-    locks.item_lock(line.item_id)
+    document, line = _draft_line_locked(line)
     item = line.item
     remaining = line.quantity - (line.allocations.aggregate(total=Sum("quantity"))["total"] or ZERO)
     if remaining <= 0:
