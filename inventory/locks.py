@@ -68,7 +68,7 @@ def lots_lock(lot_ids: Iterable[int]) -> dict[int, LotState]:
     ids = sorted(set(lot_ids))
     if not ids:
         return {}
-    rows = Lot.objects.select_for_update(**of_self()).filter(pk__any=ids).order_by("pk").values_list(*LOT_STATE_FIELDS)
+    rows = Lot.objects.select_for_update(**of_self()).filter(pk__any=set(ids)).order_by("pk").values_list(*LOT_STATE_FIELDS)
     return {row[0]: LotState(*row) for row in rows}
 
 
@@ -92,7 +92,7 @@ def balances_lock(*, item_ids: set[int], lot_ids: set[int], location_ids: set[in
         return []
     condition = Q(pk__in=[])
     if lot_ids:
-        condition |= Q(lot_id__any=sorted(lot_ids), location_id__in=sorted(location_ids))
+        condition |= Q(lot_id__any=set(lot_ids), location_id__in=sorted(location_ids))
     if unnumbered:
         condition |= Q(lot__isnull=True, item_id__in=sorted(item_ids), location_id__in=sorted(location_ids))
     rows = (

@@ -291,11 +291,12 @@ def _lots_ensure(document, lines, allocations, user) -> tuple[dict[tuple[int, st
     for line_id, rows in allocations.items():
         line = line_by_id[line_id]
         item = line.item
+        has_parent = item.tracking == Tracking.LOT_AND_SERIAL
         for a in rows:
             if a.lot_id is not None:
                 continue
             parent_number = a.parent_number or line.lot_number
-            if item.tracking == Tracking.LOT_AND_SERIAL and parent_number:
+            if has_parent and parent_number:
                 parents[(item.pk, parent_number)] = (item, a.expiry_date or line.expiry_date, line)
             wanted[(item.pk, a.number)] = (item, a, line, parent_number)
     if not wanted:
@@ -326,9 +327,10 @@ def _lots_ensure(document, lines, allocations, user) -> tuple[dict[tuple[int, st
         for (item_id, number), (lot_id, expiry) in _lots_fetch(company, parents.keys(), with_expiry=True).items():
             parent_ids[(item_id, number)], parent_expiry[(item_id, number)] = lot_id, expiry
     rows = []
+    kinds = {item_id: (LotKind.SERIAL if item.is_serial else LotKind.LOT) for (item_id, _), (item, *_) in wanted.items()}
     for (item_id, number), (item, a, line, parent_number) in sorted(wanted.items(), key=lambda kv: kv[0]):
         parent_key = (item_id, parent_number)
-        kind = LotKind.SERIAL if item.is_serial else LotKind.LOT
+        kind = kinds[item_id]
         expiry = parent_expiry.get(parent_key) or a.expiry_date or line.expiry_date
         rows.append(lot_row(item, number, kind, expiry, line, parent_ids.get(parent_key)))
     inserted = bulk_insert_rows(Lot, LOT_INSERT_FIELDS, rows, ignore_conflicts=True, returning=["id", "item", "number"])

@@ -37,9 +37,9 @@ def numbers_taken(*, item: Item, numbers: list[str]) -> set[str]:
     """Numbers already used for the item, as a lot/serial or pending on a draft."""
     if not numbers:
         return set()
-    taken = set(Lot.objects.filter(company_id=item.company_id, item=item, number__any=numbers).values_list("number", flat=True))
+    taken = set(Lot.objects.filter(company_id=item.company_id, item=item, number__any=set(numbers)).values_list("number", flat=True))
     taken |= set(
-        Allocation.objects.reserving().filter(item=item, lot__isnull=True, number__any=numbers).values_list(
+        Allocation.objects.reserving().filter(item=item, lot__isnull=True, number__any=set(numbers)).values_list(
             "number", flat=True
         )
     )

@@ -361,8 +361,8 @@ def _serials_elsewhere(balances, deltas, lots, new_lot_ids) -> list[Problem]:
         return []
     ours = [b.id for b in balances.values()]
     clash = (
-        Balance.objects.filter(lot_id__any=incoming, is_serial=True, quantity__gt=0)
-        .exclude(pk__any=ours)
+        Balance.objects.filter(lot_id__any=set(incoming), is_serial=True, quantity__gt=0)
+        .exclude(pk__any=set(ours))
         .values_list("lot__number", "location__code")
     )
     return [Problem(f"serial {number} is already in stock at {code}", number=number) for number, code in clash]
