@@ -93,10 +93,26 @@ def bulk_insert_rows(
     ids: list[int] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            arrays = ", ".join(f"%s::{_array_base_type(f.db_type(connection))}[]" for f in model_fields)
+            # Columns with one value for every row (company, document, reason…) go in once as a
+            # scalar; the others as arrays that unnest turns into rows.
+            selects, arrays, scalar_params, array_params = [], [], [], []
+            for i, (field, column) in enumerate(zip(model_fields, zip(*rows))):
+                base = _array_base_type(field.db_type(connection))
+                first = column[0]
+                if column.count(first) == len(column):
+                    selects.append(f"%s::{base}")
+                    scalar_params.append(first)
+                else:
+                    selects.append(f"u.c{i}")
+                    arrays.append((f"%s::{base}[]", f"c{i}"))
+                    array_params.append(pg_array(column))
+            if arrays:
+                source = f"unnest({', '.join(a for a, _ in arrays)}) AS u({', '.join(n for _, n in arrays)})"
+            else:
+                source, array_params = "generate_series(1, %s)", [len(rows)]
             cursor.execute(
-                f"INSERT INTO {table} ({cols}) SELECT * FROM unnest({arrays}){conflict}{tail}",
-                [pg_array(col) for col in zip(*rows)],
+                f"INSERT INTO {table} ({cols}) SELECT {', '.join(selects)} FROM {source}{conflict}{tail}",
+                scalar_params + array_params,
             )
             return fetch(cursor) if returning else []
         width = len(fields)
