@@ -23,7 +23,7 @@ from .models import (
     Tracking,
 )
 from .numbering import SegmentSpec, template_problems
-from .services import virtual_locations_ensure
+from .services import lot_update, virtual_locations_ensure
 
 
 class ReadOnlyMixin:
@@ -45,12 +45,29 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class CompanyForm(forms.ModelForm):
+    class Meta:
+        model = Company
+        fields = "__all__"
+
+    def clean_tracking_enabled(self):
+        enabled = self.cleaned_data["tracking_enabled"]
+        if self.instance.pk and self.instance.tracking_enabled and not enabled:
+            if Balance.objects.filter(company=self.instance, lot__isnull=False, quantity__gt=0).exists():
+                raise forms.ValidationError(
+                    "Lots and serials are in stock; tracking cannot be turned off while they are."
+                )
+        return enabled
+
+
 @admin.register(Company)
 class CompanyAdmin(admin.ModelAdmin):
     list_display = ["name", "code", "tracking_enabled", "created_at"]
     list_filter = ["tracking_enabled"]
     search_fields = ["name", "code"]
     inlines = [MembershipInline]
+
+    form = CompanyForm
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -218,9 +235,9 @@ class LotAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        # Only the edited columns: posting keeps in_stock and last_location under its own locks.
-        if form.changed_data:
-            obj.save(update_fields=form.changed_data)
+        # Through the service, and only the edited columns: posting keeps in_stock and
+        # last_location under its own locks.
+        lot_update(lot=obj, user=request.user, **{name: form.cleaned_data[name] for name in form.changed_data})
 
 
 @admin.register(StockMove)

@@ -9,7 +9,7 @@ from .allocation import (
     line_numbers_generate,
 )
 from .documents import document_cancel, document_create, document_line_add, document_post
-from .lots import lot_hold, lot_release, unassigned_assign
+from .lots import lot_hold, lot_release, lot_update, unassigned_assign
 from .numbers import GeneratedNumbers, lot_class_check, numbers_generate
 from .posting import MoveSpec, moves_post, number_required, partner_class
 from .setup import company_create, location_create, membership_add, virtual_location, virtual_locations_ensure
@@ -32,6 +32,7 @@ __all__ = [
     "lot_class_check",
     "lot_hold",
     "lot_release",
+    "lot_update",
     "membership_add",
     "moves_post",
     "number_required",

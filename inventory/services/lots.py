@@ -30,6 +30,32 @@ def lot_release(*, lot: Lot, user=None) -> Lot:
     return lot
 
 
+LOT_EDITABLE_FIELDS = ("reference", "notes", "expiry_date", "status", "hold_reason")
+
+
+@transaction.atomic
+def lot_update(*, lot: Lot, user=None, **changes) -> Lot:
+    """Change a lot's descriptive fields under its row lock.
+
+    A lot's expiry is its serials' expiry (lot-and-serial items), so it reaches them too; going
+    back to active clears the hold reason.
+    """
+    unknown = set(changes) - set(LOT_EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidDocument(f"these lot fields are kept by the system and cannot be edited: {', '.join(sorted(unknown))}")
+    lot = Lot.objects.select_for_update().get(pk=lot.pk)
+    for name, value in changes.items():
+        setattr(lot, name, value)
+    if changes.get("status") == LotStatus.ACTIVE:
+        lot.hold_reason = ""
+        changes["hold_reason"] = ""
+    if changes:
+        lot.save(update_fields=list(changes))
+    if "expiry_date" in changes:
+        Lot.objects.filter(parent=lot).update(expiry_date=lot.expiry_date)
+    return lot
+
+
 @transaction.atomic
 def unassigned_assign(
     *,

@@ -279,3 +279,35 @@ def test_admin_refuses_to_change_the_tracking_of_an_item_that_has_moved(admin_cl
     assert "its tracking can no longer change" in response.content.decode()
     serial_item.refresh_from_db()
     assert serial_item.lot_class_id != untracked.pk
+
+
+def test_admin_lot_expiry_edit_reaches_the_lots_serials_and_release_clears_the_reason(admin_client, company, warehouse):
+    from datetime import date
+
+    from inventory.models import Tracking
+    from inventory.services import lot_hold
+
+    item = ItemFactory(company=company, lot_class=LotClassFactory(company=company, tracking=Tracking.LOT_AND_SERIAL, track_expiry=True))
+    receive(item=item, location=warehouse, numbers="P1 P2", parent_number="LOT-A", expiry=date(2030, 1, 1))
+    lot = Lot.objects.get(number="LOT-A")
+    lot_hold(lot=lot, reason="recall")
+    url = reverse("admin:inventory_lot_change", args=[lot.pk])
+    response = admin_client.post(url, {"status": "active", "hold_reason": "recall", "expiry_date": "2031-06-30", "reference": "", "notes": ""})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    lot.refresh_from_db()
+    assert lot.status == "active" and lot.hold_reason == ""
+    assert set(Lot.objects.filter(parent=lot).values_list("expiry_date", flat=True)) == {date(2031, 6, 30)}
+
+
+def test_admin_refuses_to_turn_tracking_off_while_lots_are_in_stock(admin_client, company, warehouse, serial_item):
+    receive(item=serial_item, location=warehouse, numbers="Z9")
+    url = reverse("admin:inventory_company_change", args=[company.pk])
+    data = {
+        "name": company.name, "code": company.code,
+        **management_form("memberships"),
+    }
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert "tracking cannot be turned off" in response.content.decode()
+    company.refresh_from_db()
+    assert company.tracking_enabled
