@@ -97,10 +97,6 @@ def unnumbered_available(*, item, location) -> Decimal:
     return on_hand - promised
 
 
-def line_allocated(line: DocumentLine) -> Decimal:
-    return line.allocations.aggregate(total=Sum("quantity"))["total"] or ZERO
-
-
 @dataclass(frozen=True)
 class LedgerFault:
     what: str

@@ -4,7 +4,6 @@ Entries are judged one by one: a bad number is rejected with its reason while th
 are kept, so one typo never throws away a hundred scans.
 """
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date

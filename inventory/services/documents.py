@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .. import locks
-from ..bulk import bulk_insert_rows, bulk_update_rows
+from ..bulk import bulk_insert_rows
 from ..exceptions import InvalidDocument, Problem
 from ..models import (
     Allocation,

@@ -3,10 +3,10 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from inventory.exceptions import InsufficientStock, InvalidDocument, NotIssuable, SerialConflict
-from inventory.models import Balance, DocumentKind, DocumentStatus, Lot, LotStatus, StockMove, Tracking
+from inventory.exceptions import InsufficientStock, InvalidDocument
+from inventory.models import Balance, DocumentKind, DocumentStatus, Lot, StockMove, Tracking
 from inventory.selectors import ledger_verify
-from inventory.services import document_cancel, lot_hold
+from inventory.services import document_cancel
 from tests.inventory.factories import ItemFactory, LotClassFactory
 from tests.inventory.flows import issue, on_hand, receive
 

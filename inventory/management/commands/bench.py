@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from inventory.models import DocumentKind, Item, LotSerialClass, NumberSegment, Partner, Tracking
@@ -32,6 +32,8 @@ class Command(BaseCommand):
         parser.add_argument("--documents", type=int, default=1_000)
 
     def handle(self, *args, **options):
+        if options["serials"] < 1 or options["documents"] < 1:
+            raise CommandError("--serials and --documents must be 1 or more")
         self.results = []
         with throwaway_database():
             self.run(options["serials"], options["documents"])
