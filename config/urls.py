@@ -1,12 +1,14 @@
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import RedirectView
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
 
-admin.site.site_header = "Lot & serial traceability"
+admin.site.site_header = "Lot & serial traceability — setup"
 admin.site.site_title = "Lot & serial traceability"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    # Until the back-office pages exist, the set-up screens are the home page.
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("accounts/login/", login_not_required(auth_views.LoginView.as_view(redirect_authenticated_user=True)), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("inventory.urls")),
 ]

@@ -167,3 +167,42 @@ def ledger_verify() -> list[LedgerFault]:
         elif not places and in_stock:
             faults.append(LedgerFault(f"serial {number} (lot {lot_id}) says it is in stock but no balance holds it"))
     return faults
+
+
+def fully_tracked_q(prefix: str = "item__") -> Q:
+    """Items whose stock is kept per lot/serial (the database form of ``Item.binds_lots``)."""
+    p = prefix
+    return Q(
+        **{f"{p}is_stocked": True, f"{p}lot_class__isnull": False, f"{p}company__tracking_enabled": True}
+    ) & (
+        Q(**{f"{p}lot_class__tracking": Tracking.LOT})
+        | Q(**{f"{p}lot_class__tracking__in": [Tracking.SERIAL, Tracking.LOT_AND_SERIAL], f"{p}tracking_scope": "full"})
+    )
+
+
+def unassigned_balances(*, company):
+    """Stock of fully tracked items that carries no number yet (seed 000: the unassigned excess)."""
+    return (
+        Balance.objects.filter(company=company, lot__isnull=True, quantity__gt=0)
+        .filter(fully_tracked_q())
+        .select_related("item", "location")
+        .order_by("item__sku", "location__code")
+    )
+
+
+def expiring_lots(*, company, within_days: int | None = None):
+    """Lots/serials in stock whose expiry falls within ``within_days`` of today (default: each
+    class's alert period), expired ones included."""
+    from datetime import timedelta
+
+    from .models import LotSerialClass
+
+    today = timezone.localdate()
+    rows = Lot.objects.filter(company=company, in_stock=True, expiry_date__isnull=False)
+    if within_days is not None:
+        return rows.filter(expiry_date__lte=today + timedelta(days=within_days))
+    alerts = LotSerialClass.objects.filter(company=company, track_expiry=True).values_list("pk", "expiry_alert_days")
+    window = Q(pk__in=[])
+    for class_id, days in alerts:
+        window |= Q(item__lot_class_id=class_id, expiry_date__lte=today + timedelta(days=days))
+    return rows.filter(window)

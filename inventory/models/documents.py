@@ -78,6 +78,9 @@ class Document(models.Model):
             models.UniqueConstraint(fields=["company", "number"], name="document_unique_number"),
         ]
         indexes = [models.Index(fields=["company", "kind", "status"], name="document_kind_status")]
+        permissions = [
+            ("post_document", "Can post and reverse stock documents"),
+        ]
 
     def __str__(self) -> str:
         return self.number

@@ -9,6 +9,7 @@ from .allocation import (
     line_numbers_generate,
 )
 from .documents import document_cancel, document_create, document_line_add, document_post
+from .drafts import document_line_remove, document_line_update, document_update
 from .lots import lot_hold, lot_release, lot_update, unassigned_assign
 from .numbers import GeneratedNumbers, lot_class_check, numbers_generate
 from .posting import MoveSpec, moves_post, number_required, partner_class
@@ -24,6 +25,9 @@ __all__ = [
     "document_cancel",
     "document_create",
     "document_line_add",
+    "document_line_remove",
+    "document_line_update",
+    "document_update",
     "document_post",
     "line_allocate",
     "line_allocate_proposed",

@@ -1,0 +1,116 @@
+"""Changing a draft document: its header and its lines. Posted documents never change."""
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.db.models import Sum
+
+from .. import locks
+from ..exceptions import InvalidDocument, Problem
+from ..models import Allocation, Document, DocumentKind, DocumentLine, Item, Location, LocationKind, Partner
+from .documents import _check_ends, _require_draft, line_problems
+from .setup import virtual_location
+
+ZERO = Decimal("0")
+
+
+@transaction.atomic
+def document_update(
+    *,
+    document: Document,
+    from_location: Location | None = None,
+    to_location: Location | None = None,
+    partner: Partner | None = None,
+    date: date | None = None,
+    reference: str = "",
+    notes: str = "",
+) -> tuple[Document, int]:
+    """Change a draft's header. Returns the document and how many allocations were dropped.
+
+    Allocations name a location; when the location they take from (or bring to) changes,
+    they no longer hold and are removed, so the clerk allocates again at the new place.
+    """
+    document = locks.document_lock(document.pk)
+    _require_draft(document)
+    company = document.company
+    if document.kind == DocumentKind.ADJUSTMENT:
+        if (from_location is None) == (to_location is None):
+            raise InvalidDocument("an adjustment names one location: where stock is added or where it is removed")
+        adjustment = virtual_location(company, LocationKind.ADJUSTMENT)
+        from_location = from_location or adjustment
+        to_location = to_location or adjustment
+    from_location = from_location or document.from_location
+    to_location = to_location or document.to_location
+    for location in (from_location, to_location):
+        if location.company_id != company.pk:
+            raise InvalidDocument(f"{location} belongs to another company")
+    if partner is not None and partner.company_id != company.pk:
+        raise InvalidDocument(f"{partner} belongs to another company")
+    _check_ends(company, document.kind, from_location, to_location, partner)
+    moved = from_location.pk != document.from_location_id or to_location.pk != document.to_location_id
+    dropped = 0
+    if moved:
+        dropped, _ = Allocation.objects.filter(document=document).delete()
+    document.from_location = from_location
+    document.to_location = to_location
+    document.partner = partner
+    document.date = date or document.date
+    document.reference = reference
+    document.notes = notes
+    document.save(update_fields=["from_location", "to_location", "partner", "date", "reference", "notes"])
+    return document, dropped
+
+
+@transaction.atomic
+def document_line_update(
+    *,
+    line: DocumentLine,
+    item: Item,
+    quantity: Decimal,
+    unit_cost: Decimal | None = None,
+    lot_number: str = "",
+    expiry_date: date | None = None,
+) -> DocumentLine:
+    """Change a draft line. A new item drops the line's allocations; a quantity below what is
+    allocated is refused, so no number silently falls off the line."""
+    document = locks.document_lock(line.document_id)
+    _require_draft(document)
+    line = DocumentLine.objects.select_for_update().get(pk=line.pk)
+    try:
+        quantity = Decimal(quantity)
+    except (InvalidOperation, TypeError, ValueError):
+        raise InvalidDocument(Problem(f"{quantity!r} is not a quantity", line=line.position))
+    problems = line_problems(item=item, quantity=quantity, company=document.company, unit_cost=unit_cost)
+    if problems:
+        raise InvalidDocument([Problem(p.message, line=line.position) for p in problems])
+    if item.pk != line.item_id:
+        line.allocations.all().delete()
+    else:
+        allocated = line.allocations.aggregate(total=Sum("quantity"))["total"] or ZERO
+        if quantity < allocated:
+            raise InvalidDocument(
+                Problem(
+                    f"{allocated.normalize():f} are already allocated; remove allocations before lowering the quantity",
+                    line=line.position,
+                )
+            )
+        if lot_number.strip() != line.lot_number or expiry_date != line.expiry_date:
+            # New numbers carry the lot and expiry they were generated with; they would no longer match.
+            line.allocations.filter(lot__isnull=True).delete()
+    line.item = item
+    line.quantity = quantity
+    line.unit_cost = unit_cost
+    line.lot_number = lot_number.strip()
+    line.expiry_date = expiry_date
+    line.save(update_fields=["item", "quantity", "unit_cost", "lot_number", "expiry_date"])
+    return line
+
+
+@transaction.atomic
+def document_line_remove(*, line: DocumentLine) -> None:
+    """Remove a draft line and what it had allocated."""
+    document = locks.document_lock(line.document_id)
+    _require_draft(document)
+    Allocation.objects.filter(line_id=line.pk).delete()
+    DocumentLine.objects.filter(pk=line.pk).delete()

@@ -1,0 +1,3 @@
+from .catalog import _Todo
+
+UnassignedAssignView = LineAllocationsView = LineCandidatesView = _Todo

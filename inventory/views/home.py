@@ -1,0 +1,46 @@
+from django.contrib import messages
+from django.db.models import Sum
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.generic import TemplateView
+
+from ..middleware import SESSION_KEY, member_companies
+from ..models import Document, DocumentStatus
+from ..selectors import expiring_lots, unassigned_balances
+from .base import CompanyMixin
+
+
+class HomeView(CompanyMixin, TemplateView):
+    """What needs doing: drafts waiting, unassigned quantities, lots expiring soon."""
+
+    template_name = "inventory/home.html"
+    permission_required = ()
+
+    def get_context_data(self, **kwargs):
+        company = self.company
+        unassigned = unassigned_balances(company=company).aggregate(total=Sum("quantity"), rows=Sum(1))
+        return super().get_context_data(
+            drafts=Document.objects.filter(company=company, status=DocumentStatus.DRAFT).count(),
+            unassigned_quantity=unassigned["total"] or 0,
+            unassigned_rows=unassigned["rows"] or 0,
+            expiring=expiring_lots(company=company).count(),
+            **kwargs,
+        )
+
+
+class CompanySwitchView(View):
+    """Make another of the user's companies the active one (never one they are not a member of)."""
+
+    def post(self, request):
+        company = member_companies(request.user).filter(pk=request.POST.get("company") or None).first()
+        if company is None:
+            messages.error(request, "You are not a member of that company.")
+        else:
+            request.session[SESSION_KEY] = company.pk
+            messages.success(request, f"You are now working in {company.name}.")
+        target = request.POST.get("next") or ""
+        # Pages of the old company's rows would 404 in the new one; go home unless the page is a list.
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) or any(c.isdigit() for c in target.split("?")[0]):
+            target = "inventory:home"
+        return redirect(target)
