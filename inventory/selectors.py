@@ -4,7 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Case, DecimalField, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, DecimalField, Exists, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -198,7 +198,9 @@ def expiring_lots(*, company, within_days: int | None = None):
     from .models import LotSerialClass
 
     today = timezone.localdate()
-    rows = Lot.objects.filter(company=company, in_stock=True, expiry_date__isnull=False)
+    # A serial keeps its in-stock flag; a lot is in stock where a balance of it is positive.
+    on_hand = Balance.objects.filter(lot=OuterRef("pk"), quantity__gt=0)
+    rows = Lot.objects.filter(company=company, expiry_date__isnull=False).filter(Q(in_stock=True) | Exists(on_hand))
     if within_days is not None:
         return rows.filter(expiry_date__lte=today + timedelta(days=within_days))
     alerts = LotSerialClass.objects.filter(company=company, track_expiry=True).values_list("pk", "expiry_alert_days")

@@ -1,19 +1,48 @@
 import os
+from pathlib import Path
 
 import pytest
 from django.db import connection
 
+from tests.e2e import CHROMIUM, SKIP_REASON
 from tests.inventory.factories import CompanyFactory, LocationFactory, UserFactory
 
 
 def pytest_collection_modifyitems(config, items):
-    """Concurrency tests need PostgreSQL; on SQLite they are reported as skipped, saying why."""
+    """Concurrency tests need PostgreSQL; on SQLite they are reported as skipped, saying why.
+
+    Browser tests (everything in tests/e2e) need Debian's Chromium; without it they are skipped,
+    saying why, except on CI (CI=true), which always runs them and fails if the browser is missing.
+    """
+    _browser_tests_mark(config, items)
     if "postgres" in os.environ.get("DATABASE_URL", ""):
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://… to run the concurrency tests")
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+browser_tests_skipped = pytest.StashKey[int]()
+
+
+def _browser_tests_mark(config, items) -> None:
+    e2e = Path(__file__).parent / "e2e"
+    browser_tests = [item for item in items if item.path.is_relative_to(e2e)]
+    for item in browser_tests:
+        item.add_marker(pytest.mark.e2e)
+    if not browser_tests or CHROMIUM.exists() or os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        return
+    skip = pytest.mark.skip(reason=SKIP_REASON)
+    for item in browser_tests:
+        item.add_marker(skip)
+    config.stash[browser_tests_skipped] = len(browser_tests)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    skipped = config.stash.get(browser_tests_skipped, 0)
+    if skipped:
+        terminalreporter.write_line(f"Browser tests NOT run ({skipped} skipped): {SKIP_REASON}.", yellow=True, bold=True)
 
 
 @pytest.fixture(autouse=True)

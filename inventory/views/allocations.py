@@ -1,3 +1,225 @@
-from .catalog import _Todo
+"""The allocations dialog (which lots/serials a line takes), the generation dialog (which numbers
+a receipt brings) and "Assign numbers" for unnumbered stock — htmx fragments in the page's modal.
 
-UnassignedAssignView = LineAllocationsView = LineCandidatesView = _Todo
+Every good entry is stored at once; a bad one comes back on its own row with the reason, so one
+typo never costs the other scans.
+"""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Sum
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views import View
+
+from ..exceptions import InventoryError
+from ..forms.allocations import AssignForm, GenerateForm, IncomingForm, PasteForm, ScanForm
+from ..models import Allocation, Balance, DocumentLine
+from ..selectors import allocation_candidates, loose_candidates, unassigned_balances
+from ..services import (
+    allocations_clear,
+    line_allocate,
+    line_allocate_proposed,
+    line_numbers_generate,
+    number_required,
+    unassigned_assign,
+)
+from .base import CompanyMixin
+
+TEMPLATE = "inventory/line_allocations.html"
+PAGE_SIZE = 20
+MAX_REJECTED_KEPT = 500
+
+
+def _page(request, rows, param: str):
+    return Paginator(rows, PAGE_SIZE).get_page(request.GET.get(param) or request.POST.get(param))
+
+
+class LineMixin(CompanyMixin):
+    def get_permission_required(self):
+        return ("inventory.change_document",) if self.request.method == "POST" else ("inventory.view_document",)
+
+    def line(self) -> DocumentLine:
+        queryset = DocumentLine.objects.select_related(
+            "document__from_location", "document__to_location", "document__partner", "item__lot_class", "item__company"
+        )
+        line = self.company_object(queryset, self.kwargs["line_pk"])
+        document = line.document
+        line.incoming = document.from_location.is_virtual
+        line.numbered = line.item.is_tracked and number_required(line.item, document.from_location, document.to_location)
+        line.editable = document.is_draft and line.numbered and self.request.user.has_perm("inventory.change_document")
+        return line
+
+    def candidates(self, line):
+        """Lots/serials the line can take, in issue-method order, searchable and paged on the server."""
+        if line.incoming or not line.numbered:
+            return None
+        q = (self.request.GET.get("q") or self.request.POST.get("q") or "").strip()
+        if line.item.binds_lots:
+            rows = allocation_candidates(line=line)
+            if q:
+                rows = rows.filter(lot__number__icontains=q)
+            rows = rows.values("lot_id", "lot__number", "quantity", "available", "lot__expiry_date", "lot__received_at", "first_in_at")
+        else:
+            rows = loose_candidates(line=line)
+            if q:
+                rows = rows.filter(number__icontains=q)
+            rows = rows.values("pk", "number", "expiry_date", "received_at")
+        page = _page(self.request, rows, "cpage")
+        return {"page": page, "q": q, "loose": not line.item.binds_lots}
+
+
+class LineAllocationsView(LineMixin, View):
+    def get(self, request, line_pk):
+        return self.render_dialog(self.line())
+
+    def post(self, request, line_pk):
+        line = self.line()
+        if not line.editable:
+            return self.render_dialog(line, error=f"{line.document.number} is {line.document.get_status_display().lower()}: its numbers can no longer change.")
+        action = request.POST.get("action", "")
+        handler = getattr(self, f"do_{action}", None)
+        if handler is None:
+            return self.render_dialog(line, error="Unknown action.")
+        forms, outcome, error = {}, None, None
+        try:
+            result = handler(line, forms)
+            if isinstance(result, str):
+                error = result
+            else:
+                outcome = result
+        except InventoryError as exc:
+            error = "; ".join(str(p) for p in exc.problems)
+        if outcome is not None and outcome.rejected:
+            self.remember_rejected(line, outcome.rejected)
+        line = self.line()  # what the line holds now
+        return self.render_dialog(line, outcome=outcome, error=error, forms=forms, changed=True)
+
+    # The actions -----------------------------------------------------------------------------
+    def do_scan(self, line, forms):
+        form = forms["scan"] = ScanForm(self.request.POST)
+        if not form.is_valid():
+            return "Check the number you entered."
+        forms["scan"] = ScanForm()  # a fresh input for the next scan
+        incoming = self.incoming_values(line)
+        return line_allocate(line=line, numbers=[form.cleaned_data["number"]], quantity=form.cleaned_data["quantity"], user=self.request.user, **incoming)
+
+    def do_paste(self, line, forms):
+        form = forms["paste"] = PasteForm(self.request.POST)
+        if not form.is_valid():
+            return "Paste at least one number."
+        outcome = line_allocate(line=line, numbers=form.cleaned_data["numbers"], user=self.request.user, **self.incoming_values(line))
+        if outcome.rejected:
+            # Keep only the entries that failed in the box, to fix and send again.
+            forms["paste"] = PasteForm(initial={"numbers": "\n".join(r.number for r in outcome.rejected)})
+        else:
+            forms["paste"] = PasteForm()
+        return outcome
+
+    def do_propose(self, line, forms):
+        return line_allocate_proposed(line=line, user=self.request.user)
+
+    def do_generate(self, line, forms):
+        form = forms["generate"] = GenerateForm(self.request.POST, item=line.item, default_expiry=line.expiry_date)
+        if not form.is_valid():
+            return "Check the fields marked below."
+        data = form.cleaned_data
+        return line_numbers_generate(
+            line=line, count=data.get("count"), expiry_date=data.get("expiry_date"), parent_number=data.get("lot_number") or "", user=self.request.user
+        )
+
+    def do_remove(self, line, forms):
+        ids = [int(v) for v in self.request.POST.getlist("allocation") if v.isdigit()]
+        allocations_clear(line=line, allocation_ids=ids)
+        return "" if ids else "Choose what to remove."
+
+    def do_clear(self, line, forms):
+        allocations_clear(line=line)
+        self.request.session.pop(self.rejected_key(line), None)
+        return ""
+
+    def do_dismiss(self, line, forms):
+        self.request.session.pop(self.rejected_key(line), None)
+        return ""
+
+    def incoming_values(self, line) -> dict:
+        if not line.incoming:
+            return {}
+        form = IncomingForm(self.request.POST, item=line.item, default_expiry=line.expiry_date, require_expiry=False)
+        form.is_valid()
+        data = getattr(form, "cleaned_data", {})
+        return {"expiry_date": data.get("expiry_date") or None, "parent_number": data.get("lot_number") or ""}
+
+    # Rejections stay listed until dismissed, so a clerk scanning fast sees every bad entry.
+    def rejected_key(self, line) -> str:
+        return f"rejected-{line.pk}"
+
+    def remember_rejected(self, line, rejected) -> None:
+        kept = self.request.session.get(self.rejected_key(line), [])
+        kept = kept + [[r.number, r.reason] for r in rejected]
+        self.request.session[self.rejected_key(line)] = kept[-MAX_REJECTED_KEPT:]
+
+    def render_dialog(self, line, *, outcome=None, error=None, forms=None, changed=False):
+        forms = forms or {}
+        allocations = Allocation.objects.filter(line=line).select_related("lot").order_by("-id")
+        allocated = allocations.aggregate(total=Sum("quantity"))["total"] or 0
+        context = {
+            "line": line,
+            "document": line.document,
+            "item": line.item,
+            "allocated": allocated,
+            "remaining": line.quantity - allocated,
+            "allocations": _page(self.request, allocations, "apage"),
+            "candidates": self.candidates(line),
+            "outcome": outcome,
+            "error": error,
+            "rejected": self.request.session.get(self.rejected_key(line), []),
+            "scan_form": forms.get("scan") or ScanForm(),
+            "paste_form": forms.get("paste") or PasteForm(),
+            "generate_form": forms.get("generate") or GenerateForm(item=line.item, initial={"expiry_date": line.expiry_date, "lot_number": line.lot_number}),
+            "changed": changed,
+            "issue_method": line.item.lot_class.get_issue_method_display() if line.item.lot_class else "",
+        }
+        return render(self.request, f"{TEMPLATE}#dialog", context)
+
+
+class LineCandidatesView(LineMixin, View):
+    """The candidates table alone: search and paging without redrawing the dialog."""
+
+    def get(self, request, line_pk):
+        line = self.line()
+        return render(request, f"{TEMPLATE}#candidates", {"line": line, "candidates": self.candidates(line)})
+
+
+class UnassignedAssignView(CompanyMixin, View):
+    """Number stock that came in without numbers, where it lies (seed 000: the unassigned excess)."""
+
+    permission_required = "inventory.post_document"
+    template_name = "inventory/unassigned_assign.html"
+
+    def balance(self) -> Balance:
+        return self.company_object(unassigned_balances(company=self.company).select_related("item__lot_class", "item__company"), self.kwargs["balance_pk"])
+
+    def get(self, request, balance_pk):
+        balance = self.balance()
+        return render(request, self.template_name, {"balance": balance, "form": AssignForm(item=balance.item)})
+
+    def post(self, request, balance_pk):
+        balance = self.balance()
+        form = AssignForm(request.POST, item=balance.item)
+        problems = []
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                document = unassigned_assign(
+                    item=balance.item, location=balance.location, numbers=data["numbers"], quantity=data.get("quantity"),
+                    expiry_date=data.get("expiry_date"), user=request.user,
+                )
+            except InventoryError as error:
+                problems = [str(p) for p in error.problems]
+            else:
+                messages.success(request, f"Numbers assigned ({document.number}).")
+                response = HttpResponse(status=204)
+                response["HX-Refresh"] = "true"
+                return response
+        return render(request, self.template_name, {"balance": balance, "form": form, "problems": problems})

@@ -4,8 +4,11 @@ from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
 
 from ..exceptions import InventoryError
+from ..tables.catalog import PAGINATION
 
 
 class CompanyMixin(PermissionRequiredMixin):
@@ -35,3 +38,25 @@ def kind_or_404(kind: str, allowed) -> str:
     if kind not in allowed:
         raise Http404("No such document kind")
     return kind
+
+
+class CompanyListView(CompanyMixin, SingleTableMixin, FilterView):
+    """A filtered, sortable list of the active company's rows, 50 a page; an out-of-range page
+    number shows the last page, a malformed filter an error above an empty table."""
+
+    template_name = "inventory/list_base.html"
+    table_pagination = PAGINATION
+    title = ""
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title=self.title, **kwargs)
+
+
+class CompanyObjectMixin(CompanyMixin):
+    """A page about one row of the active company. The row is looked up before any method
+    handler runs, so another company's row is a 404 whatever the method."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.company and self.has_permission():
+            self.object = self.get_object()
+        return super().dispatch(request, *args, **kwargs)

@@ -1,12 +1,179 @@
-"""Items, locations, stock on hand and the unassigned list (being written)."""
+"""Items, locations, stock on hand and the quantities still waiting for a lot/serial number."""
+
+from decimal import Decimal
+
+from django.db.models import Case, CharField, Count, DecimalField, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.views.generic import TemplateView
+from django_tables2 import SingleTableMixin
 
-from .base import CompanyMixin
+from ..filters.catalog import ItemFilter, LocationFilter, StockFilter, UnassignedFilter
+from ..models import Balance, Item, Location, LocationKind, Tracking
+from ..selectors import unassigned_balances
+from ..tables.catalog import PAGINATION, BalanceTable, ItemTable, LocationTable, UnassignedTable, table_attrs
+from .base import CompanyListView, CompanyMixin, CompanyObjectMixin
+
+ZERO = Decimal("0")
+QTY = DecimalField(max_digits=18, decimal_places=4)
 
 
-class _Todo(CompanyMixin, TemplateView):
-    template_name = "inventory/home.html"
-    permission_required = ()
+# Reads used by these pages only (candidates for selectors.py / queryset methods).
 
 
-ItemListView = ItemDetailView = LocationListView = LocationDetailView = StockListView = UnassignedListView = _Todo
+def items_with_on_hand(*, company):
+    """The company's items with ``on_hand`` (all balances) and ``tracking_in_force`` (see Item.tracking)."""
+    on_hand = Balance.objects.filter(item=OuterRef("pk")).values("item").annotate(total=Sum("quantity")).values("total")
+    tracked = Q(is_stocked=True, lot_class__isnull=False, company__tracking_enabled=True)
+    return (
+        Item.objects.filter(company=company)
+        .select_related("lot_class")
+        .annotate(
+            on_hand=Coalesce(Subquery(on_hand, output_field=QTY), Value(ZERO), output_field=QTY),
+            tracking_in_force=Case(
+                When(tracked, then=F("lot_class__tracking")), default=Value(Tracking.NONE), output_field=CharField()
+            ),
+        )
+    )
+
+
+def internal_locations_with_on_hand(*, company):
+    in_stock = Q(balances__quantity__gt=0)
+    return (
+        Location.objects.filter(company=company, kind=LocationKind.INTERNAL)
+        .annotate(
+            items=Count("balances__item", filter=in_stock, distinct=True),
+            on_hand=Coalesce(Sum("balances__quantity"), Value(ZERO), output_field=QTY),
+        )
+    )
+
+
+def location_paths(*, company) -> dict[int, str]:
+    """Every location's "warehouse / zone / bin" path, from one query instead of one per level."""
+    locations = Location.objects.filter(company=company).values_list("pk", "parent_id", "code")
+    rows = {pk: (parent_id, code) for pk, parent_id, code in locations}
+    paths: dict[int, str] = {}
+    for pk in rows:
+        parts, node, seen = [], pk, set()
+        while node in rows and node not in seen:
+            seen.add(node)
+            parent_id, code = rows[node]
+            parts.append(code)
+            node = parent_id
+        paths[pk] = " / ".join(reversed(parts))
+    return paths
+
+
+def stock_on_hand(*, company):
+    return (
+        Balance.objects.filter(company=company, quantity__gt=0, location__kind=LocationKind.INTERNAL)
+        .select_related("item", "lot", "location")
+        .order_by("item__sku", "lot__number", "location__code")
+    )
+
+
+# Pages.
+
+
+class ItemListView(CompanyListView):
+    permission_required = "inventory.view_item"
+    filterset_class = ItemFilter
+    table_class = ItemTable
+    title = "Items"
+
+    def get_queryset(self):
+        return items_with_on_hand(company=self.company)
+
+
+class ItemDetailView(CompanyObjectMixin, SingleTableMixin, TemplateView):
+    permission_required = "inventory.view_item"
+    template_name = "inventory/item_detail.html"
+    table_class = BalanceTable
+    table_pagination = PAGINATION
+
+    def get_object(self):
+        return self.company_object(Item.objects.select_related("lot_class", "company"), self.kwargs["item_pk"])
+
+    def get_table_data(self):
+        return stock_on_hand(company=self.company).filter(item=self.object).order_by("location__code", "lot__number")
+
+    def get_table_kwargs(self):
+        return {"exclude": ("item",), "attrs": table_attrs("item-stock-table")}
+
+    def get_context_data(self, **kwargs):
+        by_location = (
+            stock_on_hand(company=self.company)
+            .filter(item=self.object)
+            .values("location_id", "location__code", "location__name")
+            .annotate(total=Sum("quantity"))
+            .order_by("location__code")
+        )
+        return super().get_context_data(
+            item=self.object, tracking_label=Tracking(self.object.tracking).label, by_location=by_location, **kwargs
+        )
+
+
+class LocationListView(CompanyListView):
+    permission_required = "inventory.view_location"
+    filterset_class = LocationFilter
+    table_class = LocationTable
+    title = "Locations"
+
+    def get_queryset(self):
+        return internal_locations_with_on_hand(company=self.company)
+
+    def get_table_kwargs(self):
+        return {"paths": location_paths(company=self.company)}
+
+
+class LocationDetailView(CompanyObjectMixin, SingleTableMixin, TemplateView):
+    permission_required = "inventory.view_location"
+    template_name = "inventory/location_detail.html"
+    table_class = BalanceTable
+    table_pagination = PAGINATION
+
+    def get_object(self):
+        return self.company_object(Location.objects.select_related("parent"), self.kwargs["location_pk"])
+
+    def get_table_data(self):
+        return stock_on_hand(company=self.company).filter(location=self.object)
+
+    def get_table_kwargs(self):
+        return {"exclude": ("location", "received"), "attrs": table_attrs("location-stock-table")}
+
+    def get_context_data(self, **kwargs):
+        location = self.object
+        return super().get_context_data(
+            location=location,
+            path=location_paths(company=self.company).get(location.pk, location.code),
+            children=location.children.filter(kind=LocationKind.INTERNAL).order_by("code"),
+            **kwargs,
+        )
+
+
+class StockListView(CompanyListView):
+    permission_required = "inventory.view_balance"
+    template_name = "inventory/stock_list.html"
+    filterset_class = StockFilter
+    table_class = BalanceTable
+    title = "Stock on hand"
+
+    def get_queryset(self):
+        return stock_on_hand(company=self.company)
+
+    def get_table_kwargs(self):
+        return {"exclude": ("received",)}
+
+
+class UnassignedListView(CompanyListView):
+    permission_required = "inventory.view_balance"
+    template_name = "inventory/unassigned_list.html"
+    filterset_class = UnassignedFilter
+    table_class = UnassignedTable
+    title = "Stock without lot/serial numbers"
+
+    def get_queryset(self):
+        return unassigned_balances(company=self.company)
+
+    def get_table_kwargs(self):
+        return {} if self.request.user.has_perm("inventory.post_document") else {"exclude": ("assign",)}
+

@@ -1,4 +1,390 @@
-from .catalog import _Todo
+"""Stock documents: one set of pages for every kind (list, create/edit a draft, view, post,
+reverse, print). Views bind forms and call the document services; the rules live there."""
 
-DocumentListView = DocumentCreateView = LineRowView = DocumentDetailView = DocumentUpdateView = _Todo
-DocumentPostView = DocumentCancelView = DocumentPrintView = _Todo
+from collections import defaultdict
+from itertools import groupby
+
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import Count, F, Q, Sum, Window
+from django.db.models.functions import RowNumber
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views import View
+from django.views.generic import TemplateView
+from django_tables2 import RequestConfig
+
+from ..exceptions import InventoryError, Problem
+from ..filters.documents import GROUPS, DocumentFilter
+from ..forms.documents import LINES_PREFIX, DocumentForm, ItemChoices, LineFormSet, line_initial
+from ..models import Allocation, Document, DocumentKind, DocumentLine, DocumentStatus, StockMove
+from ..services import (
+    document_cancel,
+    document_create,
+    document_line_add,
+    document_line_remove,
+    document_line_update,
+    document_post,
+    document_update,
+    number_required,
+)
+from ..tables.documents import DocumentTable, MoveTable, status_badge
+from .base import CompanyListView, CompanyMixin, kind_or_404
+
+USER_KINDS = [k for k in DocumentKind.values if k != DocumentKind.NUMBER_ASSIGNMENT]
+
+
+def documents_of(company):
+    return Document.objects.filter(company=company).select_related("partner", "from_location", "to_location")
+
+
+class DocumentListView(CompanyListView):
+    permission_required = "inventory.view_document"
+    filterset_class = DocumentFilter
+    table_class = DocumentTable
+    template_name = "inventory/document_list.html"
+
+    def get_queryset(self):
+        return (
+            documents_of(self.company)
+            .annotate(line_count=Count("lines"), total_quantity=Sum("lines__quantity"))
+            .order_by("-date", "-id")
+        )
+
+    def get_table_data(self):
+        rows = super().get_table_data()
+        if self.group:
+            field = "partner__name" if self.group == "partner" else self.group
+            rows = rows.order_by(F(field).asc(nulls_last=True), "-date", "-id")
+        return rows
+
+    def get(self, request, *args, **kwargs):
+        group = request.GET.get("group")
+        self.group = group if group in dict(GROUPS) else None
+        return super().get(request, *args, **kwargs)
+
+    def get_table_kwargs(self):
+        # Grouped lists keep their group order; sorting by a column would scatter the groups.
+        return {"orderable": not self.group}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["group"] = self.group
+        context["groups"] = None
+        if self.group and self.filterset.is_valid():
+            key = "partner__name" if self.group == "partner" else self.group
+            subtotals = {
+                row[key]: row
+                for row in self.filterset.qs.order_by().values(key).annotate(documents=Count("id", distinct=True), quantity=Sum("lines__quantity"))
+            }
+            labels = dict(DocumentKind.choices) | dict(DocumentStatus.choices)
+            page = [row.record for row in context["table"].page.object_list] if context["table"].page else []
+            value = (lambda d: d.partner.name if d.partner_id else None) if self.group == "partner" else (lambda d: getattr(d, key))
+            context["groups"] = [
+                (labels.get(k, k) or "(no partner)", subtotals.get(k, {}), list(docs)) for k, docs in groupby(page, key=value)
+            ]
+        return context
+
+
+class DraftFormMixin(CompanyMixin):
+    """The create and edit pages of a draft: header form + line formset, saved in one transaction."""
+
+    template_name = "inventory/document_form.html"
+
+    def forms(self, kind, data=None, document=None):
+        form_kwargs = {"items": ItemChoices(self.company), "kind": kind}
+        if document is not None:
+            header = DocumentForm(data, company=self.company, kind=kind, initial=DocumentForm.initial_for(document))
+            initial = [line_initial(line) for line in document.lines.order_by("position")]
+            return header, LineFormSet(data, prefix=LINES_PREFIX, initial=initial, form_kwargs=form_kwargs)
+        header = DocumentForm(data, company=self.company, kind=kind, initial={"date": timezone.localdate(), "direction": "in"})
+        lines = LineFormSet(data, prefix=LINES_PREFIX, form_kwargs=form_kwargs)
+        if data is None:
+            lines.extra = 1  # a new document opens with one empty line
+        return header, lines
+
+    def render_forms(self, kind, header, lines, document=None, status=200):
+        return render(
+            self.request,
+            self.template_name,
+            {"kind": kind, "kind_label": DocumentKind(kind).label, "form": header, "lines": lines, "document": document},
+            status=status,
+        )
+
+    def post(self, request, *args, **kwargs):
+        document = self.get_document()
+        kind = document.kind if document else self.kwargs["kind"]
+        header, lines = self.forms(kind, request.POST, document)
+        if not (header.is_valid() and lines.is_valid()):
+            return self.render_forms(kind, header, lines, document)
+        saved = self.save(kind, header, lines, document)
+        if saved is None:
+            return self.render_forms(kind, header, lines, document)
+        if "post" not in request.POST:
+            messages.success(request, f"{saved.number} saved as a draft.")
+            return redirect("inventory:document-detail", document_pk=saved.pk)
+        if not request.user.has_perm("inventory.post_document"):
+            messages.warning(request, f"{saved.number} saved as a draft; your role does not post documents.")
+            return redirect("inventory:document-detail", document_pk=saved.pk)
+        try:
+            document_post(document=saved, user=request.user, auto_allocate=True)
+        except InventoryError as error:
+            messages.error(request, f"{saved.number} is saved as a draft but was not posted: fix the lines marked below.")
+            header, lines = self.forms(kind, None, saved)
+            attach_problems(header, lines, error.problems, saved)
+            return self.render_forms(kind, header, lines, saved)
+        messages.success(request, f"{saved.number} posted.")
+        return redirect("inventory:document-detail", document_pk=saved.pk)
+
+    def save(self, kind, header, lines, document):
+        """Header and lines in one transaction; any refusal rolls all of it back and is shown
+        beside the field or line it concerns. Returns the document, or None on errors."""
+        data = header.cleaned_data
+        fields = {"partner": data.get("partner"), "date": data["date"], "reference": data["reference"], "notes": data["notes"], **header.ends()}
+        try:
+            with transaction.atomic():
+                if document is None:
+                    document = document_create(company=self.company, kind=kind, user=self.request.user, **fields)
+                else:
+                    document, dropped = document_update(document=document, **fields)
+                    if dropped:
+                        messages.warning(self.request, f"The location changed: {dropped} allocation(s) were removed; allocate again.")
+                existing = {line.pk: line for line in DocumentLine.objects.filter(document=document)}
+                failed = False
+                for form in lines.forms:
+                    if not form.has_changed():
+                        continue
+                    line = existing.get(form.cleaned_data.get("id"))
+                    if form.cleaned_data.get("id") and line is None:
+                        form.add_error(None, "This line no longer exists; it was removed elsewhere.")
+                        failed = True
+                        continue
+                    try:
+                        if lines._should_delete_form(form):
+                            if line is not None:
+                                document_line_remove(line=line)
+                        elif line is not None:
+                            document_line_update(line=line, **form.values())
+                        else:
+                            document_line_add(document=document, **form.values())
+                    except InventoryError as error:
+                        form.add_error(None, [p.message for p in error.problems])
+                        failed = True
+                if failed:
+                    raise _Refused
+        except _Refused:
+            return None
+        except InventoryError as error:
+            header.add_error(None, [str(p) for p in error.problems])
+            return None
+        return document
+
+
+class _Refused(Exception):
+    """Rolls the draft's transaction back; the reasons are already on the forms."""
+
+
+def attach_problems(header, lines, problems: list[Problem], document) -> None:
+    """Each problem beside the line (by position) it names; the rest on the header."""
+    line_ids = dict(document.lines.values_list("position", "pk"))
+    forms_by_id = {form.initial.get("id"): form for form in lines.forms}
+    for problem in problems:
+        form = forms_by_id.get(line_ids.get(problem.line))
+        text = problem.message if not problem.number or problem.number in problem.message else f"{problem.number}: {problem.message}"
+        if form is not None:
+            form.problems.append(text)
+        else:
+            header.problems.append(str(problem))
+
+
+class DocumentCreateView(DraftFormMixin, View):
+    permission_required = "inventory.add_document"
+
+    def get_document(self):
+        kind_or_404(self.kwargs["kind"], USER_KINDS)
+        return None
+
+    def get(self, request, kind):
+        kind_or_404(kind, USER_KINDS)
+        header, lines = self.forms(kind)
+        return self.render_forms(kind, header, lines)
+
+
+class DocumentUpdateView(DraftFormMixin, View):
+    permission_required = "inventory.change_document"
+
+    def get_document(self):
+        document = self.company_object(documents_of(self.company), self.kwargs["document_pk"])
+        if not document.is_draft:
+            raise _NotDraft(document)
+        return document
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except _NotDraft as not_draft:
+            messages.error(request, f"{not_draft.document.number} is {not_draft.document.get_status_display().lower()}; only drafts can be edited.")
+            return redirect("inventory:document-detail", document_pk=not_draft.document.pk)
+
+    def get(self, request, document_pk):
+        document = self.get_document()
+        header, lines = self.forms(document.kind, None, document)
+        return self.render_forms(document.kind, header, lines, document)
+
+
+class _NotDraft(Exception):
+    def __init__(self, document):
+        self.document = document
+
+
+class LineRowView(CompanyMixin, View):
+    """One more empty line row for the form (htmx), numbered after the rows already there."""
+
+    permission_required = "inventory.add_document"
+
+    def get(self, request, kind):
+        kind_or_404(kind, USER_KINDS)
+        try:
+            index = max(0, min(int(request.GET.get(f"{LINES_PREFIX}-TOTAL_FORMS", 0)), 1000))
+        except ValueError:
+            index = 0
+        formset = LineFormSet(prefix=LINES_PREFIX, form_kwargs={"items": ItemChoices(self.company), "kind": kind})
+        form = formset.form(prefix=f"{LINES_PREFIX}-{index}", items=formset.items, kind=kind, empty_permitted=True, use_required_attribute=False)
+        formset.add_fields(form, index)
+        return render(request, "inventory/document_form.html#line-row", {"line": form, "kind": kind, "next_total": index + 1, "oob": True})
+
+
+def line_summaries(document) -> dict[int, dict]:
+    """Per line: allocated quantity, how many numbers, and the first few — three queries in all."""
+    summary = defaultdict(lambda: {"allocated": 0, "count": 0, "numbers": []})
+    if document.is_draft:
+        totals = Allocation.objects.filter(document=document).values("line_id").annotate(q=Sum("quantity"), n=Count("id"))
+        first = (
+            Allocation.objects.filter(document=document)
+            .annotate(row=Window(RowNumber(), partition_by=[F("line_id")], order_by=[F("id").asc()]))
+            .filter(row__lte=5)
+            .values_list("line_id", "number", "lot__number")
+        )
+    else:
+        moves = StockMove.objects.filter(document=document, reverses__isnull=True)
+        totals = moves.values("line_id").annotate(q=Sum("quantity"), n=Count("id", filter=Q(from_lot__isnull=False) | Q(to_lot__isnull=False)))
+        first = (
+            moves.filter(Q(from_lot__isnull=False) | Q(to_lot__isnull=False))
+            .annotate(row=Window(RowNumber(), partition_by=[F("line_id")], order_by=[F("id").asc()]))
+            .filter(row__lte=5)
+            .values_list("line_id", "to_lot__number", "from_lot__number")
+        )
+    for row in totals:
+        summary[row["line_id"]].update(allocated=row["q"], count=row["n"])
+    for line_id, a, b in first:
+        summary[line_id]["numbers"].append(a or b)
+    return summary
+
+
+class DocumentDetailView(CompanyMixin, TemplateView):
+    permission_required = "inventory.view_document"
+    template_name = "inventory/document_detail.html"
+
+    def get_context_data(self, **kwargs):
+        document = self.company_object(
+            documents_of(self.company).select_related("created_by", "posted_by", "reversed_by"), self.kwargs["document_pk"]
+        )
+        lines = list(document.lines.select_related("item__lot_class", "item__company").order_by("position"))
+        summaries = line_summaries(document)
+        for line in lines:
+            line.summary = summaries[line.pk]
+            line.remaining = line.quantity - (line.summary["allocated"] or 0)
+            line.numbered = line.item.is_tracked and number_required(line.item, document.from_location, document.to_location)
+        moves = MoveTable(
+            StockMove.objects.filter(document=document).select_related("item", "from_location", "to_location", "from_lot", "to_lot", "created_by").order_by("id"),
+            prefix="moves-",
+        )
+        RequestConfig(self.request, paginate={"per_page": 50}).configure(moves)
+        return super().get_context_data(
+            document=document, lines=lines, moves=moves, status_badge=status_badge(document),
+            incoming=document.from_location.is_virtual, **kwargs,
+        )
+
+
+class DocumentActionView(CompanyMixin, TemplateView):
+    """A confirmation page (GET) and the action (POST): nothing changes without a second click."""
+
+    template_name = "inventory/document_confirm.html"
+
+    def document(self):
+        return self.company_object(documents_of(self.company), self.kwargs["document_pk"])
+
+    def get_context_data(self, **kwargs):
+        document = kwargs.pop("document", None) or self.document()
+        return super().get_context_data(document=document, action=self.action_label(document), warning=self.warning(document), **kwargs)
+
+    def post(self, request, document_pk):
+        document = self.document()
+        try:
+            self.act(document)
+        except InventoryError as error:
+            return self.render_to_response(self.get_context_data(document=document, problems=[str(p) for p in error.problems]), status=422)
+        messages.success(request, self.done_message(document))
+        return redirect("inventory:document-detail", document_pk=document.pk)
+
+
+class DocumentPostView(DocumentActionView):
+    permission_required = "inventory.post_document"
+
+    def action_label(self, document):
+        return "Post"
+
+    def warning(self, document):
+        return "Posting moves the stock now. Lines without numbers get them by the issue method (or generated, on receipts)."
+
+    def act(self, document):
+        document_post(document=document, user=self.request.user, auto_allocate=True)
+
+    def done_message(self, document):
+        return f"{document.number} posted."
+
+
+class DocumentCancelView(DocumentActionView):
+    permission_required = "inventory.post_document"
+
+    def action_label(self, document):
+        return "Cancel draft" if document.is_draft else "Reverse"
+
+    def warning(self, document):
+        if document.is_draft:
+            return "The draft is kept, marked cancelled; what it had allocated is free again."
+        return "Reversing posts the exact opposite moves: every lot and serial goes back where it was."
+
+    def act(self, document):
+        document_cancel(document=document, user=self.request.user)
+
+    def done_message(self, document):
+        document.refresh_from_db(fields=["status"])
+        return f"{document.number} {document.get_status_display().lower()}."
+
+
+class DocumentPrintView(CompanyMixin, TemplateView):
+    """Every line with every number, for paper."""
+
+    permission_required = "inventory.view_document"
+    template_name = "inventory/document_print.html"
+
+    def get_context_data(self, **kwargs):
+        document = self.company_object(documents_of(self.company), self.kwargs["document_pk"])
+        lines = list(document.lines.select_related("item").order_by("position"))
+        numbers = defaultdict(list)
+        if document.is_draft:
+            rows = Allocation.objects.filter(document=document).order_by("id").values_list("line_id", "number", "lot__number", "quantity")
+            for line_id, number, lot_number, quantity in rows:
+                numbers[line_id].append((number or lot_number, quantity))
+        else:
+            rows = StockMove.objects.filter(document=document, reverses__isnull=True).order_by("id").values_list(
+                "line_id", "to_lot__number", "from_lot__number", "quantity"
+            )
+            for line_id, to_number, from_number, quantity in rows:
+                if to_number or from_number:
+                    numbers[line_id].append((to_number or from_number, quantity))
+        for line in lines:
+            line.numbers = numbers[line.pk]
+        return super().get_context_data(document=document, lines=lines, **kwargs)
+

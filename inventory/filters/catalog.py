@@ -1,0 +1,96 @@
+"""Filters of the catalogue and stock lists. Choices come from the active company only, so a
+row of another company is an invalid choice, never a filter that quietly matches nothing."""
+
+import django_filters as filters
+from django import forms
+from django.db.models import Q
+
+from ..models import Item, Location, LocationKind, LotSerialClass, Tracking
+from ..selectors import expiring_lots
+
+YES_NO = forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
+
+
+def _search(placeholder):
+    return filters.CharFilter(
+        label="Search", method="search", widget=forms.TextInput(attrs={"placeholder": placeholder, "type": "search"})
+    )
+
+
+def company_items(request):
+    return Item.objects.filter(company=request.company).only("pk", "sku", "name")
+
+
+def company_classes(request):
+    return LotSerialClass.objects.filter(company=request.company)
+
+
+def internal_locations(request):
+    return Location.objects.filter(company=request.company, kind=LocationKind.INTERNAL).only("pk", "code", "name")
+
+
+class ItemFilter(filters.FilterSet):
+    q = _search("SKU, name or GTIN")
+    tracking = filters.ChoiceFilter(
+        choices=Tracking.choices, field_name="tracking_in_force", label="Tracking", empty_label="Any tracking"
+    )
+    lot_class = filters.ModelChoiceFilter(queryset=company_classes, label="Class", empty_label="Any class")
+    is_stocked = filters.BooleanFilter(label="Stocked", widget=YES_NO)
+    is_active = filters.BooleanFilter(label="Active", widget=YES_NO)
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(sku__icontains=value) | Q(name__icontains=value) | Q(gtin__icontains=value))
+
+
+class LocationFilter(filters.FilterSet):
+    q = _search("Code or name")
+    parent = filters.ModelChoiceFilter(queryset=internal_locations, label="Inside", empty_label="Anywhere")
+    is_active = filters.BooleanFilter(label="Active", widget=YES_NO)
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value))
+
+
+class ExpiringField(forms.CharField):
+    """A number of days, or ``alert`` for each class's own alert period."""
+
+    def clean(self, value):
+        value = super().clean(value).strip().lower()
+        if value in ("", "alert"):
+            return value
+        if not value.isdigit() or len(value) > 5:
+            raise forms.ValidationError("Enter a number of days (0 to 99999) or “alert”.")
+        return int(value)
+
+
+class ExpiringFilter(filters.Filter):
+    field_class = ExpiringField
+
+    def filter(self, queryset, value):
+        if value == "":
+            return queryset
+        company = self.parent.request.company
+        lots = expiring_lots(company=company, within_days=None if value == "alert" else value)
+        return queryset.filter(lot__in=lots.values("pk"))
+
+
+class StockFilter(filters.FilterSet):
+    q = _search("Lot/serial number or SKU")
+    item = filters.ModelChoiceFilter(queryset=company_items, empty_label="Any item")
+    location = filters.ModelChoiceFilter(queryset=internal_locations, empty_label="Any location")
+    expiring = ExpiringFilter(
+        label="Expiring within",
+        widget=forms.TextInput(attrs={"placeholder": "days or “alert”", "size": 10}),
+    )
+    unnumbered = filters.BooleanFilter(field_name="lot", lookup_expr="isnull", label="Unnumbered", widget=YES_NO)
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(lot__number__icontains=value) | Q(item__sku__icontains=value))
+
+
+class UnassignedFilter(filters.FilterSet):
+    q = _search("SKU or name")
+    location = filters.ModelChoiceFilter(queryset=internal_locations, empty_label="Any location")
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(item__sku__icontains=value) | Q(item__name__icontains=value))

@@ -1,0 +1,53 @@
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from ..models import Allocation, Document, DocumentKind, DocumentLine, DocumentStatus, Location, Lot, Partner, StockMove
+
+GROUPS = [("kind", "Kind"), ("status", "Status"), ("partner", "Partner")]
+
+
+def _partners(request):
+    return Partner.objects.filter(company=request.company) if request else Partner.objects.none()
+
+
+def _locations(request):
+    return Location.objects.filter(company=request.company, kind="internal") if request else Location.objects.none()
+
+
+class DocumentFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search", widget=forms.TextInput(
+        attrs={"placeholder": "Number, reference or lot/serial", "type": "search"}))
+    kind = django_filters.ChoiceFilter(choices=DocumentKind.choices, empty_label="Any kind")
+    status = django_filters.ChoiceFilter(choices=DocumentStatus.choices, empty_label="Any status")
+    partner = django_filters.ModelChoiceFilter(queryset=_partners, empty_label="Any partner")
+    location = django_filters.ModelChoiceFilter(queryset=_locations, method="at_location", empty_label="Any location")
+    date = django_filters.DateFromToRangeFilter(
+        label="Date from–to", widget=django_filters.widgets.RangeWidget(attrs={"type": "date"})
+    )
+    group = django_filters.ChoiceFilter(choices=GROUPS, method="no_filter", empty_label="No grouping", label="Group by")
+
+    class Meta:
+        model = Document
+        fields = ["q", "kind", "status", "partner", "location", "date", "group"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        company = self.request.company
+        # Lot/serial numbers match exactly (they are indexed); numbers and references also in part.
+        on_lines = DocumentLine.objects.filter(company=company, lot_number=value).values("document_id")
+        allocated = Allocation.objects.filter(company=company).filter(Q(number=value) | Q(lot__in=Lot.objects.filter(company=company, number=value).values("pk"))).values("document_id")
+        lots = Lot.objects.filter(company=company, number=value).values("pk")
+        moved = StockMove.objects.filter(Q(from_lot__in=lots) | Q(to_lot__in=lots)).values("document_id")
+        return queryset.filter(
+            Q(number__icontains=value) | Q(reference__icontains=value)
+            | Q(pk__in=on_lines) | Q(pk__in=allocated) | Q(pk__in=moved)
+        )
+
+    def at_location(self, queryset, name, value):
+        return queryset.filter(Q(from_location=value) | Q(to_location=value))
+
+    def no_filter(self, queryset, name, value):
+        return queryset

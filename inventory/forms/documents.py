@@ -1,0 +1,175 @@
+"""Forms of the stock documents: the header (fields depend on the kind) and its lines.
+
+Choices are read once per page and shared by every line, so a document of 200 lines costs the
+same queries as one of 2.
+"""
+
+from decimal import Decimal
+
+from django import forms
+
+from ..models import DocumentKind, Item, Location, LocationKind, Partner
+from ..services.documents import KIND_ENDS
+
+INCOMING = {DocumentKind.RECEIPT, DocumentKind.CUSTOMER_RETURN}
+ADJUST_IN, ADJUST_OUT = "in", "out"
+
+
+def internal_locations(company):
+    return Location.objects.filter(company=company, kind=LocationKind.INTERNAL, is_active=True).order_by("code")
+
+
+class DocumentForm(forms.Form):
+    partner = forms.ModelChoiceField(queryset=Partner.objects.none(), required=False)
+    from_location = forms.ModelChoiceField(queryset=Location.objects.none(), label="From location")
+    to_location = forms.ModelChoiceField(queryset=Location.objects.none(), label="To location")
+    direction = forms.ChoiceField(
+        choices=[(ADJUST_IN, "Add stock (found, counted more)"), (ADJUST_OUT, "Remove stock (lost, damaged, counted less)")],
+        widget=forms.RadioSelect,
+    )
+    location = forms.ModelChoiceField(queryset=Location.objects.none())
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    reference = forms.CharField(required=False, max_length=120, help_text="Supplier's delivery note, customer order…")
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, company, kind: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        self.problems: list[str] = []  # refusals of the posting service, shown above the form
+        locations = internal_locations(company)
+        partners = Partner.objects.filter(company=company)
+        if kind == DocumentKind.ADJUSTMENT:
+            del self.fields["from_location"], self.fields["to_location"], self.fields["partner"]
+            self.fields["location"].queryset = locations
+        else:
+            del self.fields["direction"], self.fields["location"]
+            from_kind, to_kind = KIND_ENDS[kind]
+            for name, virtual in (("from_location", from_kind), ("to_location", to_kind)):
+                if virtual:
+                    del self.fields[name]
+                else:
+                    self.fields[name].queryset = locations
+            if kind == DocumentKind.TRANSFER:
+                del self.fields["partner"]
+            else:
+                supplier_side = kind in (DocumentKind.RECEIPT, DocumentKind.SUPPLIER_RETURN)
+                self.fields["partner"].queryset = partners.filter(**{"is_supplier" if supplier_side else "is_customer": True})
+                self.fields["partner"].label = "Supplier" if supplier_side else "Customer"
+
+    def clean(self):
+        data = super().clean()
+        if self.kind == DocumentKind.TRANSFER and data.get("from_location") and data.get("from_location") == data.get("to_location"):
+            self.add_error("to_location", "A transfer goes to another location.")
+        return data
+
+    def ends(self) -> dict:
+        """from_location / to_location for the services (None: the kind's virtual location)."""
+        data = self.cleaned_data
+        if self.kind == DocumentKind.ADJUSTMENT:
+            incoming = data["direction"] == ADJUST_IN
+            return {"from_location": None if incoming else data["location"], "to_location": data["location"] if incoming else None}
+        return {"from_location": data.get("from_location"), "to_location": data.get("to_location")}
+
+    @classmethod
+    def initial_for(cls, document) -> dict:
+        initial = {
+            "partner": document.partner_id,
+            "from_location": document.from_location_id,
+            "to_location": document.to_location_id,
+            "date": document.date,
+            "reference": document.reference,
+            "notes": document.notes,
+        }
+        if document.kind == DocumentKind.ADJUSTMENT:
+            incoming = document.from_location.is_virtual
+            initial["direction"] = ADJUST_IN if incoming else ADJUST_OUT
+            initial["location"] = document.to_location_id if incoming else document.from_location_id
+        return initial
+
+
+class ItemChoices:
+    """The company's stocked items, read once and shared by all line forms of a page."""
+
+    def __init__(self, company):
+        self.items = {
+            item.pk: item
+            for item in Item.objects.filter(company=company, is_stocked=True, is_active=True)
+            .select_related("lot_class", "company")
+            .order_by("sku")
+        }
+        self.choices = [("", "Choose an item…")] + [(pk, f"{i.sku} — {i.name}") for pk, i in self.items.items()]
+
+
+class LineForm(forms.Form):
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    item = forms.TypedChoiceField(coerce=int, choices=())
+    quantity = forms.DecimalField(max_digits=18, decimal_places=4, min_value=Decimal("0.0001"))
+    unit_cost = forms.DecimalField(required=False, max_digits=18, decimal_places=4, min_value=Decimal("0"))
+    lot_number = forms.CharField(
+        required=False, max_length=80, label="Lot", help_text="Lot-and-serial items: the lot of the serials."
+    )
+    expiry_date = forms.DateField(required=False, label="Expires", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, items: ItemChoices, kind: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = items
+        self.problems: list[str] = []  # refusals of the posting service, shown on the row
+        self.fields["item"].choices = items.choices
+        if kind not in INCOMING and kind != DocumentKind.ADJUSTMENT:
+            del self.fields["unit_cost"]
+        if kind not in INCOMING:
+            del self.fields["lot_number"], self.fields["expiry_date"]
+
+    def clean_item(self):
+        item = self.items.items.get(self.cleaned_data["item"])
+        if item is None:
+            raise forms.ValidationError("Choose one of this company's stocked items.")
+        return item
+
+    def clean(self):
+        data = super().clean()
+        item, quantity = data.get("item"), data.get("quantity")
+        if item is not None and quantity is not None and item.is_serial and quantity != quantity.to_integral_value():
+            self.add_error("quantity", f"{item.sku} is counted in whole serial-numbered units.")
+        return data
+
+    def values(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "item": data["item"],
+            "quantity": data["quantity"],
+            "unit_cost": data.get("unit_cost"),
+            "lot_number": data.get("lot_number") or "",
+            "expiry_date": data.get("expiry_date"),
+        }
+
+
+class BaseLineFormSet(forms.BaseFormSet):
+    """Lines of one document; ``form_kwargs`` carries the shared ``items`` and the ``kind``."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items, self.kind = self.form_kwargs["items"], self.form_kwargs["kind"]
+
+    def clean(self):
+        if any(self.errors):
+            return
+        if not [f for f in self.forms if f.has_changed() and not self._should_delete_form(f)] and not [
+            f for f in self.forms if f.cleaned_data.get("id") and not self._should_delete_form(f)
+        ]:
+            raise forms.ValidationError("Add at least one line.")
+
+
+LineFormSet = forms.formset_factory(LineForm, formset=BaseLineFormSet, extra=0, can_delete=True)
+LINES_PREFIX = "lines"
+
+
+def line_initial(line) -> dict:
+    return {
+        "id": line.pk,
+        "item": line.item_id,
+        "quantity": line.quantity.normalize(),
+        "unit_cost": line.unit_cost,
+        "lot_number": line.lot_number,
+        "expiry_date": line.expiry_date,
+    }
