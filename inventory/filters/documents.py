@@ -21,7 +21,7 @@ class DocumentFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=DocumentKind.choices, empty_label="Any kind")
     status = django_filters.ChoiceFilter(choices=DocumentStatus.choices, empty_label="Any status")
     partner = django_filters.ModelChoiceFilter(queryset=_partners, empty_label="Any partner")
-    location = django_filters.ModelChoiceFilter(queryset=_locations, method="at_location", empty_label="Any location")
+    location = django_filters.ModelChoiceFilter(queryset=_locations, method="at_location", label="Location", empty_label="Any location")
     date = django_filters.DateFromToRangeFilter(
         label="Date from–to", widget=django_filters.widgets.RangeWidget(attrs={"type": "date"})
     )

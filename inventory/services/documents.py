@@ -207,7 +207,7 @@ def document_post(*, document: Document, user=None, auto_allocate: bool = False)
     new_lots, created = _lots_ensure(document, lines, allocations, user)
     specs, problems = [], []
     for line in lines:
-        specs += _line_specs(line, allocations[line.pk], new_lots, from_location, to_location, problems)
+        specs += _line_specs(line, allocations[line.pk], new_lots, from_location, to_location, problems, proposed=auto_allocate)
     if problems:
         raise InvalidDocument(problems)
     moves_post(
@@ -232,7 +232,7 @@ class AllocationRow:
     quantity: Decimal
 
 
-def _line_specs(line, allocs, new_lots, from_location, to_location, problems) -> list[MoveSpec]:
+def _line_specs(line, allocs, new_lots, from_location, to_location, problems, *, proposed: bool = False) -> list[MoveSpec]:
     item = line.item
     incoming = from_location.is_virtual
     relabel = from_location.pk == to_location.pk
@@ -263,6 +263,16 @@ def _line_specs(line, allocs, new_lots, from_location, to_location, problems) ->
     if remainder > 0:
         if incoming:
             specs.append(MoveSpec(quantity=remainder, **base))  # unassigned: numbered later
+        elif proposed and not relabel:
+            # The issue method already took everything it could: what is left is a shortage.
+            available = allocated.normalize()
+            problems.append(
+                Problem(
+                    f"not enough {item.sku} at {from_location.code} to take by the issue method: "
+                    f"needed {line.quantity.normalize():f}, available {available:f} (short by {remainder.normalize():f})",
+                    line=pos,
+                )
+            )
         else:
             what = "serial numbers" if item.is_serial else "lot numbers"
             verb = "numbered" if relabel else "allocated"
