@@ -104,3 +104,12 @@ def test_home_shows_new_document_buttons_only_to_who_may_create(client, company,
     sign_in(client, company, group=group)
     content = client.get(reverse("inventory:home")).content.decode()
     assert ("New delivery" in content) is shown
+
+
+@pytest.mark.parametrize("group, shown", [("Viewer", False), ("Production", False), ("Stock clerk", True)])
+def test_document_page_shows_action_buttons_only_to_who_may_use_them(client, company, group, shown):
+    document = document_of(company)
+    sign_in(client, company, group=group)
+    content = client.get(reverse("inventory:document-detail", kwargs={"document_pk": document.pk})).content.decode()
+    for url_name in ("inventory:document-update", "inventory:document-post", "inventory:document-cancel"):
+        assert (reverse(url_name, kwargs={"document_pk": document.pk}) in content) is shown, url_name
