@@ -47,6 +47,10 @@ ALLOWED_HOSTS = env_list(
 )
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
+# A document form sends about six fields per line; Django's default of 1,000 would refuse a
+# 170-line receipt outright.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 20_000
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

@@ -15,6 +15,7 @@ from .models import (
     Item,
     Location,
     Lot,
+    LotHoldEvent,
     LotSerialClass,
     Membership,
     NumberSegment,
@@ -268,6 +269,17 @@ class GenealogyLinkAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ["company"]
     list_select_related = ["consumed", "produced", "document"]
     search_fields = ["consumed__number", "produced__number", "document__number"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(LotHoldEvent)
+class LotHoldEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Holds and releases as they happened: written by the services, never edited."""
+
+    list_display = ["lot", "action", "reason", "created_by", "created_at"]
+    list_filter = ["company", "action"]
+    list_select_related = ["lot", "created_by"]
+    search_fields = ["lot__number", "reason"]
     date_hierarchy = "created_at"
 
 

@@ -123,6 +123,23 @@ def expand_range(token: str) -> list[str] | None:
     return None
 
 
+def parse_numbers_keeping_good(text: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """Like ``parse_numbers``, but a token that cannot be read (a range too long, or malformed)
+    is set aside with the reason instead of failing the whole paste."""
+    out: list[str] = []
+    bad: list[tuple[str, str]] = []
+    for token in _SEPARATORS.split(text):
+        if not token:
+            continue
+        try:
+            expanded = expand_range(token)
+        except NumberingError as error:
+            bad.append((token, error.problems[0].message if error.problems else str(error)))
+            continue
+        out.extend(expanded if expanded is not None else [token])
+    return out, bad
+
+
 def parse_numbers(text: str | Iterable[str]) -> list[str]:
     """Numbers from typed or pasted text (lines, commas, spaces; ranges expand), keeping order.
 

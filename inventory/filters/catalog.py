@@ -58,7 +58,7 @@ class ExpiringField(forms.CharField):
         value = super().clean(value).strip().lower()
         if value in ("", "alert"):
             return value
-        if not value.isdigit() or len(value) > 5:
+        if not (value.isascii() and value.isdigit()) or len(value) > 5:
             raise forms.ValidationError("Enter a number of days (0 to 99999) or “alert”.")
         return int(value)
 

@@ -7,6 +7,7 @@ same queries as one of 2.
 from decimal import Decimal
 
 from django import forms
+from django.db.models import Q
 
 from ..models import DocumentKind, Item, Location, LocationKind, Partner
 from ..services.documents import KIND_ENDS
@@ -90,10 +91,13 @@ class DocumentForm(forms.Form):
 class ItemChoices:
     """The company's stocked items, read once and shared by all line forms of a page."""
 
-    def __init__(self, company):
+    def __init__(self, company, document=None):
+        # A draft keeps offering the items already on it, even one deactivated since.
+        on_document = Q(pk__in=document.lines.values("item_id")) if document is not None else Q(pk__in=[])
         self.items = {
             item.pk: item
-            for item in Item.objects.filter(company=company, is_stocked=True, is_active=True)
+            for item in Item.objects.filter(company=company, is_stocked=True)
+            .filter(Q(is_active=True) | on_document)
             .select_related("lot_class", "company")
             .order_by("sku")
         }

@@ -12,7 +12,7 @@ from .catalog import (
 )
 from .company import Company, Location, LocationKind, Membership, Partner
 from .documents import Allocation, Document, DocumentKind, DocumentLine, DocumentStatus
-from .stock import Balance, GenealogyLink, Lot, LotKind, LotStatus, MoveReason, StockMove
+from .stock import Balance, GenealogyLink, Lot, LotHoldEvent, LotKind, LotStatus, MoveReason, StockMove
 
 __all__ = [
     "Allocation",
@@ -29,6 +29,7 @@ __all__ = [
     "Location",
     "LocationKind",
     "Lot",
+    "LotHoldEvent",
     "LotKind",
     "LotSerialClass",
     "LotStatus",

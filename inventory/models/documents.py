@@ -167,3 +167,12 @@ class Allocation(models.Model):
     @property
     def reserving(self) -> bool:
         return self.document.status == DocumentStatus.DRAFT
+
+    @property
+    def display_number(self) -> str:
+        """The number as the clerk knows it: the lot's, or the new number it will be given."""
+        return self.lot.number if self.lot_id else self.number
+
+    @property
+    def display_expiry(self):
+        return self.lot.expiry_date if self.lot_id else self.expiry_date

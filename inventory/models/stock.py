@@ -219,3 +219,24 @@ class GenealogyLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.consumed_id} → {self.produced_id}"
+
+
+class LotHoldEvent(models.Model):
+    """One hold or release of a lot/serial, with who and when: the record a regulator asks for."""
+
+    class Action(models.TextChoices):
+        HOLD = "hold", "Put on hold"
+        RELEASE = "release", "Released"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    lot = models.ForeignKey(Lot, on_delete=models.CASCADE, related_name="hold_events")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["lot", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.lot_id} {self.action} {self.created_at:%Y-%m-%d %H:%M}"

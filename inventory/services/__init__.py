@@ -10,7 +10,8 @@ from .allocation import (
 )
 from .documents import document_cancel, document_create, document_line_add, document_post
 from .drafts import document_line_remove, document_line_update, document_update
-from .lots import lot_hold, lot_release, lot_update, unassigned_assign
+from .genealogy import genealogy_links_add
+from .lots import lot_hold, lot_release, lot_update, lots_hold, unassigned_assign
 from .numbers import GeneratedNumbers, lot_class_check, numbers_generate
 from .posting import MoveSpec, moves_post, number_required, partner_class
 from .setup import company_create, location_create, membership_add, virtual_location, virtual_locations_ensure
@@ -29,6 +30,7 @@ __all__ = [
     "document_line_update",
     "document_update",
     "document_post",
+    "genealogy_links_add",
     "line_allocate",
     "line_allocate_proposed",
     "line_numbers_generate",
@@ -37,6 +39,7 @@ __all__ = [
     "lot_hold",
     "lot_release",
     "lot_update",
+    "lots_hold",
     "membership_add",
     "moves_post",
     "number_required",

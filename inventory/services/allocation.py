@@ -114,7 +114,8 @@ def line_allocate(
     incoming = document.from_location.is_virtual
     relabel = document.from_location.pk == document.to_location.pk
     context = _Context(
-        line, item, document, existing, on_line, remaining, expiry_date, parent_number.strip() or line.lot_number, item.is_serial
+        line, item, document, existing, on_line, remaining, expiry_date or line.expiry_date,
+        parent_number.strip() or line.lot_number, item.is_serial,
     )
     if incoming:
         rows = _judge_incoming(context, entries, quantity, outcome)

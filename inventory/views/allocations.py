@@ -7,16 +7,20 @@ typo never costs the other scans.
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Sum
+from django.db.models import F, Sum
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views import View
 
-from ..exceptions import InventoryError
+from ..exceptions import InvalidDocument, InventoryError
 from ..forms.allocations import AssignForm, GenerateForm, IncomingForm, PasteForm, ScanForm
 from ..models import Allocation, Balance, DocumentLine
 from ..selectors import allocation_candidates, loose_candidates, unassigned_balances
+from ..numbering import parse_numbers_keeping_good
 from ..services import (
+    AllocationOutcome,
+    Rejected,
     allocations_clear,
     line_allocate,
     line_allocate_proposed,
@@ -24,7 +28,7 @@ from ..services import (
     number_required,
     unassigned_assign,
 )
-from .base import CompanyMixin
+from .base import CompanyMixin, clean_text, row_ids
 
 TEMPLATE = "inventory/line_allocations.html"
 PAGE_SIZE = 20
@@ -54,17 +58,20 @@ class LineMixin(CompanyMixin):
         """Lots/serials the line can take, in issue-method order, searchable and paged on the server."""
         if line.incoming or not line.numbered:
             return None
-        q = (self.request.GET.get("q") or self.request.POST.get("q") or "").strip()
+        q = clean_text(self.request.GET.get("q") or self.request.POST.get("q"))
+        # Both kinds of row carry the same keys, so the template reads one shape.
         if line.item.binds_lots:
             rows = allocation_candidates(line=line)
             if q:
                 rows = rows.filter(lot__number__icontains=q)
-            rows = rows.values("lot_id", "lot__number", "quantity", "available", "lot__expiry_date", "lot__received_at", "first_in_at")
+            rows = rows.values(
+                "available", number=F("lot__number"), expiry=F("lot__expiry_date"), received=Coalesce("first_in_at", "lot__received_at")
+            )
         else:
             rows = loose_candidates(line=line)
             if q:
                 rows = rows.filter(number__icontains=q)
-            rows = rows.values("pk", "number", "expiry_date", "received_at")
+            rows = rows.values("number", expiry=F("expiry_date"), received=F("received_at"))
         page = _page(self.request, rows, "cpage")
         return {"page": page, "q": q, "loose": not line.item.binds_lots}
 
@@ -76,6 +83,8 @@ class LineAllocationsView(LineMixin, View):
     def post(self, request, line_pk):
         line = self.line()
         if not line.editable:
+            if line.document.is_draft and not line.numbered:
+                return self.render_dialog(line, error="This line records no lot or serial numbers.")
             return self.render_dialog(line, error=f"{line.document.number} is {line.document.get_status_display().lower()}: its numbers can no longer change.")
         action = request.POST.get("action", "")
         handler = getattr(self, f"do_{action}", None)
@@ -99,6 +108,8 @@ class LineAllocationsView(LineMixin, View):
     def do_scan(self, line, forms):
         form = forms["scan"] = ScanForm(self.request.POST)
         if not form.is_valid():
+            if "quantity" in form.errors:
+                return f"Check the quantity: {form.errors['quantity'][0]}"
             return "Check the number you entered."
         forms["scan"] = ScanForm()  # a fresh input for the next scan
         incoming = self.incoming_values(line)
@@ -108,7 +119,13 @@ class LineAllocationsView(LineMixin, View):
         form = forms["paste"] = PasteForm(self.request.POST)
         if not form.is_valid():
             return "Paste at least one number."
-        outcome = line_allocate(line=line, numbers=form.cleaned_data["numbers"], user=self.request.user, **self.incoming_values(line))
+        numbers, unreadable = parse_numbers_keeping_good(form.cleaned_data["numbers"])
+        if numbers:
+            outcome = line_allocate(line=line, numbers=numbers, user=self.request.user, **self.incoming_values(line))
+        else:
+            outcome = AllocationOutcome(line=line)
+        # An unreadable token (a range too long…) is one more refused row; the rest still count.
+        outcome.rejected[:0] = [Rejected(token, reason) for token, reason in unreadable]
         if outcome.rejected:
             # Keep only the entries that failed in the box, to fix and send again.
             forms["paste"] = PasteForm(initial={"numbers": "\n".join(r.number for r in outcome.rejected)})
@@ -129,7 +146,7 @@ class LineAllocationsView(LineMixin, View):
         )
 
     def do_remove(self, line, forms):
-        ids = [int(v) for v in self.request.POST.getlist("allocation") if v.isdigit()]
+        ids = row_ids(self.request.POST.getlist("allocation"))
         allocations_clear(line=line, allocation_ids=ids)
         return "" if ids else "Choose what to remove."
 
@@ -143,12 +160,16 @@ class LineAllocationsView(LineMixin, View):
         return ""
 
     def incoming_values(self, line) -> dict:
+        """What new numbers carry: the lot and expiry typed, else the line's own."""
         if not line.incoming:
             return {}
         form = IncomingForm(self.request.POST, item=line.item, default_expiry=line.expiry_date, require_expiry=False)
-        form.is_valid()
-        data = getattr(form, "cleaned_data", {})
-        return {"expiry_date": data.get("expiry_date") or None, "parent_number": data.get("lot_number") or ""}
+        if not form.is_valid():
+            raise InvalidDocument("; ".join(f"{form.fields[name].label}: {e}" for name, errors in form.errors.items() for e in errors))
+        data = form.cleaned_data
+        # Shown again in the scan and paste forms, so the next scan carries the same lot and expiry.
+        self.typed = {"lot_number": data.get("lot_number") or line.lot_number, "expiry_date": data.get("expiry_date") or line.expiry_date}
+        return {"expiry_date": self.typed["expiry_date"], "parent_number": self.typed["lot_number"]}
 
     # Rejections stay listed until dismissed, so a clerk scanning fast sees every bad entry.
     def rejected_key(self, line) -> str:
@@ -170,7 +191,7 @@ class LineAllocationsView(LineMixin, View):
             "allocated": allocated,
             "remaining": line.quantity - allocated,
             "allocations": _page(self.request, allocations, "apage"),
-            "candidates": self.candidates(line),
+            "candidates": self.candidates(line) if line.editable else None,  # only an editable dialog lists them
             "outcome": outcome,
             "error": error,
             "rejected": self.request.session.get(self.rejected_key(line), []),
@@ -178,6 +199,7 @@ class LineAllocationsView(LineMixin, View):
             "paste_form": forms.get("paste") or PasteForm(),
             "generate_form": forms.get("generate") or GenerateForm(item=line.item, initial={"expiry_date": line.expiry_date, "lot_number": line.lot_number}),
             "changed": changed,
+            "typed": getattr(self, "typed", None) or {"lot_number": line.lot_number, "expiry_date": line.expiry_date},
             "issue_method": line.item.lot_class.get_issue_method_display() if line.item.lot_class else "",
         }
         return render(self.request, f"{TEMPLATE}#dialog", context)
@@ -213,7 +235,7 @@ class UnassignedAssignView(CompanyMixin, View):
             try:
                 document = unassigned_assign(
                     item=balance.item, location=balance.location, numbers=data["numbers"], quantity=data.get("quantity"),
-                    expiry_date=data.get("expiry_date"), user=request.user,
+                    expiry_date=data.get("expiry_date"), parent_number=data.get("lot_number") or "", user=request.user,
                 )
             except InventoryError as error:
                 problems = [str(p) for p in error.problems]

@@ -30,6 +30,17 @@ class CompanyMixin(PermissionRequiredMixin):
         return get_object_or_404(queryset, pk=pk, company=self.company)
 
 
+def row_ids(values) -> list[int]:
+    """Row ids from a form or query string: only plain ASCII digits that fit a bigint count,
+    so "²", "1.5" or a 30-digit number is dropped instead of raising in the database."""
+    return [int(v) for v in values if v.isascii() and v.isdigit() and len(v) <= 18]
+
+
+def clean_text(value: str | None, limit: int = 80) -> str:
+    """A typed search term: trimmed, bounded, and without NUL (PostgreSQL refuses it in text)."""
+    return (value or "").replace("\x00", "").strip()[:limit]
+
+
 def problems_text(error: InventoryError) -> list[str]:
     return [str(p) for p in error.problems]
 

@@ -14,7 +14,7 @@ from django.views import View
 from django.views.generic import TemplateView
 from django_tables2 import RequestConfig
 
-from ..exceptions import InventoryError, Problem
+from ..exceptions import InventoryError
 from ..filters.documents import GROUPS, DocumentFilter
 from ..forms.documents import LINES_PREFIX, DocumentForm, ItemChoices, LineFormSet, line_initial
 from ..models import Allocation, Document, DocumentKind, DocumentLine, DocumentStatus, StockMove
@@ -28,6 +28,7 @@ from ..services import (
     document_update,
     number_required,
 )
+from ..tables.catalog import PAGINATION
 from ..tables.documents import DocumentTable, MoveTable, status_badge
 from .base import CompanyListView, CompanyMixin, kind_or_404
 
@@ -92,7 +93,7 @@ class DraftFormMixin(CompanyMixin):
     template_name = "inventory/document_form.html"
 
     def forms(self, kind, data=None, document=None):
-        form_kwargs = {"items": ItemChoices(self.company), "kind": kind}
+        form_kwargs = {"items": ItemChoices(self.company, document), "kind": kind}
         if document is not None:
             header = DocumentForm(data, company=self.company, kind=kind, initial=DocumentForm.initial_for(document))
             initial = [line_initial(line) for line in document.lines.order_by("position")]
@@ -129,10 +130,13 @@ class DraftFormMixin(CompanyMixin):
         try:
             document_post(document=saved, user=request.user, auto_allocate=True)
         except InventoryError as error:
+            # Post/redirect/get: the draft is saved, so its edit page shows the refusals (and a
+            # reload does not send the form again, which would make a second draft).
             messages.error(request, f"{saved.number} is saved as a draft but was not posted: fix the lines marked below.")
-            header, lines = self.forms(kind, None, saved)
-            attach_problems(header, lines, error.problems, saved)
-            return self.render_forms(kind, header, lines, saved)
+            request.session[problems_key(saved)] = [
+                {"line": p.line, "number": p.number, "message": p.message, "text": str(p)} for p in error.problems
+            ]
+            return redirect("inventory:document-update", document_pk=saved.pk)
         messages.success(request, f"{saved.number} posted.")
         return redirect("inventory:document-detail", document_pk=saved.pk)
 
@@ -141,14 +145,13 @@ class DraftFormMixin(CompanyMixin):
         beside the field or line it concerns. Returns the document, or None on errors."""
         data = header.cleaned_data
         fields = {"partner": data.get("partner"), "date": data["date"], "reference": data["reference"], "notes": data["notes"], **header.ends()}
+        dropped = 0
         try:
             with transaction.atomic():
                 if document is None:
                     document = document_create(company=self.company, kind=kind, user=self.request.user, **fields)
                 else:
                     document, dropped = document_update(document=document, **fields)
-                    if dropped:
-                        messages.warning(self.request, f"The location changed: {dropped} allocation(s) were removed; allocate again.")
                 existing = {line.pk: line for line in DocumentLine.objects.filter(document=document)}
                 failed = False
                 for form in lines.forms:
@@ -177,24 +180,31 @@ class DraftFormMixin(CompanyMixin):
         except InventoryError as error:
             header.add_error(None, [str(p) for p in error.problems])
             return None
+        if dropped:  # told only once the change stands
+            messages.warning(self.request, f"The location changed: {dropped} allocation(s) were removed; allocate again.")
         return document
+
+
+def problems_key(document) -> str:
+    return f"post-problems-{document.pk}"
 
 
 class _Refused(Exception):
     """Rolls the draft's transaction back; the reasons are already on the forms."""
 
 
-def attach_problems(header, lines, problems: list[Problem], document) -> None:
+def attach_problems(header, lines, problems: list[dict], document) -> None:
     """Each problem beside the line (by position) it names; the rest on the header."""
     line_ids = dict(document.lines.values_list("position", "pk"))
     forms_by_id = {form.initial.get("id"): form for form in lines.forms}
     for problem in problems:
-        form = forms_by_id.get(line_ids.get(problem.line))
-        text = problem.message if not problem.number or problem.number in problem.message else f"{problem.number}: {problem.message}"
+        form = forms_by_id.get(line_ids.get(problem["line"]))
+        number, message = problem["number"], problem["message"]
+        text = message if not number or number in message else f"{number}: {message}"
         if form is not None:
             form.problems.append(text)
         else:
-            header.problems.append(str(problem))
+            header.problems.append(problem["text"])
 
 
 class DocumentCreateView(DraftFormMixin, View):
@@ -229,6 +239,7 @@ class DocumentUpdateView(DraftFormMixin, View):
     def get(self, request, document_pk):
         document = self.get_document()
         header, lines = self.forms(document.kind, None, document)
+        attach_problems(header, lines, request.session.pop(problems_key(document), []), document)
         return self.render_forms(document.kind, header, lines, document)
 
 
@@ -299,7 +310,7 @@ class DocumentDetailView(CompanyMixin, TemplateView):
             StockMove.objects.filter(document=document).select_related("item", "from_location", "to_location", "from_lot", "to_lot", "created_by").order_by("id"),
             prefix="moves-",
         )
-        RequestConfig(self.request, paginate={"per_page": 50}).configure(moves)
+        RequestConfig(self.request, paginate=PAGINATION).configure(moves)
         return super().get_context_data(
             document=document, lines=lines, moves=moves, status_badge=status_badge(document),
             incoming=document.from_location.is_virtual, **kwargs,

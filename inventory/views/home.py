@@ -8,7 +8,7 @@ from django.views.generic import TemplateView
 from ..middleware import SESSION_KEY, member_companies
 from ..models import Document, DocumentStatus
 from ..selectors import expiring_lots, unassigned_balances
-from .base import CompanyMixin
+from .base import CompanyMixin, row_ids
 
 
 class HomeView(CompanyMixin, TemplateView):
@@ -33,7 +33,8 @@ class CompanySwitchView(View):
     """Make another of the user's companies the active one (never one they are not a member of)."""
 
     def post(self, request):
-        company = member_companies(request.user).filter(pk=request.POST.get("company") or None).first()
+        chosen = row_ids([request.POST.get("company", "")])
+        company = member_companies(request.user).filter(pk=chosen[0]).first() if chosen else None
         if company is None:
             messages.error(request, "You are not a member of that company.")
         else:

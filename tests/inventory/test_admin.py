@@ -17,6 +17,7 @@ from inventory.models import (
     Location,
     LocationKind,
     Lot,
+    LotHoldEvent,
     LotSerialClass,
     LotStatus,
     Membership,
@@ -26,12 +27,12 @@ from inventory.models import (
     StockMove,
     Tracking,
 )
-from inventory.services import membership_add
+from inventory.services import lot_hold, membership_add
 from tests.inventory.factories import CompanyFactory, ItemFactory, LocationFactory, LotClassFactory, PartnerFactory
 from tests.inventory.flows import issue, receive
 
 SETUP_MODELS = [Company, Membership, Location, Partner, LotSerialClass, Item]
-READ_ONLY_MODELS = [Counter, StockMove, Balance, GenealogyLink, Document, Allocation]
+READ_ONLY_MODELS = [Counter, StockMove, Balance, GenealogyLink, LotHoldEvent, Document, Allocation]
 MODELS = [*SETUP_MODELS, Lot, *READ_ONLY_MODELS]
 
 
@@ -66,6 +67,7 @@ def world(company, warehouse, user, serial_item):
         StockMove: (StockMove.objects.get(to_lot=first), "A1"),
         Balance: (Balance.objects.get(lot=first), "A1"),
         GenealogyLink: (link, "A1"),
+        LotHoldEvent: (lot_hold(lot=second, reason="QA").hold_events.get(), "A2"),
         Document: (document, document.number),
         Allocation: (Allocation.objects.get(number=first.number), "A1"),
     }

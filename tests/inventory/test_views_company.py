@@ -47,6 +47,15 @@ def unassigned_balance_of(company):
     return Balance.objects.get(item=item, lot__isnull=True)
 
 
+def lot_of(company):
+    """A lot of a tracked company (the traceability pages exist only there)."""
+    company.tracking_enabled = True
+    company.save(update_fields=["tracking_enabled"])
+    item = ItemFactory(company=company, lot_class=LotClassFactory(company=company))
+    receive(item=item, location=LocationFactory(company=company), generate=1)
+    return item.lots.get()
+
+
 # How to make a row of a given company for each URL argument that names one.
 ROW_KWARGS = {
     "item_pk": lambda company: ItemFactory(company=company),
@@ -54,6 +63,7 @@ ROW_KWARGS = {
     "document_pk": document_of,
     "line_pk": line_of,
     "balance_pk": unassigned_balance_of,
+    "lot_pk": lot_of,
 }
 # URL arguments that name no row: a valid value each.
 VALUE_KWARGS = {"kind": DocumentKind.DELIVERY.value}

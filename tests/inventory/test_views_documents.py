@@ -93,12 +93,20 @@ def test_document_create_save_and_post_failure_keeps_the_draft_and_marks_the_lin
     data = header("delivery", from_location=warehouse.pk)
     data.update(lines({"item": serial_item.pk, "quantity": 2}))
     data["post"] = "1"
-    response = client_clerk.post(reverse("inventory:document-create", kwargs={"kind": "delivery"}), data)
+    response = client_clerk.post(reverse("inventory:document-create", kwargs={"kind": "delivery"}), data, follow=True)
     body = response.content.decode()
     document = Document.objects.get(company=warehouse.company)
-    assert response.status_code == 200 and document.status == DocumentStatus.DRAFT
-    assert "was not posted" in body and 'data-testid="line-error"' in body
+    # The saved draft's edit page shows the refusal beside the line; a reload sends nothing again.
+    assert response.redirect_chain == [(reverse("inventory:document-update", kwargs={"document_pk": document.pk}), 302)]
+    assert document.status == DocumentStatus.DRAFT
+    assert "was not posted" in body and 'data-testid="line-error"' in body and "not enough PHONE" in body
     assert not StockMove.objects.filter(document=document).exists()
+    # Fixing the line and saving again changes the same draft, not a new one.
+    data = header("delivery", from_location=warehouse.pk)
+    line = document.lines.get()
+    data.update(lines({"id": line.pk, "item": serial_item.pk, "quantity": 1}, initial=1))
+    client_clerk.post(reverse("inventory:document-update", kwargs={"document_pk": document.pk}), data)
+    assert Document.objects.count() == 1 and document.lines.get().quantity == 1
 
 
 def test_document_update_edits_changes_and_removes_lines(client_clerk, warehouse, serial_item, lot_item):
