@@ -10,5 +10,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", login_not_required(auth_views.LoginView.as_view(redirect_authenticated_user=True)), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("trace/", include("traceability.urls")),
     path("", include("inventory.urls")),
 ]

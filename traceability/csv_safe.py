@@ -1,0 +1,23 @@
+"""CSV cells that a spreadsheet will not run: text starting with =, +, -, @, tab or CR is a
+formula to Excel and LibreOffice, so it gets a leading apostrophe (OWASP's CSV injection advice).
+Numbers are written as they are."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str | int:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")  # 10, not 1E+1
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text

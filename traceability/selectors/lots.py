@@ -1,0 +1,160 @@
+"""Reads of the Lots/Serial Numbers pages (seed 002): the list with quantities on hand, one lot's
+locations, history and what still refers to it. Each is a fixed number of queries whatever the
+number of rows."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Case, CharField, Count, DecimalField, Exists, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
+
+from inventory.models import (
+    Allocation,
+    Balance,
+    GenealogyLink,
+    Item,
+    LocationKind,
+    Lot,
+    LotHoldEvent,
+    StockMove,
+    Tracking,
+)
+
+ZERO = Decimal("0")
+QTY = DecimalField(max_digits=18, decimal_places=4)
+
+
+def _on_hand_subquery(lot_ref: str = "pk") -> Subquery:
+    """Quantity of a lot at the company's own (internal) locations, as a correlated subquery."""
+    rows = (
+        Balance.objects.filter(lot=OuterRef(lot_ref), location__kind=LocationKind.INTERNAL)
+        .order_by()
+        .values("lot")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    return Subquery(rows, output_field=QTY)
+
+
+def lots_with_on_hand(*, company):
+    """The company's lots/serials with ``on_hand``: a subquery per row, never a query per row.
+
+    A subquery rather than a join, so the list can still be grouped and aggregated by product.
+    """
+    return (
+        Lot.objects.filter(company=company)
+        .select_related("item", "company")
+        .annotate(on_hand=Coalesce(_on_hand_subquery(), Value(ZERO), output_field=QTY))
+    )
+
+
+def lot_product_totals(*, lots) -> dict[int, dict]:
+    """Per product of ``lots`` (a filtered ``lots_with_on_hand``): how many lots and their total
+    quantity on hand, over the whole set, in one aggregate query."""
+    rows = lots.order_by().values("item_id").annotate(lots=Count("id"), quantity=Sum("on_hand"))
+    return {row["item_id"]: row for row in rows}
+
+
+def lot_on_hand(*, lot: Lot) -> Decimal:
+    return (
+        Balance.objects.filter(lot=lot, location__kind=LocationKind.INTERNAL).aggregate(total=Sum("quantity"))["total"]
+        or ZERO
+    )
+
+
+def lot_locations(*, lot: Lot):
+    """Where the lot is: its positive balances at internal locations, with the date it arrived."""
+    return (
+        Balance.objects.filter(lot=lot, quantity__gt=0, location__kind=LocationKind.INTERNAL)
+        .select_related("location")
+        .order_by("location__code")
+    )
+
+
+def lot_history(*, lot: Lot):
+    """Every move of the lot (stock of it leaving, arriving, or being numbered with it), newest
+    first, with ``effect``: ``in`` (into our stock), ``out`` (out of it) or ``moved`` (between two
+    of our locations, or between two outside ones)."""
+    into = Q(to_lot=lot, to_location__kind=LocationKind.INTERNAL)
+    out_of = Q(from_lot=lot, from_location__kind=LocationKind.INTERNAL)
+    return (
+        StockMove.objects.filter(Q(from_lot=lot) | Q(to_lot=lot))
+        .select_related("document__partner", "from_location", "to_location", "created_by")
+        .annotate(
+            effect=Case(
+                When(into & ~out_of, then=Value("in")),
+                When(out_of & ~into, then=Value("out")),
+                default=Value("moved"),
+                output_field=CharField(),
+            )
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def lot_hold_events(*, lot: Lot):
+    return LotHoldEvent.objects.filter(lot=lot).select_related("created_by").order_by("-created_at", "-id")
+
+
+@dataclass(frozen=True)
+class LotUsage:
+    """What refers to a lot: decides whether it may be archived or deleted."""
+
+    on_hand: bool  # stock of it (or of its serials) in our locations
+    reserved_on: str | None  # a draft document that allocates it
+    moved: bool
+    allocated: bool
+    linked: bool  # genealogy
+    serials: int  # lot-and-serial: serials labelled with this lot
+    held_before: bool  # a hold record exists
+
+    @property
+    def deletable(self) -> bool:
+        return not (self.moved or self.allocated or self.linked or self.serials or self.held_before or self.on_hand)
+
+    @property
+    def archivable(self) -> bool:
+        return not (self.on_hand or self.reserved_on)
+
+
+def lot_usage(*, lot: Lot) -> LotUsage:
+    """Two queries: the facts as one row of EXISTS tests, and the draft holding it, if any."""
+    here = Lot.objects.filter(pk=lot.pk)
+    serials = Lot.objects.filter(parent=OuterRef("pk"))
+    in_stock = Balance.objects.filter(quantity__gt=0, location__kind=LocationKind.INTERNAL)
+    row = here.annotate(
+        has_stock=Exists(in_stock.filter(Q(lot=OuterRef("pk")) | Q(lot__parent=OuterRef("pk"))))
+        | Exists(serials.filter(in_stock=True))
+        | Q(in_stock=True),
+        moved=Exists(StockMove.objects.filter(Q(from_lot=OuterRef("pk")) | Q(to_lot=OuterRef("pk")))),
+        allocated=Exists(Allocation.objects.filter(lot=OuterRef("pk"))),
+        linked=Exists(GenealogyLink.objects.filter(Q(consumed=OuterRef("pk")) | Q(produced=OuterRef("pk")))),
+        held=Exists(LotHoldEvent.objects.filter(lot=OuterRef("pk"))),
+        serial_count=Coalesce(Subquery(serials.order_by().values("parent").annotate(n=Count("id")).values("n")), 0),
+    ).values("has_stock", "moved", "allocated", "linked", "held", "serial_count")[0]
+    draft = (
+        Allocation.objects.reserving().filter(Q(lot=lot) | Q(lot__parent=lot)).values_list("document__number", flat=True).first()
+        if row["allocated"] or row["serial_count"]
+        else None
+    )
+    return LotUsage(
+        on_hand=row["has_stock"],
+        reserved_on=draft,
+        moved=row["moved"],
+        allocated=row["allocated"],
+        linked=row["linked"],
+        serials=row["serial_count"],
+        held_before=row["held"],
+    )
+
+
+def tracked_items(*, company, active_only: bool = False):
+    """Stocked items of the company numbered by lot or serial: what the list filters by, and
+    (``active_only``) what a new lot can be created for."""
+    items = (
+        Item.objects.filter(company=company, is_stocked=True, lot_class__isnull=False)
+        .exclude(lot_class__tracking=Tracking.NONE)
+        .select_related("lot_class", "company")
+        .order_by("sku")
+    )
+    return items.filter(is_active=True) if active_only else items

@@ -1,0 +1,263 @@
+"""Reads that follow lots through production: lookup, genealogy (up and down) and recall.
+
+The walks are recursive SQL queries run by the database (SQLite and PostgreSQL both have
+``WITH RECURSIVE``), so a recall over every manufacturing level costs a fixed number of queries
+whatever the number of levels or units. The edges are the genealogy links (component lot →
+finished lot) and, for lot-and-serial items, a lot → its serials: recalling a lot recalls every
+serial labelled with it.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Case, Count, DecimalField, F, Max, Min, Q, Sum, Value, When
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
+
+from inventory.models import Balance, GenealogyLink, LocationKind, Lot, LotStatus, StockMove
+
+ZERO = Decimal("0")
+QTY = DecimalField(max_digits=18, decimal_places=4)
+# A bound on the walk: no real bill of materials is this deep, and it stops a cycle typed by hand.
+MAX_DEPTH = 64
+
+def _closure_sql(direction: str, seed_count: int) -> tuple[str, list]:
+    """SQL of (lot_id, depth) for the seeds and every lot reachable from them in ``direction``.
+
+    One recursive step over both kinds of edge (PostgreSQL allows a single recursive term).
+    """
+    link = GenealogyLink._meta.db_table
+    lot = Lot._meta.db_table
+    seeds = ", ".join(["%s"] * seed_count)
+    if direction == "down":  # component → product, lot → its serials
+        edges = f"SELECT consumed_id AS a, produced_id AS b FROM {link} UNION ALL SELECT parent_id, id FROM {lot} WHERE parent_id IS NOT NULL"
+    else:  # product → component, serial → its lot
+        edges = f"SELECT produced_id AS a, consumed_id AS b FROM {link} UNION ALL SELECT id, parent_id FROM {lot} WHERE parent_id IS NOT NULL"
+    sql = (
+        f"WITH RECURSIVE walk(lot_id, depth) AS ("
+        f" SELECT id, 0 FROM {lot} WHERE id IN ({seeds})"
+        f" UNION SELECT e.b, w.depth + 1 FROM walk w JOIN ({edges}) e ON e.a = w.lot_id WHERE w.depth < %s"
+        f") SELECT lot_id, MIN(depth) AS depth FROM walk GROUP BY lot_id"
+    )
+    return sql, [MAX_DEPTH]
+
+
+def lot_closure(*, lot_ids: list[int], direction: str) -> dict[int, int]:
+    """Every lot reachable from ``lot_ids`` going ``down`` (what was made from them) or ``up``
+    (what they were made from), with its distance in steps; the seeds are at 0."""
+    if not lot_ids:
+        return {}
+    sql, params = _closure_sql(direction, len(lot_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*lot_ids, *params])
+        return dict(cursor.fetchall())
+
+
+def _closure_ids(lot_ids: list[int], direction: str = "down") -> RawSQL:
+    """The closure as a subquery of lot ids, for ``__in`` filters (the walk runs inside them)."""
+    sql, params = _closure_sql(direction, len(lot_ids))
+    return RawSQL(f"SELECT lot_id FROM ({sql}) closure", [*lot_ids, *params])
+
+
+# Lookup ---------------------------------------------------------------------------------------
+
+
+def lot_lookup(*, company, q: str, limit: int = 50) -> tuple[list[Lot], list[Lot]]:
+    """(exact matches, partial matches) of a typed or scanned number in the company.
+
+    The same number may belong to several items (seed 003), so exact matches are a list. Partial
+    matches are looked for only when nothing matches exactly.
+    """
+    q = q.strip()
+    if not q:
+        return [], []
+    rows = Lot.objects.filter(company=company).select_related("item", "last_location").order_by("number", "item__sku")
+    exact = list(rows.filter(number=q)[:limit])
+    if exact:
+        return exact, []
+    return [], list(rows.filter(Q(number__icontains=q) | Q(reference__iexact=q))[:limit])
+
+
+# Genealogy ------------------------------------------------------------------------------------
+
+
+@dataclass
+class GenealogyNode:
+    lot: Lot
+    depth: int  # negative upstream, positive downstream, 0 for the lot itself
+    parents: list[int] = field(default_factory=list)  # ids of the nodes this one hangs under in the tree
+    on_hand: Decimal = ZERO
+    quantity: Decimal | None = None  # how much of it the link carried
+
+    @property
+    def level(self) -> int:
+        """Steps from the lot the page is about, whichever side."""
+        return abs(self.depth)
+
+
+@dataclass
+class Genealogy:
+    lot: Lot
+    upstream: list[GenealogyNode]
+    downstream: list[GenealogyNode]
+    upstream_total: int
+    downstream_total: int
+
+
+def lot_genealogy(*, lot: Lot, limit: int = 300) -> Genealogy:
+    """What ``lot`` was made from and what was made from it, every level, as two trees.
+
+    Each side shows at most ``limit`` lots (the nearest first); the totals say how many there
+    are in all, and the recall report lists every one.
+    """
+    sides = {}
+    totals = {}
+    for direction in ("up", "down"):
+        closure = lot_closure(lot_ids=[lot.pk], direction=direction)
+        closure.pop(lot.pk, None)
+        totals[direction] = len(closure)
+        nearest = sorted(closure, key=lambda pk: (closure[pk], pk))[:limit]
+        sides[direction] = _nodes(lot, nearest, closure, direction)
+    return Genealogy(lot, sides["up"], sides["down"], totals["up"], totals["down"])
+
+
+def _nodes(root: Lot, ids: list[int], depths: dict[int, int], direction: str) -> list[GenealogyNode]:
+    """The tree rows of one side in depth-first order, each under the node it came from."""
+    if not ids:
+        return []
+    shown = set(ids) | {root.pk}
+    lots = {
+        lot.pk: lot
+        for lot in Lot.objects.filter(pk__in=ids)
+        .select_related("item", "last_location")
+        .annotate(on_hand=Coalesce(Sum("balances__quantity", filter=Q(balances__location__kind=LocationKind.INTERNAL)), Value(ZERO), output_field=QTY))
+    }
+    children: dict[int, list[tuple[int, Decimal | None]]] = {}
+    if direction == "down":
+        links = GenealogyLink.objects.filter(consumed_id__in=shown, produced_id__in=ids).values_list("consumed_id", "produced_id", "quantity")
+        labels = [(lot.parent_id, pk) for pk, lot in lots.items() if lot.parent_id in shown]
+    else:
+        links = GenealogyLink.objects.filter(produced_id__in=shown, consumed_id__in=ids).values_list("produced_id", "consumed_id", "quantity")
+        # Up a label edge: from a serial to the lot it is labelled with.
+        labels = list(Lot.objects.filter(pk__in=shown, parent_id__in=ids).values_list("pk", "parent_id"))
+    for above, below, quantity in links:
+        children.setdefault(above, []).append((below, quantity))
+    for above, below in labels:
+        children.setdefault(above, []).append((below, None))
+    sign = -1 if direction == "up" else 1
+    out: list[GenealogyNode] = []
+    placed: set[int] = set()
+
+    def visit(pk: int, depth: int, parent: int) -> None:
+        for child, quantity in sorted(children.get(pk, []), key=lambda c: (lots[c[0]].item.sku, lots[c[0]].number)):
+            if child in placed or child not in lots:
+                continue
+            placed.add(child)
+            node = lots[child]
+            out.append(GenealogyNode(node, sign * depth, [parent], node.on_hand, quantity))
+            visit(child, depth + 1, child)
+
+    visit(root.pk, 1, root.pk)
+    return out
+
+
+# Recall ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class RecallTrace:
+    seeds: list[Lot]
+    affected: dict[int, int]  # lot id → manufacturing levels below the recalled lots
+
+    @property
+    def affected_ids(self) -> list[int]:
+        return list(self.affected)
+
+
+def recall_trace(*, lots: list[Lot]) -> RecallTrace:
+    """Every lot/serial made, at any level, from ``lots`` (and the lots themselves)."""
+    return RecallTrace(lots, lot_closure(lot_ids=[lot.pk for lot in lots], direction="down"))
+
+
+def recall_units(*, seed_ids: list[int]):
+    """The affected lots/serials with item, level and quantity on hand, for tables and CSV."""
+    return (
+        Lot.objects.filter(pk__in=_closure_ids(seed_ids))
+        .select_related("item", "last_location")
+        .annotate(on_hand=Coalesce(Sum("balances__quantity", filter=Q(balances__location__kind=LocationKind.INTERNAL)), Value(ZERO), output_field=QTY))
+        .order_by("item__sku", "number")
+    )
+
+
+def _customer_moves(seed_ids: list[int]):
+    """Moves of affected lots to or from a customer: deliveries, and customer returns."""
+    affected = _closure_ids(seed_ids)
+    return StockMove.objects.filter(
+        Q(to_location__kind=LocationKind.CUSTOMER, to_lot_id__in=affected)
+        | Q(from_location__kind=LocationKind.CUSTOMER, from_lot_id__in=affected)
+    )
+
+
+SIGNED = Case(When(to_location__kind=LocationKind.CUSTOMER, then=F("quantity")), default=-F("quantity"), output_field=QTY)
+
+
+def recall_customers(*, seed_ids: list[int]):
+    """Per customer: quantity delivered, returned and net, first and last date, documents."""
+    delivered = Q(to_location__kind=LocationKind.CUSTOMER)
+    return (
+        _customer_moves(seed_ids)
+        .values("document__partner_id", "document__partner__name")
+        .annotate(
+            delivered=Coalesce(Sum("quantity", filter=delivered), Value(ZERO), output_field=QTY),
+            returned=Coalesce(Sum("quantity", filter=~delivered), Value(ZERO), output_field=QTY),
+            net=Sum(SIGNED),
+            first=Min("created_at"),
+            last=Max("created_at"),
+            documents=Count("document", distinct=True),
+        )
+        .order_by("-net", "document__partner__name")
+    )
+
+
+def recall_deliveries(*, seed_ids: list[int]):
+    """Every delivery and customer return of an affected lot: one row per move, with the document."""
+    return (
+        _customer_moves(seed_ids)
+        .annotate(signed=SIGNED)
+        .values(
+            "id", "created_at", "document_id", "document__number", "document__kind", "document__date",
+            "document__partner__name", "item__sku", "signed", "quantity",
+            lot_number=Coalesce("to_lot__number", "from_lot__number"),
+        )
+        .order_by("document__partner__name", "created_at", "id")
+    )
+
+
+def recall_in_stock(*, seed_ids: list[int]):
+    """Where the affected lots still are: positive balances at our own locations."""
+    return (
+        Balance.objects.filter(lot_id__in=_closure_ids(seed_ids), quantity__gt=0, location__kind=LocationKind.INTERNAL)
+        .select_related("item", "lot", "location")
+        .order_by("location__code", "item__sku", "lot__number")
+    )
+
+
+def recall_totals(*, seed_ids: list[int]) -> dict:
+    """Headline figures of a recall: units affected, delivered net to customers, still in stock."""
+    affected = _closure_ids(seed_ids)
+    units = Lot.objects.filter(pk__in=affected).aggregate(n=Count("id"))["n"]
+    customer = _customer_moves(seed_ids).aggregate(net=Coalesce(Sum(SIGNED), Value(ZERO), output_field=QTY), customers=Count("document__partner", distinct=True))
+    stock = Balance.objects.filter(lot_id__in=affected, quantity__gt=0, location__kind=LocationKind.INTERNAL).aggregate(
+        quantity=Coalesce(Sum("quantity"), Value(ZERO), output_field=QTY), lots=Count("lot", distinct=True)
+    )
+    return {"units": units, "customers": customer["customers"], "delivered_net": customer["net"], "in_stock": stock["quantity"], "in_stock_lots": stock["lots"]}
+
+
+def recall_holdable_ids(*, seed_ids: list[int]) -> list[int]:
+    """Affected lots still in our stock and active: what a recall puts on hold."""
+    affected = _closure_ids(seed_ids)
+    in_stock = Balance.objects.filter(lot_id__in=affected, quantity__gt=0, location__kind=LocationKind.INTERNAL).values("lot_id")
+    return list(
+        Lot.objects.filter(Q(pk__in=in_stock) | Q(pk__in=affected, in_stock=True), status=LotStatus.ACTIVE).values_list("pk", flat=True)
+    )

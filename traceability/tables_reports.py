@@ -1,0 +1,103 @@
+"""Tables of the expiry and valuation reports. The expiry table reads the selector's queryset
+(select_related), the valuation table the selector's computed rows: no query per row."""
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from inventory.tables.catalog import ExpiryColumn, QuantityColumn, table_attrs
+
+from .selectors.reports import money
+from .tables import lot_status_badge
+
+
+class MoneyColumn(tables.Column):
+    """A Decimal amount shown to the cent (the selector keeps it unrounded)."""
+
+    attrs = {
+        "th": {"class": "text-end pe-3"},
+        "td": {"class": "text-end pe-3 font-monospace"},
+        "tf": {"class": "text-end pe-3 font-monospace fw-bold"},
+    }
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("attrs", self.attrs)
+        super().__init__(*args, **kwargs)
+
+    def render(self, value):
+        return f"{money(value):,}"
+
+
+def _item_link(item_id, sku, name):
+    url = reverse("inventory:item-detail", kwargs={"item_pk": item_id})
+    return format_html('<a href="{}">{}</a> <span class="text-muted">{}</span>', url, sku, name)
+
+
+class ExpiryTable(tables.Table):
+    """One row per (lot/serial, internal location); expired rows are marked."""
+
+    expiry = ExpiryColumn("Expiry", accessor="lot__expiry_date", order_by=("lot__expiry_date", "item__sku", "lot__number"))
+    days_left = tables.Column("Days left", accessor="lot__expiry_date", orderable=False, attrs={"td": {"class": "text-end"}})
+    item = tables.Column("Item", order_by=("item__sku", "lot__expiry_date"))
+    lot = tables.TemplateColumn(
+        template_name="traceability/expiry.html#lot-link", verbose_name="Lot/serial", order_by=("lot__number", "item__sku")
+    )
+    location = tables.Column(
+        "Location", accessor="location__code", linkify=("inventory:location-detail", {"location_pk": tables.A("location_id")})
+    )
+    quantity = QuantityColumn("On hand")
+    status = tables.Column("Status", accessor="lot__status")
+
+    class Meta:
+        attrs = table_attrs("expiry-table")
+        row_attrs = {
+            "class": lambda record: "table-danger" if record.expired else "",
+            "data-testid": "expiry-row",
+            "data-expired": lambda record: "true" if record.expired else "false",
+        }
+        empty_text = "Nothing in stock has expired or expires in this window."
+
+    def render_days_left(self, value):
+        days = (value - timezone.localdate()).days
+        if days < 0:
+            return format_html('<span class="text-danger">{} ago</span>', f"{-days} day{'s' if days != -1 else ''}")
+        return "today" if days == 0 else days
+
+    def render_item(self, record):
+        return _item_link(record.item_id, record.item.sku, record.item.name)
+
+    def render_status(self, record):
+        return lot_status_badge(record.lot.status)
+
+
+class ValuationTable(tables.Table):
+    """Rows of ``stock_valuation``; the footer carries the total value."""
+
+    location = tables.Column("Location", accessor="location_code", footer="Total")
+    item = tables.Column("Item", accessor="sku", footer=lambda table: "Total" if table.by != "location" else "")
+    method = tables.Column("Valuation", accessor="method_label", order_by=("method", "sku"))
+    lot = tables.TemplateColumn(
+        template_name="traceability/valuation.html#lot-link", verbose_name="Lot/serial", order_by=("lot_number",)
+    )
+    quantity = QuantityColumn("On hand")
+    unit_cost = MoneyColumn("Unit cost", orderable=False)
+    value = MoneyColumn("Value", footer=lambda table: f"{money(table.total):,}")
+
+    class Meta:
+        attrs = table_attrs("valuation-table")
+        row_attrs = {"data-testid": "valuation-row"}
+        sequence = ("location", "item", "method", "lot", "quantity", "unit_cost", "value")
+        empty_text = "No stock on hand matches."
+
+    def __init__(self, *args, by: str, total, **kwargs):
+        self.by, self.total = by, total
+        exclude = {"item": ("location", "lot"), "lot": ("location",), "location": ("lot",)}[by]
+        super().__init__(*args, exclude=exclude, **kwargs)
+
+    def render_item(self, record):
+        return _item_link(record.item_id, record.sku, record.item_name)
+
+    def render_location(self, record):
+        url = reverse("inventory:location-detail", kwargs={"location_pk": record.location_id})
+        return format_html('<a href="{}">{}</a>', url, record.location_code)

@@ -1,0 +1,206 @@
+"""Lookup, genealogy and recall: "where is this unit, what is it made of, who got it?"."""
+
+import csv
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.http import urlencode
+from django.views import View
+from django.views.generic import TemplateView
+
+from inventory.exceptions import InventoryError
+from inventory.models import Lot
+from inventory.services import lots_hold
+from inventory.views.base import clean_text, row_ids
+
+from ..csv_safe import csv_cell
+from ..graph import genealogy_drawing
+from ..selectors.trace import (
+    lot_genealogy,
+    lot_lookup,
+    recall_customers,
+    recall_deliveries,
+    recall_holdable_ids,
+    recall_in_stock,
+    recall_totals,
+    recall_units,
+)
+from .base import LotMixin, TrackingMixin, lots_of
+
+PAGE_SIZE = 50
+MAX_SEEDS = 200
+
+
+def lot_url(lot) -> str:
+    return reverse("traceability:lot-detail", kwargs={"lot_pk": lot.pk})
+
+
+class LookupView(TrackingMixin, TemplateView):
+    """The top bar's search: an exact number opens its page, the same number on several items
+    offers the choice, a partial number lists what contains it."""
+
+    permission_required = "inventory.view_lot"
+    template_name = "traceability/lookup.html"
+
+    def get(self, request, *args, **kwargs):
+        q = clean_text(request.GET.get("q"))
+        exact, partial = lot_lookup(company=self.company, q=q)
+        if len(exact) == 1:
+            return redirect(lot_url(exact[0]))
+        return self.render_to_response(self.get_context_data(q=q, lookup_q=q, exact=exact, partial=partial))
+
+
+class LotGenealogyView(LotMixin, TemplateView):
+    permission_required = "inventory.view_lot"
+    template_name = "traceability/lot_genealogy.html"
+    tab = "genealogy"
+
+    def get_context_data(self, **kwargs):
+        genealogy = lot_genealogy(lot=self.lot)
+        return super().get_context_data(genealogy=genealogy, drawing=genealogy_drawing(genealogy, lot_url), **kwargs)
+
+
+# Recall ---------------------------------------------------------------------------------------
+
+
+def _seed_ids(request) -> list[int]:
+    return sorted(set(row_ids(request.GET.getlist("lot"))))[:MAX_SEEDS]
+
+
+def _page(request, rows, param: str):
+    return Paginator(rows, PAGE_SIZE).get_page(request.GET.get(param))
+
+
+class RecallView(TrackingMixin, TemplateView):
+    """Choose the lots/serials to recall (typed, scanned, or from a lot's page), then see every
+    affected unit through all manufacturing levels, who received them and what is still here."""
+
+    permission_required = "inventory.view_lot"
+    template_name = "traceability/recall.html"
+
+    def get(self, request, *args, **kwargs):
+        numbers_text = request.GET.get("numbers", "")
+        if numbers_text.strip():
+            return self.from_numbers(numbers_text)
+        seeds = list(lots_of(self.company).filter(pk__in=_seed_ids(request)).order_by("item__sku", "number"))
+        context = {"seeds": seeds, "numbers_text": ""}
+        if seeds:
+            ids = [lot.pk for lot in seeds]
+            context.update(
+                query=urlencode([("lot", pk) for pk in ids]),
+                totals=recall_totals(seed_ids=ids),
+                customers=_page(request, recall_customers(seed_ids=ids), "cpage"),
+                deliveries=_page(request, recall_deliveries(seed_ids=ids), "dpage"),
+                units=_page(request, recall_units(seed_ids=ids), "upage"),
+                in_stock=_page(request, recall_in_stock(seed_ids=ids), "spage"),
+            )
+        return self.render_to_response(self.get_context_data(**context))
+
+    def from_numbers(self, text: str):
+        """Each typed number to its lots (a number may name lots of several items); unknown
+        numbers are listed with the form, and the known ones are not lost."""
+        entries = [n.strip() for n in text.replace(",", "\n").splitlines() if n.strip()][:MAX_SEEDS]
+        found = Lot.objects.filter(company=self.company, number__in=entries).values_list("pk", "number")
+        known = {number for _, number in found}
+        unknown = [n for n in entries if n not in known]
+        if unknown:
+            return self.render_to_response(
+                self.get_context_data(seeds=list(lots_of(self.company).filter(pk__in=[pk for pk, _ in found])), numbers_text=text, unknown=unknown),
+                status=200,
+            )
+        return redirect(f"{reverse('traceability:recall')}?{urlencode([('lot', pk) for pk, _ in found])}")
+
+
+class RecallHoldView(TrackingMixin, View):
+    """Put every affected lot still in stock on hold, with the reason; recorded per lot."""
+
+    permission_required = "inventory.change_lot"
+
+    def post(self, request):
+        ids = sorted(set(row_ids(request.POST.getlist("lot"))))[:MAX_SEEDS]
+        seeds = list(Lot.objects.filter(company=self.company, pk__in=ids).values_list("pk", flat=True))
+        back = f"{reverse('traceability:recall')}?{urlencode([('lot', pk) for pk in seeds])}"
+        reason = request.POST.get("reason", "").strip()
+        if not seeds:
+            messages.error(request, "Choose the lots or serial numbers to recall first.")
+            return redirect(back)
+        if not reason:
+            messages.error(request, "Give the reason for the hold (it is kept with each lot).")
+            return redirect(back)
+        try:
+            held = lots_hold(lot_ids=recall_holdable_ids(seed_ids=seeds), reason=reason, user=request.user)
+        except InventoryError as error:
+            messages.error(request, "; ".join(str(p) for p in error.problems))
+            return redirect(back)
+        if held:
+            messages.success(request, f"{len(held)} lot{'s' if len(held) != 1 else ''}/serial{'s' if len(held) != 1 else ''} put on hold: nothing of them can ship until released.")
+        else:
+            messages.info(request, "Nothing to hold: every affected lot in stock is already on hold.")
+        return redirect(back)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+EXPORTS = {
+    "customers": (
+        ["Customer", "Delivered", "Returned", "Net", "First", "Last", "Documents"],
+        lambda ids: (
+            [r["document__partner__name"] or "", r["delivered"], r["returned"], r["net"], f"{r['first']:%Y-%m-%d}", f"{r['last']:%Y-%m-%d}", r["documents"]]
+            for r in recall_customers(seed_ids=ids).iterator()
+        ),
+    ),
+    "deliveries": (
+        ["Date", "Document", "Customer", "Item", "Lot/serial number", "Quantity (returns negative)"],
+        lambda ids: (
+            [f"{r['document__date']:%Y-%m-%d}", r["document__number"], r["document__partner__name"] or "", r["item__sku"], r["lot_number"], r["signed"]]
+            for r in recall_deliveries(seed_ids=ids).iterator()
+        ),
+    ),
+    "units": (
+        ["Lot/serial number", "Item", "Kind", "Status", "On hand"],
+        lambda ids: ([u.number, u.item.sku, u.get_kind_display(), u.get_status_display(), u.on_hand] for u in recall_units(seed_ids=ids).iterator()),
+    ),
+    "stock": (
+        ["Location", "Item", "Lot/serial number", "Quantity"],
+        lambda ids: ([b.location.code, b.item.sku, b.lot.number, b.quantity] for b in recall_in_stock(seed_ids=ids).iterator()),
+    ),
+}
+
+
+class RecallExportView(TrackingMixin, View):
+    """One section of the recall report as CSV, streamed: a recall of 10,000 units is one file."""
+
+    permission_required = "inventory.view_lot"
+
+    def get(self, request):
+        section = request.GET.get("section", "customers")
+        if section not in EXPORTS:
+            section = "customers"
+        ids = list(Lot.objects.filter(company=self.company, pk__in=_seed_ids(request)).values_list("pk", flat=True))
+        header, rows = EXPORTS[section]
+        writer = csv.writer(_Echo())
+
+        def stream():
+            yield writer.writerow(header)
+            if ids:
+                for row in rows(ids):
+                    yield writer.writerow([csv_cell(v) for v in row])
+
+        response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="recall-{section}.csv"'
+        return response
+
+
+urlpatterns = [
+    path("lookup/", LookupView.as_view(), name="lookup"),
+    path("lots/<int:lot_pk>/genealogy/", LotGenealogyView.as_view(), name="lot-genealogy"),
+    path("recall/", RecallView.as_view(), name="recall"),
+    path("recall/hold/", RecallHoldView.as_view(), name="recall-hold"),
+    path("recall/export.csv", RecallExportView.as_view(), name="recall-export"),
+]
