@@ -18,6 +18,7 @@ from inventory import locks
 from inventory.exceptions import InventoryError, NumberingError, Problem
 from inventory.models import Company, DocumentKind, Item, Location, LocationKind, Lot, LotKind, LotStatus, Tracking
 from inventory.services import (
+    numbers_taken,
     document_create,
     document_line_add,
     document_post,
@@ -29,7 +30,6 @@ from inventory.services import (
     numbers_generate,
     virtual_location,
 )
-from inventory.services.numbers import numbers_taken
 
 from .selectors import lot_usage
 

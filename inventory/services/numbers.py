@@ -82,6 +82,26 @@ def numbers_generate(*, item: Item, count: int, on: date | None = None) -> Gener
     return GeneratedNumbers(numbers, count)
 
 
+def number_preview(*, item: Item, on: date | None = None, tries: int = 100) -> str:
+    """The number ``numbers_generate`` would most likely hand out next, without taking it: a form
+    shows it pre-filled. Nothing is locked or written, so a form opened and abandoned wastes no
+    number; "" when the item has no template or the next numbers are all taken."""
+    lot_class = item.lot_class
+    if lot_class is None or not item.is_tracked:
+        return ""
+    segments = class_segments(lot_class)
+    if template_problems(segments):
+        return ""
+    own_start = "" if lot_class.shared_counter else item.counter_start
+    template = template_resolve(segments, on or timezone.localdate(), own_start)
+    key = f"class:{lot_class.pk}" if lot_class.shared_counter else f"item:{item.pk}"
+    value = Counter.objects.filter(company_id=item.company_id, key=key).values_list("next_value", flat=True).first()
+    value = counter_initial(segments, own_start) if value is None else value
+    candidates = [template.format(v) for v in range(value, value + tries)]
+    taken = numbers_taken(item=item, numbers=candidates)
+    return next((n for n in candidates if n not in taken), "")
+
+
 @transaction.atomic
 def document_number_next(*, company_id: int, prefix: str) -> str:
     Counter.objects.get_or_create(company_id=company_id, key=f"doc:{prefix}", defaults={"next_value": 1})

@@ -11,7 +11,7 @@ from ..filters.catalog import ItemFilter, LocationFilter, StockFilter, Unassigne
 from ..models import Balance, Item, Location, LocationKind, Tracking
 from ..selectors import unassigned_balances
 from ..tables.catalog import PAGINATION, BalanceTable, ItemTable, LocationTable, UnassignedTable, table_attrs
-from .base import CompanyListView, CompanyMixin, CompanyObjectMixin
+from .base import CompanyListView, CompanyObjectMixin
 
 ZERO = Decimal("0")
 QTY = DecimalField(max_digits=18, decimal_places=4)

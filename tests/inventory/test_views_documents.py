@@ -1,13 +1,13 @@
 """The stock document pages: create, edit, post, reverse, list, print — through the real services."""
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from inventory.models import Balance, Document, DocumentKind, DocumentStatus, Lot, StockMove, Tracking
+from inventory.models import Document, DocumentKind, DocumentStatus, Lot, StockMove, Tracking
 from inventory.services import membership_add
 
 from .factories import ItemFactory, LotClassFactory, PartnerFactory, UserFactory

@@ -200,3 +200,18 @@ def test_pages_say_tracking_is_off_for_a_company_without_it(clerk, company, made
     company.save(update_fields=["tracking_enabled"])
     response = clerk.get(reverse("traceability:recall"))
     assert response.status_code == 404 and b"tracking-off" in response.content
+
+
+def test_lot_create_prefills_the_next_number_without_taking_it(clerk, company, warehouse):
+    item = ItemFactory(company=company, sku="PUMP", lot_class=LotClassFactory(company=company, segments=[("constant", "PU"), ("counter", "01")]))
+    receive(item=item, location=warehouse, generate=1)  # PU01 is taken
+    url = reverse("traceability:lot-create")
+    for _ in range(2):  # opening the form twice hands out nothing
+        form = clerk.get(url, {"item": item.pk}).context["form"]
+        assert form.initial["number"] == "PU02"
+    kept = clerk.get(url, {"item": item.pk, "number": "MY-OWN", "previewed": "PU02"}).context["form"]
+    assert kept.initial["number"] == "MY-OWN"  # what the clerk typed stays
+    data = {"item": item.pk, "number": "PU02", "previewed": "PU02", "quantity": "0", "create": ""}
+    response = clerk.post(url, data)
+    assert response.status_code == 302 and item.lots.filter(number="PU02").exists()
+    assert clerk.get(url, {"item": item.pk}).context["form"].initial["number"] == "PU03"  # the counter moved on

@@ -15,14 +15,31 @@ from django.views.generic import FormView, TemplateView
 from django_tables2 import SingleTableMixin
 
 from inventory.exceptions import InventoryError
+from inventory.services import number_preview
 from inventory.tables.catalog import PAGINATION
-from inventory.views.base import CompanyListView
+from inventory.views.base import CompanyListView, clean_text, row_ids
 from inventory.views.catalog import location_paths
 
 from ..filters import LotFilter
 from ..forms import LotCreateForm, LotEditForm
-from ..selectors import lot_history, lot_hold_events, lot_locations, lot_on_hand, lot_product_totals, lot_usage, lots_with_on_hand
-from ..services import LotRefused, lot_archive, lot_create, lot_delete, lot_edit, lot_restore
+from ..selectors import (
+    lot_history,
+    lot_hold_events,
+    lot_locations,
+    lot_on_hand,
+    lot_product_totals,
+    lot_usage,
+    lots_with_on_hand,
+    tracked_items,
+)
+from ..services import (
+    LotRefused,
+    lot_archive,
+    lot_create,
+    lot_delete,
+    lot_edit,
+    lot_restore,
+)
 from ..tables import LotHistoryTable, LotLocationTable, LotTable, lot_csv_rows
 from .base import LotMixin, TrackingMixin
 
@@ -109,8 +126,29 @@ class LotCreateView(TrackingMixin, FormView):
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "company": self.company}
 
+    def get_initial(self):
+        """A product chosen (``?item=``) pre-fills the number its numbering would give next. A
+        number the clerk typed is kept; the previous preview is replaced."""
+        initial = super().get_initial()
+        chosen = row_ids([self.request.GET.get("item", "")])
+        item = tracked_items(company=self.company, active_only=True).filter(pk=chosen[0]).first() if chosen else None
+        if item is not None:
+            typed = clean_text(self.request.GET.get("number"))
+            initial["item"] = item.pk
+            initial["number"] = typed if typed and typed != self.request.GET.get("previewed") else number_preview(item=item)
+        return initial
+
+    def get_context_data(self, **kwargs):
+        form = kwargs.get("form")
+        previewed = form.initial.get("number", "") if form is not None and not form.is_bound else self.request.POST.get("previewed", "")
+        return super().get_context_data(previewed=previewed, **kwargs)
+
     def form_valid(self, form):
         values = form.values()
+        if values["number"] and values["number"] == self.request.POST.get("previewed"):
+            # The shown preview is taken from the counter now, so the counter moves on (another
+            # clerk may have taken it meanwhile: the message names the number given).
+            values["number"] = ""
         if values["quantity"] > 0 and not self.request.user.has_perm("inventory.post_document"):
             form.add_error("quantity", "Your role does not post stock adjustments: create it with quantity 0.")
             return self.form_invalid(form)

@@ -5,7 +5,7 @@ import csv
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.http import urlencode
 from django.views import View
