@@ -431,16 +431,16 @@ def test_candidates_search_and_page_go_together(clerk, many_candidates):
     assert candidates(clerk, many_candidates, q="SN00", cpage=2) == [f"SN{n:04d}" for n in range(21, 41)]
 
 
-@pytest.mark.parametrize("page", ["99999999999999999999999999", "abc", "-1", "0", "1e9", "", "%00"])
-def test_candidates_odd_page_numbers_show_a_page(clerk, many_candidates, page):
-    shown = candidates(clerk, many_candidates, cpage=page)
+@pytest.mark.parametrize("page_number", ["99999999999999999999999999", "abc", "-1", "0", "1e9", "", "%00"])
+def test_candidates_odd_page_numbers_show_a_page(clerk, many_candidates, page_number):
+    shown = candidates(clerk, many_candidates, cpage=page_number)
     assert shown in ([f"SN{n:04d}" for n in range(1, 21)], [f"SN{n:04d}" for n in range(41, 46)])
 
 
-@pytest.mark.parametrize("page", ["99999999999999999999999999", "abc", "-5"])
-def test_dialog_odd_page_numbers_show_a_page(clerk, many_candidates, page):
+@pytest.mark.parametrize("page_number", ["99999999999999999999999999", "abc", "-5"])
+def test_dialog_odd_page_numbers_show_a_page(clerk, many_candidates, page_number):
     line_allocate(line=many_candidates, numbers=["SN0001"])
-    response = clerk.get(url(many_candidates), {"cpage": page, "apage": page})
+    response = clerk.get(url(many_candidates), {"cpage": page_number, "apage": page_number})
     assert response.status_code == 200
     assert len(rows(response.content.decode(), "allocated-row")) == 1
 

@@ -152,9 +152,9 @@ def test_lot_list_location_of_another_company_is_an_invalid_choice(clerk, compan
 
 
 @pytest.mark.parametrize("grouping", [{}, {"group": "product"}])
-@pytest.mark.parametrize("page", ["99999999999999999999", "-3", "abc", "4"])
-def test_lot_list_bad_or_out_of_range_page_shows_a_page(clerk, company, milk, page, grouping):
-    response = clerk.get(LIST, {"page": page, **grouping})
+@pytest.mark.parametrize("page_number", ["99999999999999999999", "-3", "abc", "4"])
+def test_lot_list_bad_or_out_of_range_page_shows_a_page(clerk, company, milk, page_number, grouping):
+    response = clerk.get(LIST, {"page": page_number, **grouping})
     assert response.status_code == 200
     assert numbers(response) == ["L-A", "L-B"]
 

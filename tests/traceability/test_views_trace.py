@@ -5,32 +5,18 @@ import io
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from inventory.exceptions import InventoryError
 from inventory.models import DocumentKind, Lot, LotHoldEvent, LotStatus
-from inventory.services import document_create, document_line_add, document_post, genealogy_links_add, line_allocate, membership_add
-from tests.inventory.factories import ItemFactory, LotClassFactory, PartnerFactory, UserFactory
+from inventory.services import document_create, document_line_add, document_post, genealogy_links_add, line_allocate
+from tests.inventory.factories import ItemFactory, LotClassFactory, PartnerFactory
+from tests.traceability.conftest import sign_in
 from tests.inventory.flows import receive
 
 pytestmark = pytest.mark.django_db
-
-
-def sign_in(client, company, group="Stock clerk"):
-    user = UserFactory()
-    user.groups.add(Group.objects.get(name=group))
-    membership_add(user=user, company=company, is_default=True)
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
-def clerk(client, company):
-    sign_in(client, company)
-    return client
 
 
 def deliver(company, warehouse, item, numbers, partner):
