@@ -201,3 +201,36 @@ def test_lot_create_prefills_the_next_number_without_taking_it(clerk, company, w
     response = clerk.post(url, data)
     assert response.status_code == 302 and item.lots.filter(number="PU02").exists()
     assert clerk.get(url, {"item": item.pk}).context["form"].initial["number"] == "PU03"  # the counter moved on
+
+
+def test_recall_leaves_out_a_reversed_delivery(clerk, company, warehouse, made):
+    from inventory.models import Document
+    from inventory.services import document_cancel
+
+    document_cancel(document=Document.objects.get(kind=DocumentKind.DELIVERY))
+    body = clerk.get(reverse("traceability:recall"), {"lot": made["FLOUR-1"].pk}).content.decode()
+    assert 'data-testid="total-customers">0<' in body and 'data-testid="delivery-row"' not in body
+
+
+def test_recall_lists_a_customer_move_posted_without_a_document(clerk, company, warehouse, made):
+    from inventory.models import LocationKind, MoveReason
+    from inventory.services import MoveSpec, moves_post, virtual_location
+
+    loaf = made["D003"]
+    moves_post(company=company, reason=MoveReason.DELIVERY, specs=[MoveSpec(
+        item=loaf.item, quantity=Decimal(1), from_location=warehouse, to_location=virtual_location(company, LocationKind.CUSTOMER),
+        from_lot_id=loaf.pk, to_lot_id=loaf.pk,
+    )])
+    response = clerk.get(reverse("traceability:recall"), {"lot": made["FLOUR-1"].pk})
+    assert response.status_code == 200 and response.content.decode().count('data-testid="delivery-row"') == 3
+    export = clerk.get(reverse("traceability:recall-export"), {"lot": made["FLOUR-1"].pk, "section": "deliveries"})
+    assert len(list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))) == 4
+
+
+def test_cashier_sees_no_history_costs_or_recall(client, company, made):
+    sign_in(client, company, group="Cashier")
+    lot = made["FLOUR-1"]
+    assert client.get(reverse("traceability:lot-history", kwargs={"lot_pk": lot.pk})).status_code == 403
+    assert client.get(reverse("traceability:recall"), {"lot": lot.pk}).status_code == 403
+    body = client.get(reverse("traceability:lot-detail", kwargs={"lot_pk": lot.pk})).content.decode()
+    assert "lot-unit-cost" not in body and reverse("traceability:lot-history", kwargs={"lot_pk": lot.pk}) not in body

@@ -223,7 +223,7 @@ class LotLocationsView(LotMixin, SingleTableMixin, TemplateView):
 
 
 class LotHistoryView(LotMixin, SingleTableMixin, TemplateView):
-    permission_required = "inventory.view_lot"
+    permission_required = ("inventory.view_lot", "inventory.view_stockmove")  # costs, partners: not for cashiers
     template_name = "traceability/lot_history.html"
     table_class = LotHistoryTable
     table_pagination = PAGINATION

@@ -78,11 +78,11 @@ class RecallView(TrackingMixin, TemplateView):
     """Choose the lots/serials to recall (typed, scanned, or from a lot's page), then see every
     affected unit through all manufacturing levels, who received them and what is still here."""
 
-    permission_required = "inventory.view_lot"
+    permission_required = ("inventory.view_lot", "inventory.view_document")  # who received what
     template_name = "traceability/recall.html"
 
     def get(self, request, *args, **kwargs):
-        numbers_text = request.GET.get("numbers", "")
+        numbers_text = clean_text(request.GET.get("numbers"), limit=20_000)
         if numbers_text.strip():
             return self.from_numbers(numbers_text)
         seeds = list(lots_of(self.company).filter(pk__in=_seed_ids(request)).order_by("item__sku", "number"))
@@ -123,7 +123,7 @@ class RecallHoldView(TrackingMixin, View):
         ids = sorted(set(row_ids(request.POST.getlist("lot"))))[:MAX_SEEDS]
         seeds = list(Lot.objects.filter(company=self.company, pk__in=ids).values_list("pk", flat=True))
         back = f"{reverse('traceability:recall')}?{urlencode([('lot', pk) for pk in seeds])}"
-        reason = request.POST.get("reason", "").strip()
+        reason = clean_text(request.POST.get("reason"), limit=200)
         if not seeds:
             messages.error(request, "Choose the lots or serial numbers to recall first.")
             return redirect(back)
@@ -151,14 +151,14 @@ EXPORTS = {
     "customers": (
         ["Customer", "Delivered", "Returned", "Net", "First", "Last", "Documents"],
         lambda ids: (
-            [r["document__partner__name"] or "", r["delivered"], r["returned"], r["net"], f"{r['first']:%Y-%m-%d}", f"{r['last']:%Y-%m-%d}", r["documents"]]
+            [r["document__partner__name"] or "", r["delivered"], r["returned"], r["net"], r["first"], r["last"], r["documents"]]
             for r in recall_customers(seed_ids=ids).iterator()
         ),
     ),
     "deliveries": (
         ["Date", "Document", "Customer", "Item", "Lot/serial number", "Quantity (returns negative)"],
         lambda ids: (
-            [f"{r['document__date']:%Y-%m-%d}", r["document__number"], r["document__partner__name"] or "", r["item__sku"], r["lot_number"], r["signed"]]
+            [r["document__date"] or r["created_at"], r["document__number"] or "", r["document__partner__name"] or "", r["item__sku"], r["lot_number"], r["signed"]]
             for r in recall_deliveries(seed_ids=ids).iterator()
         ),
     ),
@@ -176,7 +176,7 @@ EXPORTS = {
 class RecallExportView(TrackingMixin, View):
     """One section of the recall report as CSV, streamed: a recall of 10,000 units is one file."""
 
-    permission_required = "inventory.view_lot"
+    permission_required = ("inventory.view_lot", "inventory.view_document")  # who received what
 
     def get(self, request):
         section = request.GET.get("section", "customers")
