@@ -234,3 +234,11 @@ def test_cashier_sees_no_history_costs_or_recall(client, company, made):
     assert client.get(reverse("traceability:recall"), {"lot": lot.pk}).status_code == 403
     body = client.get(reverse("traceability:lot-detail", kwargs={"lot_pk": lot.pk})).content.decode()
     assert "lot-unit-cost" not in body and reverse("traceability:lot-history", kwargs={"lot_pk": lot.pk}) not in body
+
+
+def test_recall_counts_serials_kept_per_item_as_in_stock_and_holds_them(clerk, company, warehouse, made):
+    loose = ItemFactory(company=company, sku="KIT", tracking_scope="creditor_debtor", lot_class=LotClassFactory(company=company, segments=[("constant", "K"), ("counter", "01")]))
+    receive(item=loose, location=warehouse, generate=2)  # K01, K02: no balance of their own
+    genealogy_links_add(company=company, links=[(made["FLOUR-1"].pk, lot.pk, 1) for lot in loose.lots.all()])
+    body = clerk.get(reverse("traceability:recall"), {"lot": made["FLOUR-1"].pk}).content.decode()
+    assert 'data-testid="loose-in-stock"' in body and "Put 4 on hold" in body  # FLOUR-1, D003, K01, K02

@@ -258,7 +258,14 @@ def recall_totals(*, seed_ids: list[int]) -> dict:
     stock = Balance.objects.filter(lot_id__in=affected, quantity__gt=0, location__kind=LocationKind.INTERNAL).aggregate(
         quantity=Coalesce(Sum("quantity"), Value(ZERO), output_field=QTY), lots=Count("lot", distinct=True)
     )
-    return {"units": units, "customers": customer["customers"], "delivered_net": customer["net"], "in_stock": stock["quantity"], "in_stock_lots": stock["lots"]}
+    # Serials of loosely bound items keep no balance of their own, only their in-stock flag.
+    with_balance = Balance.objects.filter(lot_id__in=affected, quantity__gt=0).values("lot_id")
+    loose = Lot.objects.filter(pk__in=_closure_ids(seed_ids), in_stock=True).exclude(pk__in=with_balance).count()
+    return {
+        "units": units, "customers": customer["customers"], "delivered_net": customer["net"],
+        "in_stock": stock["quantity"] + loose, "in_stock_lots": stock["lots"] + loose, "loose_in_stock": loose,
+        "holdable": len(recall_holdable_ids(seed_ids=seed_ids)),
+    }
 
 
 def recall_holdable_ids(*, seed_ids: list[int]) -> list[int]:
