@@ -111,8 +111,8 @@ class LineAllocationsView(LineMixin, View):
             if "quantity" in form.errors:
                 return f"Check the quantity: {form.errors['quantity'][0]}"
             return "Check the number you entered."
+        incoming = self.incoming_values(line)  # a bad lot or expiry raises here, keeping the scan in the box
         forms["scan"] = ScanForm()  # a fresh input for the next scan
-        incoming = self.incoming_values(line)
         return line_allocate(line=line, numbers=[form.cleaned_data["number"]], quantity=form.cleaned_data["quantity"], user=self.request.user, **incoming)
 
     def do_paste(self, line, forms):

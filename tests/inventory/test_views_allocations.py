@@ -530,6 +530,7 @@ def test_scan_on_a_receipt_with_a_garbage_expiry_says_so_and_stores_nothing(cler
     body = act(clerk, line, "scan", number="BATCH-1", expiry_date="2031-02-30")
     assert marked(body, "dialog-error") == "Expiration date: Enter a valid date."
     assert not Allocation.objects.filter(line=line).exists()
+    assert 'value="BATCH-1"' in body  # the scanned number stays in the box, to send again
 
 
 def test_scan_with_a_bad_quantity_names_the_quantity(clerk, milk, warehouse):
