@@ -1,8 +1,10 @@
 from .middleware import member_companies
 from .models import DocumentKind
+from .models.documents import SYSTEM_KINDS
 
-# The kinds a clerk creates by hand (number assignments come from "Assign numbers").
-USER_KINDS = [(k, label) for k, label in DocumentKind.choices if k != DocumentKind.NUMBER_ASSIGNMENT]
+# The kinds a clerk creates by hand (number assignments come from "Assign numbers", production
+# documents from work orders).
+USER_KINDS = [(k, label) for k, label in DocumentKind.choices if k not in SYSTEM_KINDS]
 
 
 def workspace(request):

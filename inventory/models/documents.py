@@ -16,6 +16,12 @@ class DocumentKind(models.TextChoices):
     CUSTOMER_RETURN = "customer_return", "Customer return"
     SUPPLIER_RETURN = "supplier_return", "Supplier return"
     NUMBER_ASSIGNMENT = "number_assignment", "Number assignment"
+    PRODUCTION_ISSUE = "production_issue", "Production issue"
+    PRODUCTION_OUTPUT = "production_output", "Production output"
+
+
+# Kinds only other services create (number assignment, work orders), never a clerk by hand.
+SYSTEM_KINDS = frozenset({DocumentKind.NUMBER_ASSIGNMENT, DocumentKind.PRODUCTION_ISSUE, DocumentKind.PRODUCTION_OUTPUT})
 
 
 KIND_PREFIX = {
@@ -26,6 +32,8 @@ KIND_PREFIX = {
     DocumentKind.CUSTOMER_RETURN: "CR",
     DocumentKind.SUPPLIER_RETURN: "SR",
     DocumentKind.NUMBER_ASSIGNMENT: "NA",
+    DocumentKind.PRODUCTION_ISSUE: "PI",
+    DocumentKind.PRODUCTION_OUTPUT: "PO",
 }
 
 KIND_REASON = {
@@ -36,6 +44,8 @@ KIND_REASON = {
     DocumentKind.CUSTOMER_RETURN: MoveReason.CUSTOMER_RETURN,
     DocumentKind.SUPPLIER_RETURN: MoveReason.SUPPLIER_RETURN,
     DocumentKind.NUMBER_ASSIGNMENT: MoveReason.NUMBER_ASSIGNMENT,
+    DocumentKind.PRODUCTION_ISSUE: MoveReason.PRODUCTION_CONSUMPTION,
+    DocumentKind.PRODUCTION_OUTPUT: MoveReason.PRODUCTION_OUTPUT,
 }
 
 

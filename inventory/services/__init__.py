@@ -10,7 +10,7 @@ from .allocation import (
 )
 from .documents import document_cancel, document_create, document_line_add, document_post
 from .drafts import document_line_remove, document_line_update, document_update
-from .genealogy import genealogy_links_add
+from .genealogy import genealogy_links_add, genealogy_links_remove
 from .lots import lot_hold, lot_release, lot_update, lots_hold, unassigned_assign
 from .numbers import GeneratedNumbers, lot_class_check, number_preview, numbers_generate, numbers_taken
 from .posting import MoveSpec, moves_post, number_required, partner_class
@@ -31,6 +31,7 @@ __all__ = [
     "document_update",
     "document_post",
     "genealogy_links_add",
+    "genealogy_links_remove",
     "line_allocate",
     "line_allocate_proposed",
     "line_numbers_generate",

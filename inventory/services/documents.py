@@ -43,6 +43,9 @@ KIND_ENDS = {
     DocumentKind.CUSTOMER_RETURN: (LocationKind.CUSTOMER, None),
     DocumentKind.SUPPLIER_RETURN: (None, LocationKind.SUPPLIER),
     DocumentKind.NUMBER_ASSIGNMENT: (None, None),
+    # Work orders: components go to Production, finished goods come from it.
+    DocumentKind.PRODUCTION_ISSUE: (None, LocationKind.PRODUCTION),
+    DocumentKind.PRODUCTION_OUTPUT: (LocationKind.PRODUCTION, None),
 }
 
 

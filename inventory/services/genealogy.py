@@ -10,6 +10,14 @@ from ..models import Company, Document, GenealogyLink, Lot
 
 
 @transaction.atomic
+def genealogy_links_remove(*, documents: Iterable[Document]) -> int:
+    """Forget the links a production recorded, when that production is reversed in the same
+    transaction: traceability walks links, and these never happened. Returns how many went."""
+    removed, _ = GenealogyLink.objects.filter(document__in=list(documents)).delete()
+    return removed
+
+
+@transaction.atomic
 def genealogy_links_add(
     *, company: Company, links: Iterable[tuple[int, int, Decimal]], document: Document | None = None
 ) -> list[GenealogyLink]:

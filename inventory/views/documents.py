@@ -18,6 +18,7 @@ from ..exceptions import InventoryError
 from ..filters.documents import GROUPS, DocumentFilter
 from ..forms.documents import LINES_PREFIX, DocumentForm, ItemChoices, LineFormSet, line_initial
 from ..models import Allocation, Document, DocumentKind, DocumentLine, DocumentStatus, StockMove
+from ..models.documents import SYSTEM_KINDS
 from ..services import (
     document_cancel,
     document_create,
@@ -32,7 +33,7 @@ from ..tables.catalog import PAGINATION
 from ..tables.documents import DocumentTable, MoveTable, status_badge
 from .base import CompanyListView, CompanyMixin, kind_or_404
 
-USER_KINDS = [k for k in DocumentKind.values if k != DocumentKind.NUMBER_ASSIGNMENT]
+USER_KINDS = [k for k in DocumentKind.values if k not in SYSTEM_KINDS]
 
 
 def documents_of(company):
