@@ -11,5 +11,6 @@ urlpatterns = [
     path("accounts/login/", login_not_required(auth_views.LoginView.as_view(redirect_authenticated_user=True)), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("trace/", include("traceability.urls")),
+    path("manufacturing/", include("manufacturing.urls")),
     path("", include("inventory.urls")),
 ]

@@ -29,6 +29,11 @@ browser_tests_skipped = pytest.StashKey[int]()
 def _browser_tests_mark(config, items) -> None:
     e2e = Path(__file__).parent / "e2e"
     browser_tests = [item for item in items if item.path.is_relative_to(e2e)]
+    # An argument called ``page`` outside tests/e2e is taken for Playwright's page: the test is
+    # then run among the browser tests, after their database flushes, and fails for no reason.
+    strays = [item.nodeid for item in items if not item.path.is_relative_to(e2e) and "page" in getattr(item, "fixturenames", ())]
+    if strays:
+        raise pytest.UsageError(f"rename the argument 'page' (Playwright's fixture) in: {', '.join(strays[:5])}")
     for item in browser_tests:
         item.add_marker(pytest.mark.e2e)
     if not browser_tests or CHROMIUM.exists() or os.environ.get("CI", "").lower() in {"1", "true", "yes"}:

@@ -16,13 +16,14 @@ NAMES = [
     "trace_lookup_serial",
     "trace_history_serial",
     "trace_recall_lot",
+    "mfg_complete_work_order",
 ]
 
 
 def test_bench_prints_each_operation_with_seconds_and_queries_as_json():
     result = subprocess.run(
         [sys.executable, "manage.py", "bench", "--json", "--serials", "40", "--documents", "4",
-         "--lots", "2000", "--moves", "10000", "--finished", "50", "--customers", "10"],
+         "--lots", "2000", "--moves", "10000", "--finished", "50", "--customers", "10", "--units", "20"],
         cwd=ROOT, env={**os.environ, "DJANGO_DEBUG": "true"}, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr

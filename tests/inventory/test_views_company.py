@@ -47,6 +47,16 @@ def unassigned_balance_of(company):
     return Balance.objects.get(item=item, lot__isnull=True)
 
 
+def work_order_of(company):
+    """A draft work order of an item made of one component."""
+    from manufacturing.services import work_order_create
+    from tests.manufacturing.factories import BomFactory
+
+    item = ItemFactory(company=company)
+    BomFactory(company=company, item=item, components=[(ItemFactory(company=company), 1)])
+    return work_order_create(company=company, item=item, quantity=Decimal(1), location=LocationFactory(company=company))
+
+
 def lot_of(company):
     """A lot of a tracked company (the traceability pages exist only there)."""
     company.tracking_enabled = True
@@ -64,6 +74,7 @@ ROW_KWARGS = {
     "line_pk": line_of,
     "balance_pk": unassigned_balance_of,
     "lot_pk": lot_of,
+    "work_order_pk": work_order_of,
 }
 # URL arguments that name no row: a valid value each.
 VALUE_KWARGS = {"kind": DocumentKind.DELIVERY.value}

@@ -1,0 +1,87 @@
+"""Reads of the manufacturing pages: work orders of a company, their drafts' lines, their mappings.
+
+Every read here costs a fixed number of queries whatever the number of rows it returns.
+"""
+
+from django.db.models import Count, Q
+
+from inventory.models import Allocation, Item, Location, LocationKind, Lot, StockMove
+from inventory.services import number_required
+from inventory.views.documents import line_summaries
+
+from .models import BillOfMaterials, Completion, UnitGenealogy, WorkOrder
+
+
+def work_orders_of(company):
+    return WorkOrder.objects.filter(company=company).select_related("item", "location")
+
+
+def work_orders_with_number(company, value: str):
+    """Work orders whose number or reference holds ``value``, or whose documents (drafts or
+    completions) allocate or moved the lot/serial number ``value`` exactly."""
+    lots = Lot.objects.filter(company=company, number=value).values("pk")
+    allocated = Allocation.objects.filter(company=company).filter(Q(number=value) | Q(lot__in=lots)).values("document_id")
+    moved = StockMove.objects.filter(Q(from_lot__in=lots) | Q(to_lot__in=lots)).values("document_id")
+    on_documents = Q(consumption_document__in=allocated) | Q(output_document__in=allocated)
+    on_documents |= Q(consumption_document__in=moved) | Q(output_document__in=moved)
+    completed = Completion.objects.filter(company=company).filter(
+        Q(consumption_document__in=moved) | Q(output_document__in=moved)
+    ).values("work_order_id")
+    return Q(number__icontains=value) | Q(reference__icontains=value) | on_documents | Q(pk__in=completed)
+
+
+def producible_items(company):
+    """Items of the company that have an active bill of materials."""
+    boms = BillOfMaterials.objects.filter(company=company, is_active=True).values("item_id")
+    return Item.objects.filter(company=company, pk__in=boms).order_by("sku")
+
+
+def production_locations(company):
+    return Location.objects.filter(company=company, kind=LocationKind.INTERNAL).order_by("code")
+
+
+def work_order_components(work_order) -> list:
+    """The bill's lines, each with its quantity per unit and for the whole order."""
+    if not work_order.bom_id:
+        return []
+    lines = list(work_order.bom.lines.select_related("component").order_by("position", "id"))
+    for line in lines:
+        line.total = line.quantity * work_order.quantity
+    return lines
+
+
+def document_lines(document) -> list:
+    """A work order's document's lines with allocated/remaining and whether they take numbers
+    (three queries besides the lines, whatever their count or their allocations')."""
+    if document is None:
+        return []
+    lines = list(document.lines.select_related("item__lot_class", "item__company").order_by("position"))
+    summaries = line_summaries(document)
+    for line in lines:
+        line.summary = summaries[line.pk]
+        line.remaining = line.quantity - (line.summary["allocated"] or 0)
+        line.numbered = line.item.is_tracked and number_required(line.item, document.from_location, document.to_location)
+    return lines
+
+
+def work_order_completions(work_order):
+    return work_order.completions.select_related("consumption_document", "output_document", "created_by").order_by("id")
+
+
+def finished_number_allocated(work_order, number: str) -> bool:
+    """Is ``number`` a finished lot/serial on the work order's output draft?"""
+    if not number or work_order.output_document_id is None:
+        return False
+    return Allocation.objects.filter(document_id=work_order.output_document_id).filter(
+        Q(number=number) | Q(lot__number=number)
+    ).exists()
+
+
+def unit_mappings(work_order):
+    return UnitGenealogy.objects.filter(work_order=work_order).select_related("component", "completion").order_by("-id")
+
+
+def unit_mapping_counts(work_order) -> dict:
+    return UnitGenealogy.objects.filter(work_order=work_order).aggregate(
+        rows=Count("id"), units=Count("finished_number", distinct=True)
+    )

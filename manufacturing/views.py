@@ -1,0 +1,317 @@
+"""Work order pages: list, create, view with its drafts' lines, the actions behind a confirmation,
+and the per-unit genealogy scan page. Views bind forms and call the manufacturing services."""
+
+from itertools import groupby
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Sum
+from django.shortcuts import redirect, render
+from django.views import View
+from django.views.generic import TemplateView
+
+from inventory.exceptions import InventoryError
+from inventory.views.base import (
+    CompanyListView,
+    CompanyMixin,
+    CompanyObjectMixin,
+    clean_text,
+    row_ids,
+)
+
+from .exceptions import InvalidWorkOrder, OverCompletion
+from .filters import GROUPS, WorkOrderFilter
+from .forms import CompleteForm, UnitScanForm, WorkOrderForm
+from .models import WorkOrderState
+from .selectors import (
+    document_lines,
+    finished_number_allocated,
+    unit_mapping_counts,
+    unit_mappings,
+    work_order_completions,
+    work_order_components,
+    work_orders_of,
+)
+from .services import (
+    work_order_cancel,
+    work_order_complete,
+    work_order_components_propose,
+    work_order_create,
+    work_order_release,
+    work_order_unit_map,
+)
+from .tables import WorkOrderTable, state_badge
+
+OPEN = (WorkOrderState.RELEASED, WorkOrderState.IN_PROGRESS)
+MAPPINGS_PER_PAGE = 50
+
+
+class WorkOrderListView(CompanyListView):
+    permission_required = "manufacturing.view_workorder"
+    filterset_class = WorkOrderFilter
+    table_class = WorkOrderTable
+    template_name = "manufacturing/work_order_list.html"
+    title = "Work orders"
+
+    def get_queryset(self):
+        return work_orders_of(self.company).order_by("-id")
+
+    def get(self, request, *args, **kwargs):
+        group = request.GET.get("group")
+        self.group = group if group in dict(GROUPS) else None
+        return super().get(request, *args, **kwargs)
+
+    def get_table_data(self):
+        rows = super().get_table_data()
+        if self.group:
+            field = "item__sku" if self.group == "item" else "state"
+            rows = rows.order_by(F(field).asc(), "-id")
+        return rows
+
+    def get_table_kwargs(self):
+        # Grouped lists keep their group order; sorting by a column would scatter the groups.
+        return {"orderable": not self.group}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["group"] = self.group
+        context["groups"] = None
+        if self.group and self.filterset.is_valid():
+            key = "item__sku" if self.group == "item" else "state"
+            subtotals = {
+                row[key]: row
+                for row in self.filterset.qs.order_by().values(key).annotate(
+                    orders=Count("id"), quantity=Sum("quantity"), produced=Sum("produced_quantity")
+                )
+            }
+            labels = dict(WorkOrderState.choices)
+            page = [row.record for row in context["table"].page.object_list] if context["table"].page else []
+            value = (lambda w: w.item.sku) if self.group == "item" else (lambda w: w.state)
+            context["groups"] = [
+                (labels.get(k, k), subtotals.get(k, {}), list(orders)) for k, orders in groupby(page, key=value)
+            ]
+        return context
+
+
+class WorkOrderCreateView(CompanyMixin, View):
+    permission_required = "manufacturing.add_workorder"
+    template_name = "manufacturing/work_order_form.html"
+
+    def get(self, request):
+        return render(request, self.template_name, {"form": WorkOrderForm(company=self.company)})
+
+    def post(self, request):
+        form = WorkOrderForm(request.POST, company=self.company)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                work_order = work_order_create(
+                    company=self.company, item=data["item"], quantity=data["quantity"], location=data["location"],
+                    due_date=data["due_date"], reference=data["reference"], notes=data["notes"], user=request.user,
+                )
+            except InvalidWorkOrder as error:
+                form.add_error("quantity" if "quantity" in str(error) else None, [str(p) for p in error.problems])
+            except InventoryError as error:
+                form.add_error("item", [str(p) for p in error.problems])
+            else:
+                messages.success(request, f"{work_order.number} created as a draft.")
+                return redirect("manufacturing:work-order-detail", work_order_pk=work_order.pk)
+        return render(request, self.template_name, {"form": form}, status=422)
+
+
+class WorkOrderMixin(CompanyObjectMixin):
+    """A page about one work order of the active company; another company's is a 404."""
+
+    def get_object(self):
+        queryset = work_orders_of(self.company).select_related(
+            "bom", "consumption_document__from_location", "consumption_document__to_location",
+            "output_document__from_location", "output_document__to_location", "item__lot_class", "item__company",
+        )
+        return self.company_object(queryset, self.kwargs["work_order_pk"])
+
+
+class WorkOrderDetailView(WorkOrderMixin, TemplateView):
+    permission_required = "manufacturing.view_workorder"
+    template_name = "manufacturing/work_order_detail.html"
+
+    def get_context_data(self, **kwargs):
+        work_order = self.object
+        return super().get_context_data(
+            work_order=work_order,
+            state_badge=state_badge(work_order),
+            components=work_order_components(work_order),
+            consumption_lines=document_lines(work_order.consumption_document),
+            output_lines=document_lines(work_order.output_document),
+            completions=work_order_completions(work_order),
+            is_open=work_order.state in OPEN,
+            **kwargs,
+        )
+
+
+class WorkOrderActionView(WorkOrderMixin, TemplateView):
+    """A confirmation page (GET) and the action (POST): nothing changes without a second click."""
+
+    permission_required = "manufacturing.change_workorder"
+    template_name = "manufacturing/work_order_confirm.html"
+    allowed_states: tuple = ()
+
+    def get_context_data(self, **kwargs):
+        work_order = self.object
+        return super().get_context_data(
+            work_order=work_order, action=self.action_label(work_order), warning=self.warning(work_order),
+            allowed=work_order.state in self.allowed_states, **kwargs,
+        )
+
+    def post(self, request, work_order_pk):
+        try:
+            self.act(self.object)
+        except InventoryError as error:
+            return self.render_to_response(self.get_context_data(problems=[str(p) for p in error.problems]), status=422)
+        messages.success(request, self.done_message(self.object))
+        return redirect("manufacturing:work-order-detail", work_order_pk=self.object.pk)
+
+
+class WorkOrderReleaseView(WorkOrderActionView):
+    allowed_states = (WorkOrderState.DRAFT,)
+
+    def action_label(self, work_order):
+        return "Release"
+
+    def warning(self, work_order):
+        return ("Release makes two draft documents: the components to consume and the finished goods to produce. "
+                "Their lines are then allocated in the allocations dialog.")
+
+    def act(self, work_order):
+        work_order_release(work_order=work_order, user=self.request.user)
+
+    def done_message(self, work_order):
+        return f"{work_order.number} released."
+
+
+class WorkOrderProposeView(WorkOrderActionView):
+    allowed_states = OPEN
+
+    def action_label(self, work_order):
+        return "Propose components"
+
+    def warning(self, work_order):
+        return "Fills every component line by its class's issue method; expired and held lots are never proposed."
+
+    def act(self, work_order):
+        self.outcomes = work_order_components_propose(work_order=work_order, user=self.request.user)
+
+    def done_message(self, work_order):
+        rejected = sum(len(getattr(o, "rejected", ()) or ()) for o in self.outcomes)
+        return f"Components proposed for {work_order.number}." + (f" {rejected} number(s) were refused." if rejected else "")
+
+
+class WorkOrderCancelView(WorkOrderActionView):
+    allowed_states = (WorkOrderState.DRAFT, *OPEN, WorkOrderState.DONE)
+
+    def action_label(self, work_order):
+        return "Reverse" if work_order.produced_quantity > 0 else "Cancel"
+
+    def warning(self, work_order):
+        if work_order.produced_quantity > 0:
+            return ("Every completion is reversed: its documents post their exact opposite moves and its genealogy "
+                    "links are removed. Refused if finished goods have already moved on.")
+        return "The work order is cancelled and its drafts with it; what they had allocated is free again."
+
+    def act(self, work_order):
+        work_order_cancel(work_order=work_order, user=self.request.user)
+
+    def done_message(self, work_order):
+        return f"{work_order.number} cancelled."
+
+
+class WorkOrderCompleteView(WorkOrderMixin, View):
+    permission_required = "manufacturing.change_workorder"
+    template_name = "manufacturing/work_order_complete.html"
+
+    def render_form(self, form, problems=(), status=200):
+        work_order = self.object
+        return render(self.request, self.template_name, {
+            "work_order": work_order, "form": form, "problems": problems, "allowed": work_order.state in OPEN,
+        }, status=status)
+
+    def get(self, request, work_order_pk):
+        return self.render_form(CompleteForm(work_order=self.object))
+
+    def post(self, request, work_order_pk):
+        form = CompleteForm(request.POST, work_order=self.object)
+        if not form.is_valid():
+            return self.render_form(form, status=422)
+        try:
+            completion = work_order_complete(
+                work_order=self.object, quantity=form.cleaned_data["quantity"], numbers=form.cleaned_data["numbers"],
+                user=request.user,
+            )
+        except OverCompletion as error:
+            form.add_error("quantity", [str(p) for p in error.problems])
+            return self.render_form(form, status=422)
+        except InventoryError as error:
+            return self.render_form(form, problems=[str(p) for p in error.problems], status=422)
+        messages.success(request, f"{completion.quantity.normalize():f} of {self.object.item.sku} completed on {self.object.number}.")
+        return redirect("manufacturing:work-order-detail", work_order_pk=self.object.pk)
+
+
+class WorkOrderUnitsView(WorkOrderMixin, View):
+    """Scan a finished serial, then its components' serials: each component scan is mapped to the
+    current finished unit (kept in the form). A bad scan is reported on its own row; the mappings
+    already made stay."""
+
+    template_name = "manufacturing/work_order_units.html"
+
+    def get_permission_required(self):
+        return ("manufacturing.change_workorder",) if self.request.method == "POST" else ("manufacturing.view_workorder",)
+
+    def context(self, form, scans=()):
+        work_order = self.object
+        page = Paginator(unit_mappings(work_order), MAPPINGS_PER_PAGE).get_page(
+            (row_ids([self.request.GET.get("page", "")]) or [1])[0]
+        )
+        return {
+            "work_order": work_order, "form": form, "scans": scans, "mappings": page, "counts": unit_mapping_counts(work_order),
+            "finished": getattr(form, "current", ""),
+            "is_open": work_order.state in OPEN and work_order.output_document_id is not None,
+        }
+
+    def respond(self, form, scans=(), status=200):
+        context = self.context(form, scans)
+        template = self.template_name + ("#scan-panel" if self.request.headers.get("HX-Request") else "")
+        return render(self.request, template, context, status=status)
+
+    def get(self, request, work_order_pk):
+        return self.respond(UnitScanForm())
+
+    def post(self, request, work_order_pk):
+        finished = clean_text(request.POST.get("finished"))
+        scan = clean_text(request.POST.get("scan"))
+        work_order = self.object
+        if not scan:
+            return self.respond(self._next_form(finished), [{"scan": "", "ok": False, "message": "Nothing was scanned."}], 422)
+        if work_order.state not in OPEN:
+            return self.respond(self._next_form(finished), [{"scan": scan, "ok": False, "message": f"{work_order.number} is {work_order.get_state_display().lower()}."}], 422)
+        if finished_number_allocated(work_order, scan):
+            return self.respond(self._next_form(scan), [{"scan": scan, "ok": True, "message": f"Finished unit {scan}: now scan its components."}])
+        if not finished:
+            return self.respond(
+                self._next_form(""),
+                [{"scan": scan, "ok": False, "message": f"{scan} is not a finished number on the output of {work_order.number}; scan a finished unit first."}],
+                422,
+            )
+        try:
+            row = work_order_unit_map(work_order=work_order, finished_number=finished, component_number=scan)
+        except InventoryError as error:
+            return self.respond(self._next_form(finished), [{"scan": scan, "ok": False, "message": "; ".join(p.message for p in error.problems)}], 422)
+        return self.respond(
+            self._next_form(finished),
+            [{"scan": scan, "ok": True, "message": f"{row.component.sku} {scan} → {finished}"}],
+        )
+
+    @staticmethod
+    def _next_form(finished: str) -> UnitScanForm:
+        """A fresh input, ready for the next scan, carrying the current finished unit."""
+        form = UnitScanForm(initial={"finished": finished})
+        form.current = finished
+        return form
