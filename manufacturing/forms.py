@@ -5,11 +5,13 @@ from django import forms
 from inventory.exceptions import InventoryError
 from inventory.numbering import parse_numbers
 
+from traceability.forms import ProductField
+
 from .selectors import producible_items, production_locations
 
 
 class WorkOrderForm(forms.Form):
-    item = forms.ModelChoiceField(queryset=None, help_text="Items with an active bill of materials.")
+    item = ProductField(queryset=None, help_text="Items with an active bill of materials.")
     quantity = forms.DecimalField(max_digits=18, decimal_places=4, min_value=Decimal("0.0001"))
     location = forms.ModelChoiceField(queryset=None, label="Production location",
                                       help_text="Where components are taken from and finished goods put.")
