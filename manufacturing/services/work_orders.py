@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from inventory import locks
 from inventory.exceptions import Problem
@@ -183,10 +183,15 @@ def work_order_components_propose(*, work_order: WorkOrder, user=None) -> list[A
     return [line_allocate_proposed(line=line, user=user) for line in lines]
 
 
-def _allocated_numbers(document_id: int) -> dict[tuple[int, str], Decimal]:
-    """(item id, number) → quantity allocated on a draft, whether the number is new or an existing lot's."""
+def _allocated_numbers(document_id: int, number: str) -> dict[tuple[int, str], Decimal]:
+    """(item id, number) → quantity allocated on a draft, whether the number is new or an existing
+    lot's — for one scanned number only, so a scan costs the same in an order of 10 or 10,000."""
     found: dict[tuple[int, str], Decimal] = {}
-    rows = Allocation.objects.filter(document_id=document_id).values_list("item_id", "number", "lot__number", "quantity")
+    rows = (
+        Allocation.objects.filter(document_id=document_id)
+        .filter(Q(number=number) | Q(lot__number=number))
+        .values_list("item_id", "number", "lot__number", "quantity")
+    )
     for item_id, number, lot_number, quantity in rows:
         key = (item_id, lot_number or number)
         found[key] = found.get(key, ZERO) + quantity
@@ -212,7 +217,7 @@ def work_order_unit_map(
     _require_open(work_order)
     finished_number, component_number = finished_number.strip(), component_number.strip()
     item = work_order.item
-    finished = _allocated_numbers(work_order.output_document_id)
+    finished = _allocated_numbers(work_order.output_document_id, finished_number)
     if (item.pk, finished_number) not in finished:
         raise UnitMappingError(Problem(f"{finished_number} is not on the output of {work_order.number}", number=finished_number))
     per_unit = dict(work_order.bom.lines.values_list("component_id", "quantity")) if work_order.bom else {}
@@ -221,7 +226,7 @@ def work_order_unit_map(
         raise UnitMappingError(
             Problem(f"{component.sku} is not a component of {item.sku} on {work_order.number}", number=component_number)
         )
-    allocated = _allocated_numbers(work_order.consumption_document_id)
+    allocated = _allocated_numbers(work_order.consumption_document_id, component_number)
     matches = [item_id for (item_id, number) in allocated if number == component_number and (component is None or item_id == component.pk)]
     if not matches:
         raise UnitMappingError(
