@@ -20,6 +20,8 @@ class DocumentKind(models.TextChoices):
     PRODUCTION_OUTPUT = "production_output", "Production output"
 
 
+PRODUCTION_KINDS = frozenset({DocumentKind.PRODUCTION_ISSUE, DocumentKind.PRODUCTION_OUTPUT})
+
 # Kinds only other services create (number assignment, work orders), never a clerk by hand.
 SYSTEM_KINDS = frozenset({DocumentKind.NUMBER_ASSIGNMENT, DocumentKind.PRODUCTION_ISSUE, DocumentKind.PRODUCTION_OUTPUT})
 
@@ -90,6 +92,7 @@ class Document(models.Model):
         indexes = [models.Index(fields=["company", "kind", "status"], name="document_kind_status")]
         permissions = [
             ("post_document", "Can post and reverse stock documents"),
+            ("allocate_production", "Can choose the lots and serials of production documents"),
         ]
 
     def __str__(self) -> str:

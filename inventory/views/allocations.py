@@ -6,6 +6,7 @@ typo never costs the other scans.
 """
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F, Sum
 from django.db.models.functions import Coalesce
@@ -16,6 +17,7 @@ from django.views import View
 from ..exceptions import InvalidDocument, InventoryError
 from ..forms.allocations import AssignForm, GenerateForm, IncomingForm, PasteForm, ScanForm
 from ..models import Allocation, Balance, DocumentLine
+from ..models.documents import PRODUCTION_KINDS
 from ..selectors import allocation_candidates, loose_candidates, unassigned_balances
 from ..numbering import parse_numbers_keeping_good
 from ..services import (
@@ -40,8 +42,16 @@ def _page(request, rows, param: str):
 
 
 class LineMixin(CompanyMixin):
-    def get_permission_required(self):
-        return ("inventory.change_document",) if self.request.method == "POST" else ("inventory.view_document",)
+    # Reading a line's numbers needs view_document; changing them is decided per line (may_change).
+    permission_required = ("inventory.view_document",)
+
+    def may_change(self, document) -> bool:
+        """Stock documents: change_document. A work order's drafts: also whoever may allocate
+        production documents (the Production role), without rights on deliveries and the rest."""
+        user = self.request.user
+        return user.has_perm("inventory.change_document") or (
+            document.kind in PRODUCTION_KINDS and user.has_perm("inventory.allocate_production")
+        )
 
     def line(self) -> DocumentLine:
         queryset = DocumentLine.objects.select_related(
@@ -51,7 +61,7 @@ class LineMixin(CompanyMixin):
         document = line.document
         line.incoming = document.from_location.is_virtual
         line.numbered = line.item.is_tracked and number_required(line.item, document.from_location, document.to_location)
-        line.editable = document.is_draft and line.numbered and self.request.user.has_perm("inventory.change_document")
+        line.editable = document.is_draft and line.numbered and self.may_change(document)
         return line
 
     def candidates(self, line):
@@ -82,6 +92,8 @@ class LineAllocationsView(LineMixin, View):
 
     def post(self, request, line_pk):
         line = self.line()
+        if not self.may_change(line.document):
+            raise PermissionDenied("Your role does not change this document's lot and serial numbers.")
         if not line.editable:
             if line.document.is_draft and not line.numbered:
                 return self.render_dialog(line, error="This line records no lot or serial numbers.")

@@ -408,3 +408,18 @@ def test_pages_cost_the_same_queries_at_10_and_300_rows(client, page_name):
                 "detail": url("detail", work_order), "units": url("units", work_order)}[page_name]
         counts.append(_queries(client, path, {"group": "item"} if page_name == "list grouped" else None))
     assert counts[0] == counts[1]
+
+
+def test_production_role_allocates_on_its_work_order_drafts_but_not_on_deliveries(production, plant):
+    from inventory.models import DocumentKind
+    from inventory.services import document_create, document_line_add
+
+    work_order = released(plant)
+    line = work_order.consumption_document.lines.filter(item=plant.chip).get()
+    delivery = document_create(company=plant.company, kind=DocumentKind.DELIVERY, from_location=plant.warehouse)
+    delivery_line = document_line_add(document=delivery, item=plant.chip, quantity=Q(1))
+    dialog = lambda l: reverse("inventory:line-allocations", kwargs={"line_pk": l.pk})  # noqa: E731
+    response = production.post(dialog(line), {"action": "propose"})
+    assert response.status_code == 200 and line.allocations.count() == 4
+    assert production.post(dialog(delivery_line), {"action": "propose"}).status_code == 403
+    assert not delivery_line.allocations.exists()
