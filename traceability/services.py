@@ -16,9 +16,18 @@ from django.db.models import ProtectedError
 
 from inventory import locks
 from inventory.exceptions import InventoryError, NumberingError, Problem
-from inventory.models import Company, DocumentKind, Item, Location, LocationKind, Lot, LotKind, LotStatus, Tracking
+from inventory.models import (
+    Company,
+    DocumentKind,
+    Item,
+    Location,
+    LocationKind,
+    Lot,
+    LotKind,
+    LotStatus,
+    Tracking,
+)
 from inventory.services import (
-    numbers_taken,
     document_create,
     document_line_add,
     document_post,
@@ -28,6 +37,7 @@ from inventory.services import (
     lots_hold,
     number_required,
     numbers_generate,
+    numbers_taken,
     virtual_location,
 )
 

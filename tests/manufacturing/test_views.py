@@ -423,3 +423,16 @@ def test_production_role_allocates_on_its_work_order_drafts_but_not_on_deliverie
     assert response.status_code == 200 and line.allocations.count() == 4
     assert production.post(dialog(delivery_line), {"action": "propose"}).status_code == 403
     assert not delivery_line.allocations.exists()
+
+
+def test_lot_pages_show_the_work_order_that_made_or_consumed_them(production, plant):
+    work_order = released(plant, 2, generate=True, propose=True)
+    work_order_complete(work_order=work_order)
+    from inventory.models import Lot
+
+    finished = Lot.objects.get(item=plant.widget, number="W0001")
+    component = Lot.objects.get(item=plant.resin, number="R1")
+    for lot, verb in ((finished, "Made by"), (component, "Consumed by")):
+        body = production.get(reverse("traceability:lot-detail", kwargs={"lot_pk": lot.pk})).content.decode()
+        section = body.split('data-testid="lot-production"')[1].split("</table>")[0]
+        assert verb in section and work_order.number in section

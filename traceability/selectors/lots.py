@@ -5,7 +5,19 @@ number of rows."""
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Case, CharField, Count, DecimalField, Exists, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    Exists,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from inventory.models import (
@@ -158,3 +170,26 @@ def tracked_items(*, company, active_only: bool = False):
         .order_by("sku")
     )
     return items.filter(is_active=True) if active_only else items
+
+
+def lot_production(*, lot: Lot) -> list[dict]:
+    """The production documents that made this lot/serial or consumed it (seed 002: "view its
+    production history"), with the work order they belong to (the documents' reference), newest
+    first; reversed production is left out. One query."""
+    from inventory.models import DocumentKind, DocumentStatus
+
+    rows = (
+        StockMove.objects.filter(Q(to_lot=lot) | Q(from_lot=lot))
+        .filter(
+            document__kind__in=[DocumentKind.PRODUCTION_OUTPUT, DocumentKind.PRODUCTION_ISSUE],
+            reverses__isnull=True,
+        )
+        .exclude(document__status=DocumentStatus.REVERSED)
+        .values("document_id", "document__number", "document__kind", "document__reference", "document__date")
+        .annotate(quantity=Sum("quantity"))
+        .order_by("-document__date", "-document_id")
+    )
+    return [
+        {**row, "made": row["document__kind"] == DocumentKind.PRODUCTION_OUTPUT} for row in rows
+    ]
+

@@ -11,11 +11,32 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Case, Count, DecimalField, Exists, F, Max, Min, OuterRef, Q, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
-from inventory.models import Balance, DocumentStatus, GenealogyLink, LocationKind, Lot, LotStatus, StockMove
+from inventory.models import (
+    Balance,
+    DocumentStatus,
+    GenealogyLink,
+    LocationKind,
+    Lot,
+    LotStatus,
+    StockMove,
+)
 
 ZERO = Decimal("0")
 QTY = DecimalField(max_digits=18, decimal_places=4)

@@ -28,6 +28,7 @@ from ..selectors import (
     lot_locations,
     lot_on_hand,
     lot_product_totals,
+    lot_production,
     lot_usage,
     lots_with_on_hand,
     tracked_items,
@@ -178,6 +179,7 @@ class LotDetailView(LotMixin, TemplateView):
         return super().get_context_data(
             on_hand=lot_on_hand(lot=lot),
             hold_events=lot_hold_events(lot=lot),
+            production=lot_production(lot=lot),
             serial_count=None if lot.is_serial else lot.serials.count(),
             created_by=lot.created_by,
             today=timezone.localdate(),
