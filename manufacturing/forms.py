@@ -7,7 +7,7 @@ from inventory.numbering import parse_numbers
 
 from traceability.forms import ProductField
 
-from .selectors import producible_items, production_locations
+from .selectors import kit_items, producible_items, production_locations
 
 
 class WorkOrderForm(forms.Form):
@@ -66,3 +66,35 @@ class UnitScanForm(forms.Form):
     scan = forms.CharField(max_length=80, label="Scan", strip=True,
                            widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off", "data-testid": "scan-input"}))
     finished = forms.CharField(max_length=80, required=False, widget=forms.HiddenInput)
+
+
+class KitForm(forms.Form):
+    """Assemble kits, or take them apart (seed 000: kits with their own serials, made of
+    components that have lot and serial numbers)."""
+
+    ASSEMBLE, DISASSEMBLE = "assemble", "disassemble"
+
+    action = forms.ChoiceField(choices=[(ASSEMBLE, "Assemble"), (DISASSEMBLE, "Take apart")], widget=forms.RadioSelect, initial=ASSEMBLE)
+    item = ProductField(queryset=None, label="Kit", help_text="Items whose bill of materials is a kit.")
+    location = forms.ModelChoiceField(queryset=None, label="Location")
+    quantity = forms.DecimalField(
+        max_digits=18, decimal_places=4, min_value=Decimal("0.0001"), required=False,
+        help_text="Serial kits: leave blank to count the numbers below.",
+    )
+    numbers = forms.CharField(
+        required=False, label="Kit numbers", widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Scan or type one per line (ranges like K0001-K0010 expand). Assembling: blank generates them.",
+    )
+
+    def __init__(self, *args, company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["item"].queryset = kit_items(company)
+        self.fields["location"].queryset = production_locations(company)
+
+    def clean(self):
+        data = super().clean()
+        item = data.get("item")
+        if item is not None and data.get("quantity") is None and not (item.is_serial and data.get("numbers", "").strip()):
+            self.add_error("quantity", "Give how many kits (or, for serial kits, their numbers).")
+        return data
+

@@ -36,6 +36,12 @@ def producible_items(company):
     return Item.objects.filter(company=company, pk__in=boms).order_by("sku")
 
 
+def kit_items(company):
+    """Items of the company whose active bill of materials is a kit."""
+    boms = BillOfMaterials.objects.filter(company=company, is_active=True, is_kit=True).values("item_id")
+    return Item.objects.filter(company=company, pk__in=boms).order_by("sku")
+
+
 def production_locations(company):
     return Location.objects.filter(company=company, kind=LocationKind.INTERNAL).order_by("code")
 

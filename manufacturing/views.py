@@ -1,6 +1,7 @@
 """Work order pages: list, create, view with its drafts' lines, the actions behind a confirmation,
 and the per-unit genealogy scan page. Views bind forms and call the manufacturing services."""
 
+from decimal import Decimal
 from itertools import groupby
 
 from django.contrib import messages
@@ -11,6 +12,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from inventory.exceptions import InventoryError
+from inventory.numbering import parse_numbers
 from inventory.views.base import (
     CompanyListView,
     CompanyMixin,
@@ -21,7 +23,7 @@ from inventory.views.base import (
 
 from .exceptions import InvalidWorkOrder, OverCompletion
 from .filters import GROUPS, WorkOrderFilter
-from .forms import CompleteForm, UnitScanForm, WorkOrderForm
+from .forms import CompleteForm, KitForm, UnitScanForm, WorkOrderForm
 from .models import WorkOrderState
 from .selectors import (
     document_lines,
@@ -33,6 +35,8 @@ from .selectors import (
     work_orders_of,
 )
 from .services import (
+    kit_assemble,
+    kit_disassemble,
     work_order_cancel,
     work_order_complete,
     work_order_components_propose,
@@ -315,3 +319,34 @@ class WorkOrderUnitsView(WorkOrderMixin, View):
         form = UnitScanForm(initial={"finished": finished})
         form.current = finished
         return form
+
+
+class KitView(CompanyMixin, View):
+    """Assemble kits or take them apart in one step: one posting each, with the kit's components
+    recorded per kit, so taking a kit apart returns the very serials that went in."""
+
+    permission_required = ("manufacturing.add_workorder", "manufacturing.change_workorder")
+    template_name = "manufacturing/kit_form.html"
+
+    def get(self, request):
+        return render(request, self.template_name, {"form": KitForm(company=self.company)})
+
+    def post(self, request):
+        form = KitForm(request.POST, company=self.company)
+        if form.is_valid():
+            data = form.cleaned_data
+            common = dict(company=self.company, item=data["item"], location=data["location"], numbers=data["numbers"], user=request.user)
+            try:
+                if data["action"] == KitForm.ASSEMBLE:
+                    quantity = data["quantity"] or Decimal(len(parse_numbers(data["numbers"])))
+                    work_order = kit_assemble(quantity=quantity, **common)
+                else:
+                    work_order = kit_disassemble(quantity=data["quantity"], **common)
+            except InventoryError as error:
+                form.add_error(None, [str(p) for p in error.problems])
+            else:
+                done = "assembled" if data["action"] == KitForm.ASSEMBLE else "taken apart"
+                messages.success(request, f"{work_order.quantity.normalize():f} {data['item'].sku} {done} ({work_order.number}).")
+                return redirect("manufacturing:work-order-detail", work_order_pk=work_order.pk)
+        return render(request, self.template_name, {"form": form}, status=422)
+

@@ -436,3 +436,43 @@ def test_lot_pages_show_the_work_order_that_made_or_consumed_them(production, pl
         body = production.get(reverse("traceability:lot-detail", kwargs={"lot_pk": lot.pk})).content.decode()
         section = body.split('data-testid="lot-production"')[1].split("</table>")[0]
         assert verb in section and work_order.number in section
+
+
+@pytest.fixture
+def kit_item(plant):
+    from tests.manufacturing.conftest import serial_class
+
+    item = ItemFactory(company=plant.company, sku="KIT", name="Repair kit", lot_class=serial_class(plant.company, "K"))
+    BomFactory(company=plant.company, item=item, is_kit=True, components=[(plant.chip, 2), (plant.screw, 3)])
+    return item
+
+
+def test_kit_page_assembles_then_takes_a_kit_apart(production, plant, kit_item):
+    from inventory.models import Lot
+
+    url = reverse("manufacturing:kit")
+    data = {"action": "assemble", "item": kit_item.pk, "location": plant.warehouse.pk, "quantity": "2", "numbers": ""}
+    response = production.post(url, data)
+    assert response.status_code == 302
+    assert sorted(Lot.objects.filter(item=kit_item, in_stock=True).values_list("number", flat=True)) == ["K0001", "K0002"]
+    data = {"action": "disassemble", "item": kit_item.pk, "location": plant.warehouse.pk, "quantity": "", "numbers": "K0002"}
+    assert production.post(url, data).status_code == 302
+    assert not Lot.objects.get(item=kit_item, number="K0002").in_stock
+    assert set(Lot.objects.filter(item=plant.chip, number__in=["C003", "C004"]).values_list("in_stock", flat=True)) == {True}
+
+
+def test_kit_page_refusal_is_shown_and_nothing_posted(production, plant, kit_item):
+    from inventory.models import StockMove
+
+    before = StockMove.objects.count()
+    data = {"action": "disassemble", "item": kit_item.pk, "location": plant.warehouse.pk, "quantity": "", "numbers": "K9999"}
+    response = production.post(reverse("manufacturing:kit"), data)
+    assert response.status_code == 422 and 'data-testid="form-errors"' in response.content.decode()
+    assert StockMove.objects.count() == before
+    missing = production.post(reverse("manufacturing:kit"), {**data, "action": "assemble", "numbers": ""})
+    assert "Give how many kits" in missing.content.decode()
+
+
+def test_kit_page_is_refused_to_a_viewer(client, plant, kit_item):
+    sign_in(client, plant.company, group="Viewer")
+    assert client.get(reverse("manufacturing:kit")).status_code == 403
