@@ -274,9 +274,10 @@ def _check_new_numbers(work_order: WorkOrder, output: Document) -> None:
 def _links(work_order: WorkOrder, consumed: list[tuple], produced: list[tuple]) -> tuple[list[tuple[int, int, Decimal]], list[int]]:
     """(component lot, finished lot, quantity) links, and the per-unit mappings they used.
 
-    Mapped quantities go to their unit. Unmapped serials are fitted, in the order they were
-    consumed, to the units still missing them; what is left of each consumed lot is shared, in
-    proportion to the quantity made, among the units still missing that component (all if none is).
+    Mapped quantities go to their unit. What is left of each consumed lot or serial is shared, in
+    proportion to the quantity made, among the units still missing that component (all if none
+    is): nobody recorded which unit it went into, so a recall must find it in any of them. Map the
+    units (``work_order_unit_map``) to record the one unit a serial went into.
     """
     made: dict[int, Decimal] = defaultdict(lambda: ZERO)
     made_by_number: dict[str, int] = {}
@@ -295,7 +296,6 @@ def _links(work_order: WorkOrder, consumed: list[tuple], produced: list[tuple]) 
         return [], []
     bom_lines = list(work_order.bom.lines.select_related("component__lot_class", "component__company")) if work_order.bom_id else []
     per_unit = {line.component_id: line.quantity for line in bom_lines}
-    serial_items = {line.component_id: line.component.is_serial for line in bom_lines}
     links: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
     mapped_from: dict[int, Decimal] = defaultdict(lambda: ZERO)  # consumed lot → mapped quantity
     mapped_into: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)  # (component item, finished lot) → mapped
@@ -321,24 +321,11 @@ def _links(work_order: WorkOrder, consumed: list[tuple], produced: list[tuple]) 
             rests[item_id].append([lot_id, q - mapped_from[lot_id]])
     for item_id, queue in rests.items():
         need = per_unit.get(item_id)
-        if serial_items.get(item_id) and need is not None:
-            # Serials are whole units, each in one product: fitted in order to the units still
-            # missing them (linear in the units; every serial into every unit would be quadratic).
-            for finished_lot, fq in made.items():
-                missing = need * fq - mapped_into[(item_id, finished_lot)]
-                while missing > 0 and queue:
-                    take = min(missing, queue[0][1])
-                    links[(queue[0][0], finished_lot)] += take
-                    missing -= take
-                    queue[0][1] -= take
-                    if queue[0][1] <= 0:
-                        queue.pop(0)
-        # Lots are blended: each is shared among the units still missing it, in proportion.
+        # Shared among the units still missing it, in proportion; never rounded away to nothing.
         open_units = {f: fq for f, fq in made.items() if need is None or mapped_into[(item_id, f)] < need * fq} or made
         total = sum(open_units.values(), ZERO)
         for lot_id, rest in queue:
             for finished_lot, fq in open_units.items():
                 share = (rest * fq / total).quantize(QUANTUM, rounding=ROUND_HALF_UP)
-                if share > 0:
-                    links[(lot_id, finished_lot)] += share
+                links[(lot_id, finished_lot)] += max(share, QUANTUM)
     return [(c, f, q) for (c, f), q in links.items()], mapping_ids

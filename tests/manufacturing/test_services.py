@@ -396,6 +396,11 @@ def _completion_queries(company, count, *, partial):
     work_order = work_order_release(work_order=work_order_create(company=company, item=widget, quantity=total, location=location))
     line_numbers_generate(line=work_order.output_document.lines.get())
     work_order_components_propose(work_order=work_order)
+    # Each unit's chip scanned to it: unmapped serials would be shared with every unit (n² links).
+    finished = Allocation.objects.filter(document=work_order.output_document).order_by("id").values_list("number", flat=True)
+    chips = Allocation.objects.filter(document=work_order.consumption_document, item=chip).order_by("id").values_list("lot__number", flat=True)
+    for finished_number, chip_number in zip(list(finished), list(chips)):
+        work_order_unit_map(work_order=work_order, finished_number=finished_number, component_number=chip_number)
     with CaptureQueriesContext(connection) as captured:
         work_order_complete(work_order=work_order, quantity=count)
     assert on_hand(widget, location) == count
@@ -410,7 +415,10 @@ def test_query_count_of_a_partial_completion_does_not_grow_with_finished_serials
     assert _completion_queries(company, 10, partial=True) == _completion_queries(company, 300, partial=True)
 
 
-def test_complete_fits_unmapped_serials_one_to_a_unit_in_order(plant):
+def test_complete_links_an_unmapped_serial_to_every_unit_it_may_be_in(plant):
+    """Nobody scanned which chip went into which widget: a recall of either chip must find both."""
     work_order = released(plant, 2)
     work_order_complete(work_order=work_order)
-    assert links(consumed__item=plant.chip) == [("C001", "W0001", Q(1)), ("C002", "W0002", Q(1))]
+    assert links(consumed__item=plant.chip) == [
+        ("C001", "W0001", Q("0.5")), ("C001", "W0002", Q("0.5")), ("C002", "W0001", Q("0.5")), ("C002", "W0002", Q("0.5")),
+    ]
