@@ -91,3 +91,19 @@ def unit_mapping_counts(work_order) -> dict:
     return UnitGenealogy.objects.filter(work_order=work_order).aggregate(
         rows=Count("id"), units=Count("finished_number", distinct=True)
     )
+
+
+def boms_of(company):
+    """The company's bills of materials with their components: two queries for any number."""
+    from django.db.models import Prefetch
+
+    from .models import BomLine
+
+    lines = BomLine.objects.select_related("component").order_by("position", "id")
+    return (
+        BillOfMaterials.objects.filter(company=company)
+        .select_related("item")
+        .prefetch_related(Prefetch("lines", queryset=lines))
+        .order_by("-is_active", "item__sku", "id")
+    )
+

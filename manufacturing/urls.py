@@ -10,6 +10,7 @@ app_name = "manufacturing"
 urlpatterns = [
     path("work-orders/", views.WorkOrderListView.as_view(), name="work-order-list"),
     path("kits/", views.KitView.as_view(), name="kit"),
+    path("boms/", views.BomListView.as_view(), name="bom-list"),
     path("work-orders/new/", views.WorkOrderCreateView.as_view(), name="work-order-create"),
     path("work-orders/<int:work_order_pk>/", views.WorkOrderDetailView.as_view(), name="work-order-detail"),
     path("work-orders/<int:work_order_pk>/release/", views.WorkOrderReleaseView.as_view(), name="work-order-release"),

@@ -26,6 +26,7 @@ from .filters import GROUPS, WorkOrderFilter
 from .forms import CompleteForm, KitForm, UnitScanForm, WorkOrderForm
 from .models import WorkOrderState
 from .selectors import (
+    boms_of,
     document_lines,
     finished_number_allocated,
     unit_mapping_counts,
@@ -349,4 +350,15 @@ class KitView(CompanyMixin, View):
                 messages.success(request, f"{work_order.quantity.normalize():f} {data['item'].sku} {done} ({work_order.number}).")
                 return redirect("manufacturing:work-order-detail", work_order_pk=work_order.pk)
         return render(request, self.template_name, {"form": form}, status=422)
+
+
+class BomListView(CompanyMixin, TemplateView):
+    """The bills of materials (set up in the admin), readable by whoever reads work orders."""
+
+    permission_required = "manufacturing.view_billofmaterials"
+    template_name = "manufacturing/bom_list.html"
+
+    def get_context_data(self, **kwargs):
+        page = Paginator(boms_of(self.company), 25).get_page(self.request.GET.get("page"))
+        return super().get_context_data(page=page, **kwargs)
 

@@ -476,3 +476,19 @@ def test_kit_page_refusal_is_shown_and_nothing_posted(production, plant, kit_ite
 def test_kit_page_is_refused_to_a_viewer(client, plant, kit_item):
     sign_in(client, plant.company, group="Viewer")
     assert client.get(reverse("manufacturing:kit")).status_code == 403
+
+
+def test_bom_list_shows_components_in_constant_queries(production, plant):
+    def count():
+        production.get(reverse("manufacturing:bom-list"))
+        with CaptureQueriesContext(connection) as captured:
+            response = production.get(reverse("manufacturing:bom-list"))
+        return len(captured), response.content.decode()
+
+    few, body = count()
+    assert body.count('data-testid="bom-row"') == 1 and "RESIN" in body and "CHIP" in body
+    for n in range(10):
+        item = ItemFactory(company=plant.company, sku=f"EXTRA{n}")
+        BomFactory(company=plant.company, item=item, components=[(plant.resin, 1), (plant.chip, 2)])
+    many, body = count()
+    assert body.count('data-testid="bom-row"') == 11 and many == few
