@@ -7,7 +7,7 @@ inside its own transaction, under the lots' and balances' row locks.
 from decimal import Decimal
 
 import pytest
-from django.db.models import Sum
+from django.db.models import Count, Sum
 
 from inventory.exceptions import InventoryError
 from inventory.models import Balance, GenealogyLink, Lot, MoveReason, StockMove
@@ -76,5 +76,9 @@ def test_concurrency_partial_completions_share_lots_without_overdrawing(plant):
     assert _consumed(plant.chip) == 20 and _consumed(plant.resin) == 40
     assert sorted(w.produced_quantity for w in WorkOrder.objects.all() if w.produced_quantity) in ([5, 5, 5, 5], [5, 5, 10], [10, 10])
     assert WorkOrder.objects.filter(state=WorkOrderState.DONE).count() == sum(w.produced_quantity == 10 for w in WorkOrder.objects.all())
-    assert GenealogyLink.objects.filter(consumed__item=plant.chip).count() == 20
+    # Unmapped chips are shared among the 5 units of their completion: each of the 20 chips links
+    # to the units it may be in, with its whole quantity (1) spread over them.
+    chip_links = GenealogyLink.objects.filter(consumed__item=plant.chip)
+    totals = chip_links.values("consumed").annotate(total=Sum("quantity"), units=Count("produced"))
+    assert len(totals) == 20 and {(r["total"], r["units"]) for r in totals} == {(Decimal(1), 5)}
     assert not ledger_verify()
