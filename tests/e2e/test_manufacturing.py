@@ -39,6 +39,12 @@ def planner(company):
     return user
 
 
+def _done(page):
+    """Close a dialog whose work changed the page: it reloads, and the next click waits for that."""
+    with page.expect_navigation():
+        page.locator("#dialog").get_by_role("button", name="Done").click()
+
+
 def _line(page, sku):
     return page.get_by_test_id("work-order-line").filter(has_text=sku)
 
@@ -66,20 +72,17 @@ def test_work_order_from_lot_and_serial_components_to_a_recall(page, plant, plan
         scan.press("Enter")
         expect(dialog.get_by_test_id("scan-input")).to_have_value("")
     expect(dialog.get_by_test_id("remaining")).to_have_text("0")
-    dialog.get_by_role("button", name="Done").click()
-    expect(dialog).to_be_hidden()
+    _done(page)
     _line(page, "RESIN").get_by_test_id("open-allocations").click()
     dialog.get_by_test_id("propose").click()
     expect(dialog.get_by_test_id("remaining")).to_have_text("0")
-    dialog.get_by_role("button", name="Done").click()
-    expect(dialog).to_be_hidden()
+    _done(page)
 
     # Finished serials generated from the class template.
     _line(page, "DEVICE").get_by_test_id("open-allocations").click()
     dialog.get_by_test_id("generate").click()
     expect(dialog.get_by_test_id("allocated-row")).to_have_count(5)
-    dialog.get_by_role("button", name="Done").click()
-    expect(dialog).to_be_hidden()
+    _done(page)
 
     # Which board went into which device: scan the device, then its board.
     page.get_by_test_id("action-units").click()

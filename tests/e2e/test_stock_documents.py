@@ -69,7 +69,9 @@ def _open_dialog(page, position: int):
 
 
 def _close_dialog(page):
-    page.locator("#dialog").get_by_role("button", name="Done").click()
+    """Close a dialog whose work changed the page: it reloads, and the next step waits for that."""
+    with page.expect_navigation():
+        page.locator("#dialog").get_by_role("button", name="Done").click()
     expect(page.locator("#dialog")).to_be_hidden()
 
 
