@@ -3,7 +3,7 @@ up inside the active company (tests/inventory/test_views_company.py checks every
 
 from django.urls import path
 
-from .views import allocations, catalog, documents, home
+from .views import allocations, catalog, documents, home, unassigned
 
 app_name = "inventory"
 
@@ -16,7 +16,7 @@ urlpatterns = [
     path("locations/<int:location_pk>/", catalog.LocationDetailView.as_view(), name="location-detail"),
     path("stock/", catalog.StockListView.as_view(), name="stock-list"),
     path("unassigned/", catalog.UnassignedListView.as_view(), name="unassigned-list"),
-    path("unassigned/<int:balance_pk>/assign/", allocations.UnassignedAssignView.as_view(), name="unassigned-assign"),
+    path("unassigned/<int:balance_pk>/assign/", unassigned.UnassignedAssignView.as_view(), name="unassigned-assign"),
     path("documents/", documents.DocumentListView.as_view(), name="document-list"),
     path("documents/new/<str:kind>/", documents.DocumentCreateView.as_view(), name="document-create"),
     path("documents/new/<str:kind>/line/", documents.LineRowView.as_view(), name="document-line-row"),

@@ -47,12 +47,3 @@ class IncomingForm(forms.Form):
 
 class GenerateForm(IncomingForm):
     count = forms.IntegerField(required=False, min_value=1, max_value=100000, label="How many")
-
-
-class AssignForm(IncomingForm):
-    numbers = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 6, "autofocus": True}),
-        label="Numbers",
-        help_text="Scan or type one per line; ranges like SN0001-SN0100 expand.",
-    )
-    quantity = forms.DecimalField(required=False, label="Quantity (lots)", **QUANTITY)

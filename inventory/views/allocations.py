@@ -5,20 +5,18 @@ Every good entry is stored at once; a bad one comes back on its own row with the
 typo never costs the other scans.
 """
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F, Sum
 from django.db.models.functions import Coalesce
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.views import View
 
 from ..exceptions import InvalidDocument, InventoryError
-from ..forms.allocations import AssignForm, GenerateForm, IncomingForm, PasteForm, ScanForm
-from ..models import Allocation, Balance, DocumentLine
+from ..forms.allocations import GenerateForm, IncomingForm, PasteForm, ScanForm
+from ..models import Allocation, DocumentLine
 from ..models.documents import PRODUCTION_KINDS
-from ..selectors import allocation_candidates, loose_candidates, unassigned_balances
+from ..selectors import allocation_candidates, loose_candidates
 from ..numbering import parse_numbers_keeping_good
 from ..services import (
     AllocationOutcome,
@@ -28,7 +26,6 @@ from ..services import (
     line_allocate_proposed,
     line_numbers_generate,
     number_required,
-    unassigned_assign,
 )
 from .base import CompanyMixin, clean_text, row_ids
 
@@ -223,37 +220,3 @@ class LineCandidatesView(LineMixin, View):
     def get(self, request, line_pk):
         line = self.line()
         return render(request, f"{TEMPLATE}#candidates", {"line": line, "candidates": self.candidates(line)})
-
-
-class UnassignedAssignView(CompanyMixin, View):
-    """Number stock that came in without numbers, where it lies (seed 000: the unassigned excess)."""
-
-    permission_required = "inventory.post_document"
-    template_name = "inventory/unassigned_assign.html"
-
-    def balance(self) -> Balance:
-        return self.company_object(unassigned_balances(company=self.company).select_related("item__lot_class", "item__company"), self.kwargs["balance_pk"])
-
-    def get(self, request, balance_pk):
-        balance = self.balance()
-        return render(request, self.template_name, {"balance": balance, "form": AssignForm(item=balance.item)})
-
-    def post(self, request, balance_pk):
-        balance = self.balance()
-        form = AssignForm(request.POST, item=balance.item)
-        problems = []
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                document = unassigned_assign(
-                    item=balance.item, location=balance.location, numbers=data["numbers"], quantity=data.get("quantity"),
-                    expiry_date=data.get("expiry_date"), parent_number=data.get("lot_number") or "", user=request.user,
-                )
-            except InventoryError as error:
-                problems = [str(p) for p in error.problems]
-            else:
-                messages.success(request, f"Numbers assigned ({document.number}).")
-                response = HttpResponse(status=204)
-                response["HX-Refresh"] = "true"
-                return response
-        return render(request, self.template_name, {"balance": balance, "form": form, "problems": problems})
