@@ -1,6 +1,7 @@
 import django_filters
 from django import forms
 
+from inventory.filters import DateFromTo
 from inventory.models import Item
 
 from .models import WorkOrder, WorkOrderState
@@ -18,9 +19,7 @@ class WorkOrderFilter(django_filters.FilterSet):
         attrs={"placeholder": "Number, reference or lot/serial", "type": "search"}))
     state = django_filters.ChoiceFilter(choices=WorkOrderState.choices, empty_label="Any state")
     item = django_filters.ModelChoiceFilter(queryset=_items, empty_label="Any item")
-    due_date = django_filters.DateFromToRangeFilter(
-        label="Due from–to", widget=django_filters.widgets.RangeWidget(attrs={"type": "date"})
-    )
+    due_date = DateFromTo(label="Due")
     group = django_filters.ChoiceFilter(choices=GROUPS, method="no_filter", empty_label="No grouping", label="Group by")
 
     class Meta:

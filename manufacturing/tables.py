@@ -23,7 +23,7 @@ class WorkOrderTable(tables.Table):
     produced_quantity = QuantityColumn("Produced")
     state = tables.Column()
     location = tables.Column(accessor="location__code", verbose_name="Location", order_by=("location__code",))
-    due_date = tables.DateColumn(format="Y-m-d", verbose_name="Due")
+    due_date = tables.DateColumn(verbose_name="Due")
 
     class Meta:
         model = WorkOrder

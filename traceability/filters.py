@@ -6,6 +6,7 @@ import django_filters as filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
 
+from inventory.filters import DateFromTo
 from inventory.filters.catalog import internal_locations
 from inventory.models import Balance, Company, Location, LotStatus
 
@@ -14,7 +15,6 @@ from .selectors import tracked_items
 ALL_STATUSES = "all"
 STATUS_CHOICES = [*LotStatus.choices, (ALL_STATUSES, "Any, archived included")]
 GROUPS = [("product", "Product")]
-DATE_RANGE = filters.widgets.RangeWidget(attrs={"type": "date"})
 
 
 def _products(request):
@@ -44,8 +44,8 @@ class LotFilter(filters.FilterSet):
     location = filters.ModelChoiceFilter(
         queryset=_locations, method="at_location", label="Location", empty_label="Any location"
     )
-    created = filters.DateFromToRangeFilter(field_name="created_at", label="Created from–to", widget=DATE_RANGE)
-    expiry = filters.DateFromToRangeFilter(field_name="expiry_date", label="Expires from–to", widget=DATE_RANGE)
+    created = DateFromTo(field_name="created_at", label="Created")
+    expiry = DateFromTo(field_name="expiry_date", label="Expires")
     group = filters.ChoiceFilter(choices=GROUPS, method="no_filter", label="Group by", empty_label="No grouping")
 
     def __init__(self, *args, **kwargs):

@@ -2,6 +2,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from . import DateFromTo
 from ..models import Allocation, Document, DocumentKind, DocumentLine, DocumentStatus, Location, Lot, Partner, StockMove
 
 GROUPS = [("kind", "Kind"), ("status", "Status"), ("partner", "Partner")]
@@ -22,9 +23,7 @@ class DocumentFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=DocumentStatus.choices, empty_label="Any status")
     partner = django_filters.ModelChoiceFilter(queryset=_partners, empty_label="Any partner")
     location = django_filters.ModelChoiceFilter(queryset=_locations, method="at_location", label="Location", empty_label="Any location")
-    date = django_filters.DateFromToRangeFilter(
-        label="Date from–to", widget=django_filters.widgets.RangeWidget(attrs={"type": "date"})
-    )
+    date = DateFromTo(label="Date")
     group = django_filters.ChoiceFilter(choices=GROUPS, method="no_filter", empty_label="No grouping", label="Group by")
 
     class Meta:

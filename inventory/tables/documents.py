@@ -34,7 +34,7 @@ class DocumentTable(tables.Table):
 
 
 class MoveTable(tables.Table):
-    created_at = tables.DateTimeColumn(verbose_name="When", format="Y-m-d H:i")
+    created_at = tables.DateTimeColumn(verbose_name="When")
     item = tables.Column(accessor="item__sku", verbose_name="Item")
     from_location = tables.Column(accessor="from_location__code", verbose_name="From")
     from_lot = tables.Column(accessor="from_lot__number", verbose_name="From lot/serial", default="")

@@ -36,8 +36,15 @@ WRITES = [
     ("inventory:unassigned-assign", "post", lambda company: {"balance_pk": unassigned_balance_of(company).pk}),
 ]
 WRITE_IDS = [f"{method.upper()} {name}" for name, method, _ in WRITES]
-# Every page but the sign-in page itself (the admin has its own sign-in).
-SIGNED_IN_URLS = [*PROJECT_URLS, ("logout", ())]
+# Every page but the sign-in page itself (the admin has its own sign-in) and the favicon, which a
+# browser asks for before anyone signs in (tested on its own below).
+SIGNED_IN_URLS = [*(u for u in PROJECT_URLS if u[0] != "favicon"), ("logout", ())]
+
+
+def test_the_favicon_is_served_before_sign_in(client, db):
+    response = client.get(reverse("favicon"))
+    assert response.status_code == 301
+    assert response["Location"].endswith("favicon.svg")
 
 
 def _dummy_url(name, kwarg_names):
