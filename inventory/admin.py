@@ -1,7 +1,13 @@
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import display_for_value
 from django.core.exceptions import ValidationError
+from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.forms.models import BaseInlineFormSet
+from django.template.defaultfilters import floatformat
 from django.utils.text import capfirst
 
 from .models import (
@@ -14,6 +20,7 @@ from .models import (
     GenealogyLink,
     Item,
     Location,
+    LocationKind,
     Lot,
     LotHoldEvent,
     LotSerialClass,
@@ -25,6 +32,8 @@ from .models import (
 )
 from .numbering import SegmentSpec, template_problems
 from .services import lot_update, virtual_locations_ensure
+
+ON_HAND = DecimalField(max_digits=18, decimal_places=4)
 
 
 class ReadOnlyMixin:
@@ -217,7 +226,7 @@ LOT_EDITABLE = ["status", "hold_reason", "expiry_date", "reference", "notes"]
 @admin.register(Lot)
 class LotAdmin(admin.ModelAdmin):
     list_display = [
-        "number", "item", "kind", "status", "expiry_date", "in_stock", "last_location", "parent", "created_at",
+        "number", "item", "kind", "status", "expiry_date", "on_hand", "serial_in_stock", "last_location", "parent", "created_at",
     ]
     list_filter = ["status", "kind", "in_stock", "company"]
     list_select_related = ["item", "last_location", "parent"]
@@ -228,6 +237,28 @@ class LotAdmin(admin.ModelAdmin):
         "in_stock", "last_location", "unit_cost", "received_at", "created_at", "created_by",
     ]
     readonly_fields = [f for f in fields if f not in LOT_EDITABLE]
+
+    def get_queryset(self, request):
+        # On hand at our own locations, of the lot and (lot-and-serial) of its serials, whose
+        # balances hold such a lot's stock: a subquery, not a query per row.
+        stock = (
+            Balance.objects.filter(Q(lot=OuterRef("pk")) | Q(lot__parent=OuterRef("pk")), location__kind=LocationKind.INTERNAL)
+            .order_by()
+            .values("company")
+            .annotate(total=Sum("quantity"))
+            .values("total")
+        )
+        return super().get_queryset(request).annotate(on_hand=Coalesce(Subquery(stock, output_field=ON_HAND), Value(Decimal(0)), output_field=ON_HAND))
+
+    @admin.display(description="on hand", ordering="on_hand")
+    def on_hand(self, obj):
+        return floatformat(obj.on_hand, -4)
+
+    @admin.display(description="in stock", ordering="in_stock")
+    def serial_in_stock(self, obj):
+        """A serial's last known state; a lot has no such flag (its on hand says it)."""
+        empty = self.get_empty_value_display()
+        return display_for_value(obj.in_stock, empty, boolean=True) if obj.is_serial else empty
 
     def has_add_permission(self, request):
         return False

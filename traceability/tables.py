@@ -54,7 +54,7 @@ class LotLocationTable(tables.Table):
     )
     path = tables.Column("Path", accessor="location_id", orderable=False)
     quantity = QuantityColumn("On hand")
-    first_in_at = tables.DateTimeColumn(verbose_name="Arrived", format="Y-m-d H:i")
+    first_in_at = tables.DateTimeColumn(verbose_name="Arrived")
 
     class Meta:
         attrs = table_attrs("lot-locations-table")
@@ -72,7 +72,7 @@ EFFECT_SIGN = {"in": "+", "out": "−", "moved": ""}
 
 
 class LotHistoryTable(tables.Table):
-    created_at = tables.DateTimeColumn(verbose_name="Date", format="Y-m-d H:i")
+    created_at = tables.DateTimeColumn(verbose_name="Date")
     document = tables.Column(
         "Document", accessor="document__number", default="—", order_by=("document__number", "id"),
         linkify=lambda record: reverse("inventory:document-detail", kwargs={"document_pk": record.document_id}) if record.document_id else None,

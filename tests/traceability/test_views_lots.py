@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from inventory.models import DocumentKind, Lot, LotHoldEvent, LotStatus, MoveReason, Tracking
 from inventory.services import MoveSpec, document_create, document_line_add, document_post, line_allocate, moves_post
@@ -367,9 +368,9 @@ def test_lot_locations_tab_shows_on_hand_where_it_arrived(clerk, company, lot_it
     lot = Lot.objects.get(number="L-A")
     response = clerk.get(url("lot-locations", lot))
     [row] = response.context["table"].paginated_rows
-    assert (row.record.location, row.record.quantity) == (zone, Decimal(5))
+    assert (row.record["location_id"], row.record["quantity"]) == (zone.pk, Decimal(5))
     content = response.content.decode()
-    assert f"{warehouse.code} / Z1" in content and timezone.localtime(row.record.first_in_at).strftime("%Y-%m-%d %H:%M") in content
+    assert f"{warehouse.code} / Z1" in content and date_format(timezone.localtime(row.record["first_in_at"]), "SHORT_DATETIME_FORMAT") in content
 
 
 def test_lot_history_tab_lists_every_move_with_its_document(clerk, company, lot_item, warehouse, warehouse2):
@@ -553,4 +554,90 @@ def test_lot_tab_query_count_does_not_grow_with_rows(client, name, build):
         response = client.get(url(name, lot))
         assert response.context["table"].paginator.count >= n
         counts.append(count_queries(client, url(name, lot)))
+    assert counts[0] == counts[1]
+
+
+# Issue 10 ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def vaccine(company, warehouse, warehouse2):
+    """Lot-and-serial lot VX-LOT whose serials are in stock: 2 at WH1, 1 at WH2."""
+    item = ItemFactory(company=company, sku="VACCINE", lot_class=LotClassFactory(company=company, tracking=Tracking.LOT_AND_SERIAL, segments=[("constant", "VX"), ("counter", "01")]))
+    receive(item=item, location=warehouse, generate=2, parent_number="VX-LOT")
+    receive(item=item, location=warehouse2, generate=1, parent_number="VX-LOT")
+    return Lot.objects.get(item=item, number="VX-LOT")
+
+
+def test_lot_list_lot_of_serials_shows_its_serials_stock(clerk, company, vaccine):
+    rows = {row.record.number: row.record.on_hand for row in clerk.get(LIST).context["table"].paginated_rows}
+    assert rows == {"VX-LOT": Decimal(3), "VX01": Decimal(1), "VX02": Decimal(1), "VX03": Decimal(1)}
+
+
+def test_lot_list_group_total_counts_a_serial_once_with_or_without_its_lot(clerk, company, vaccine):
+    def total(params):
+        response = clerk.get(LIST, {"group": "product", **params})
+        [(_, totals, _)] = response.context["groups"]
+        return totals["quantity"]
+
+    assert total({}) == Decimal(3)
+    assert total({"q": "VX0"}) == Decimal(3)  # the serials alone
+    assert total({"q": "VX-LOT"}) == Decimal(3)  # the lot alone
+
+
+def test_lot_pages_of_a_lot_of_serials_show_its_serials_stock_and_where(clerk, company, vaccine, warehouse, warehouse2):
+    assert 'data-testid="lot-on-hand">3 ' in clerk.get(url("lot-detail", vaccine)).content.decode()
+    response = clerk.get(url("lot-locations", vaccine))
+    assert [(r.record["location_id"], r.record["quantity"]) for r in response.context["table"].paginated_rows] == [(warehouse.pk, Decimal(2)), (warehouse2.pk, Decimal(1))]
+    assert 'data-testid="lot-on-hand">3<' in response.content.decode()
+
+
+def test_lot_list_search_matching_only_archived_lots_says_so_with_a_link(clerk, company, serial_item):
+    for number in ("OLD1", "OLD2"):
+        clerk.post(url("lot-archive", lot_create(company=company, item=serial_item, number=number)), {"action": "archive"})
+    response = clerk.get(LIST, {"q": "OLD"})
+    body = response.content.decode()
+    assert numbers(response) == [] and "2 archived lots/serial numbers match," in body
+    link = response.context["show_archived"]
+    assert "status=all" in link and "q=OLD" in link
+    assert numbers(clerk.get(f"{LIST}?{link}")) == ["OLD1", "OLD2"]
+
+
+def test_lot_list_says_nothing_of_archived_lots_when_none_match_or_rows_show(clerk, company, serial_item):
+    lot_create(company=company, item=serial_item, number="NEW1")
+    assert 'data-testid="archived-hidden"' not in clerk.get(LIST, {"q": "NOPE"}).content.decode()
+    assert 'data-testid="archived-hidden"' not in clerk.get(LIST, {"q": "NEW"}).content.decode()
+
+
+def test_lot_list_grouped_shows_the_status_badge_of_the_ungrouped_list(clerk, company, milk):
+    body = clerk.get(LIST, {"group": "product"}).content.decode()
+    assert body.count('<td data-testid="lot-status"><span class="badge text-bg-success">Active</span></td>') == 2
+
+
+@pytest.mark.parametrize("action", ["archive", "delete"])
+def test_lot_archive_and_delete_ask_on_a_confirmation_step_first(clerk, company, serial_item, action):
+    lot = lot_create(company=company, item=serial_item, number="S1")
+    tab = clerk.get(url("lot-archive", lot)).content.decode()
+    assert "data-confirm" not in tab and f'href="?confirm={action}" data-testid="lot-{action}"' in tab
+    confirm = clerk.get(url("lot-archive", lot), {"confirm": action}).content.decode()
+    assert 'data-testid="lot-confirm"' in confirm and f'name="action" value="{action}" data-testid="confirm"' in confirm
+    assert Lot.objects.get(pk=lot.pk).status == LotStatus.ACTIVE  # asking changed nothing
+
+
+def test_lot_archive_confirmation_is_not_offered_when_the_action_is_refused(clerk, company, milk):
+    body = clerk.get(url("lot-archive", milk["L-A"]), {"confirm": "archive"}).content.decode()
+    assert 'data-testid="lot-confirm"' not in body and 'data-testid="archive-blocked"' in body
+
+
+@pytest.mark.parametrize("params", [{}, {"group": "product"}])
+def test_lot_list_query_count_with_lots_of_serials_does_not_grow_with_rows(client, params):
+    counts = []
+    for n in (5, 200):
+        company = CompanyFactory()
+        sign_in(client, company)
+        item = ItemFactory(company=company, lot_class=LotClassFactory(company=company, tracking=Tracking.LOT_AND_SERIAL, batch_size=10_000))
+        warehouse = LocationFactory(company=company)
+        for i in range(3):
+            receive(item=item, location=warehouse, generate=n, parent_number=f"P{i}")
+        counts.append(count_queries(client, LIST, params))
     assert counts[0] == counts[1]

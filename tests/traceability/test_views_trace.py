@@ -242,3 +242,86 @@ def test_recall_counts_serials_kept_per_item_as_in_stock_and_holds_them(clerk, c
     genealogy_links_add(company=company, links=[(made["FLOUR-1"].pk, lot.pk, 1) for lot in loose.lots.all()])
     body = clerk.get(reverse("traceability:recall"), {"lot": made["FLOUR-1"].pk}).content.decode()
     assert 'data-testid="loose-in-stock"' in body and "Put 4 on hold" in body  # FLOUR-1, D003, K01, K02
+
+
+# Issue 10: stock of lots in the lookup, recall dates --------------------------------------------
+
+
+def _lookup(client, q):
+    return client.get(reverse("traceability:lookup"), {"q": q})
+
+
+def test_lookup_lists_a_lots_quantity_on_hand_and_where(clerk, company):
+    from tests.inventory.factories import LocationFactory
+
+    main, front = LocationFactory(company=company, code="MAIN"), LocationFactory(company=company, code="FRONT")
+    item = ItemFactory(company=company, sku="MH", lot_class=LotClassFactory(company=company, tracking="lot"))
+    receive(item=item, location=main, numbers=["MH-2291"], quantity=30)
+    receive(item=item, location=front, numbers=["MH-2291"], quantity=12)
+    receive(item=item, location=main, numbers=["MH-2292"], quantity=1)  # a second match, so the list shows
+    [first, _] = _lookup(clerk, "MH-229").context["partial"]
+    assert (first.on_hand, first.stock_locations) == (Decimal(42), [("MAIN", Decimal(30)), ("FRONT", Decimal(12))])
+    body = _lookup(clerk, "MH-229").content.decode()
+    assert 'data-testid="lookup-on-hand">42 ' in body and 'data-testid="lookup-locations">MAIN 30, FRONT 12<' in body
+
+
+def test_lookup_lot_of_serials_shows_its_serials_stock_and_serials_keep_their_state(clerk, company, warehouse):
+    from inventory.models import Tracking
+
+    item = ItemFactory(company=company, sku="VACCINE", lot_class=LotClassFactory(company=company, tracking=Tracking.LOT_AND_SERIAL, segments=[("constant", "VX"), ("counter", "01")]))
+    receive(item=item, location=warehouse, generate=3, parent_number="VX-LOT")
+    rows = {lot.number: lot for lot in _lookup(clerk, "VX").context["partial"]}
+    assert (rows["VX-LOT"].on_hand, rows["VX-LOT"].stock_locations) == (Decimal(3), [(warehouse.code, Decimal(3))])
+    body = _lookup(clerk, "VX").content.decode()
+    assert body.count('data-testid="lookup-on-hand"') == 1 and body.count(">Yes<") == 3  # the serials: in stock
+
+
+def test_lookup_query_count_does_not_grow_with_matches(clerk, company, warehouse):
+    from inventory.models import Tracking
+
+    def build(prefix, n):
+        lots = ItemFactory(company=company, sku=f"{prefix}L", lot_class=LotClassFactory(company=company, tracking="lot"))
+        for i in range(n):
+            receive(item=lots, location=warehouse, numbers=[f"{prefix}-{i:03}"], quantity=2)
+        serials = ItemFactory(company=company, sku=f"{prefix}S", lot_class=LotClassFactory(company=company, tracking=Tracking.LOT_AND_SERIAL, segments=[("constant", f"{prefix}-S"), ("counter", "001")]))
+        receive(item=serials, location=warehouse, generate=n, parent_number=f"{prefix}-PARENT")
+
+    def count(prefix):
+        _lookup(clerk, prefix)
+        with CaptureQueriesContext(connection) as captured:
+            response = _lookup(clerk, prefix)
+        assert response.status_code == 200 and response.context["partial"]
+        return len(captured)
+
+    build("AA", 2)
+    build("ZZ", 20)
+    assert count("AA") == count("ZZ")
+
+
+def test_recall_customer_dates_are_the_documents_dates(clerk, company, warehouse, made):
+    from datetime import date
+
+    from inventory.models import Document
+
+    Document.objects.filter(kind=DocumentKind.DELIVERY).update(date=date(2020, 3, 4))  # entered late: dated in the past
+    response = clerk.get(reverse("traceability:recall"), {"lot": made["FLOUR-1"].pk})
+    [row] = response.context["customers"].object_list
+    assert (row["first"], row["last"]) == (date(2020, 3, 4), date(2020, 3, 4))
+    export = clerk.get(reverse("traceability:recall-export"), {"lot": made["FLOUR-1"].pk, "section": "customers"})
+    rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
+    assert rows[1][4:6] == ["2020-03-04", "2020-03-04"]
+
+
+def test_recall_customer_dates_of_a_move_without_a_document_are_its_posting_day(clerk, company, warehouse, made):
+    from django.utils import timezone
+
+    from inventory.models import LocationKind, MoveReason
+    from inventory.services import MoveSpec, moves_post, virtual_location
+
+    loaf = made["D003"]
+    moves_post(company=company, reason=MoveReason.DELIVERY, specs=[MoveSpec(
+        item=loaf.item, quantity=Decimal(1), from_location=warehouse, to_location=virtual_location(company, LocationKind.CUSTOMER),
+        from_lot_id=loaf.pk, to_lot_id=loaf.pk,
+    )])
+    rows = {r["document__partner_id"]: r for r in clerk.get(reverse("traceability:recall"), {"lot": made["FLOUR-1"].pk}).context["customers"].object_list}
+    assert rows[None]["first"] == timezone.localdate()

@@ -11,6 +11,7 @@ from django.db.models import (
     Count,
     DecimalField,
     Exists,
+    Min,
     OuterRef,
     Q,
     Subquery,
@@ -36,12 +37,19 @@ ZERO = Decimal("0")
 QTY = DecimalField(max_digits=18, decimal_places=4)
 
 
+def _of_lot_or_its_serials(lot) -> Q:
+    """Balances of ``lot`` and, for a lot-and-serial lot, of the serials labelled with it: such a
+    lot's stock is kept on its serials, never on the lot itself."""
+    return Q(lot=lot) | Q(lot__parent=lot)
+
+
 def _on_hand_subquery(lot_ref: str = "pk") -> Subquery:
-    """Quantity of a lot at the company's own (internal) locations, as a correlated subquery."""
+    """Quantity of a lot (with its serials') at the company's own (internal) locations, as a
+    correlated subquery."""
     rows = (
-        Balance.objects.filter(lot=OuterRef(lot_ref), location__kind=LocationKind.INTERNAL)
+        Balance.objects.filter(_of_lot_or_its_serials(OuterRef(lot_ref)), location__kind=LocationKind.INTERNAL)
         .order_by()
-        .values("lot")
+        .values("company")  # one group: a lot and its serials are of one company
         .annotate(total=Sum("quantity"))
         .values("total")
     )
@@ -63,23 +71,29 @@ def lots_with_on_hand(*, company):
 def lot_product_totals(*, lots) -> dict[int, dict]:
     """Per product of ``lots`` (a filtered ``lots_with_on_hand``): how many lots and their total
     quantity on hand, over the whole set, in one aggregate query."""
-    rows = lots.order_by().values("item_id").annotate(lots=Count("id"), quantity=Sum("on_hand"))
+    # A serial's stock is in its own row and in its lot's: count it once, with its lot when the
+    # lot is in the set.
+    once = Q(parent__isnull=True) | ~Q(parent_id__in=lots.order_by().values("pk"))
+    rows = lots.order_by().values("item_id").annotate(lots=Count("id"), quantity=Sum("on_hand", filter=once))
     return {row["item_id"]: row for row in rows}
 
 
 def lot_on_hand(*, lot: Lot) -> Decimal:
+    """On hand at internal locations; for a lot-and-serial lot, its serials' stock."""
     return (
-        Balance.objects.filter(lot=lot, location__kind=LocationKind.INTERNAL).aggregate(total=Sum("quantity"))["total"]
+        Balance.objects.filter(_of_lot_or_its_serials(lot), location__kind=LocationKind.INTERNAL).aggregate(total=Sum("quantity"))["total"]
         or ZERO
     )
 
 
 def lot_locations(*, lot: Lot):
-    """Where the lot is: its positive balances at internal locations, with the date it arrived."""
+    """Where the lot is (a lot-and-serial lot: where its serials are): the positive quantity per
+    internal location, with the date the first of it arrived."""
     return (
-        Balance.objects.filter(lot=lot, quantity__gt=0, location__kind=LocationKind.INTERNAL)
-        .select_related("location")
+        Balance.objects.filter(_of_lot_or_its_serials(lot), quantity__gt=0, location__kind=LocationKind.INTERNAL)
         .order_by("location__code")
+        .values("location_id", "location__code")
+        .annotate(quantity=Sum("quantity"), first_in_at=Min("first_in_at"))
     )
 
 

@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models import (
     Case,
     Count,
+    DateField,
     DecimalField,
     Exists,
     F,
@@ -26,7 +27,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 
 from inventory.models import (
     Balance,
@@ -96,8 +97,26 @@ def lot_lookup(*, company, q: str, limit: int = 50) -> tuple[list[Lot], list[Lot
     rows = Lot.objects.filter(company=company).select_related("item", "last_location").order_by("number", "item__sku")
     exact = list(rows.filter(number=q)[:limit])
     if exact:
-        return exact, []
-    return [], list(rows.filter(Q(number__icontains=q) | Q(reference__iexact=q))[:limit])
+        return _with_stock(exact), []
+    return [], _with_stock(list(rows.filter(Q(number__icontains=q) | Q(reference__iexact=q))[:limit]))
+
+
+def _with_stock(lots: list[Lot]) -> list[Lot]:
+    """Give each lot ``on_hand`` and ``stock_locations`` (location code, quantity), most first:
+    what is at our own locations of it or, for a lot-and-serial lot, of its serials. Two
+    queries whatever the number of lots or serials."""
+    ids = [lot.pk for lot in lots]
+    internal = Balance.objects.filter(quantity__gt=0, location__kind=LocationKind.INTERNAL).order_by()
+    own = internal.filter(lot_id__in=ids).values_list("lot_id", "location__code").annotate(total=Sum("quantity"))
+    of_serials = internal.filter(lot__parent_id__in=ids).values_list("lot__parent_id", "location__code").annotate(total=Sum("quantity"))
+    where: dict[int, dict[str, Decimal]] = {pk: {} for pk in ids}
+    for pk, code, total in [*own, *of_serials] if ids else []:
+        where[pk][code] = where[pk].get(code, ZERO) + total
+    for lot in lots:
+        places = sorted(where[lot.pk].items(), key=lambda place: (-place[1], place[0]))
+        lot.stock_locations = places
+        lot.on_hand = sum((total for _, total in places), ZERO)
+    return lots
 
 
 # Genealogy ------------------------------------------------------------------------------------
@@ -227,6 +246,10 @@ def _customer_moves(seed_ids: list[int]):
     return StockMove.objects.filter(pk__in=delivered.union(returned, all=True)).exclude(document__status=DocumentStatus.REVERSED)
 
 
+# The day a move counts from: its document's business date (what the deliveries table shows), the
+# posting day only for a move posted without a document.
+BUSINESS_DATE = Coalesce("document__date", TruncDate("created_at"), output_field=DateField())
+
 SIGNED = Case(When(to_location__kind=LocationKind.CUSTOMER, then=F("quantity")), default=-F("quantity"), output_field=QTY)
 
 
@@ -240,8 +263,8 @@ def recall_customers(*, seed_ids: list[int]):
             delivered=Coalesce(Sum("quantity", filter=delivered), Value(ZERO), output_field=QTY),
             returned=Coalesce(Sum("quantity", filter=~delivered), Value(ZERO), output_field=QTY),
             net=Sum(SIGNED),
-            first=Min("created_at"),
-            last=Max("created_at"),
+            first=Min(BUSINESS_DATE),
+            last=Max(BUSINESS_DATE),
             documents=Count("document", distinct=True),
         )
         .order_by("-net", "document__partner__name")

@@ -15,12 +15,13 @@ from django.views.generic import FormView, TemplateView
 from django_tables2 import SingleTableMixin
 
 from inventory.exceptions import InventoryError
+from inventory.models import LotStatus
 from inventory.services import number_preview
 from inventory.tables.catalog import PAGINATION
 from inventory.views.base import CompanyListView, clean_text, row_ids
 from inventory.views.catalog import location_paths
 
-from ..filters import LotFilter
+from ..filters import ALL_STATUSES, LotFilter
 from ..forms import LotCreateForm, LotEditForm
 from ..selectors import (
     lot_history,
@@ -41,7 +42,7 @@ from ..services import (
     lot_edit,
     lot_restore,
 )
-from ..tables import LotHistoryTable, LotLocationTable, LotTable, lot_csv_rows
+from ..tables import LotHistoryTable, LotLocationTable, LotTable, lot_csv_rows, lot_status_badge
 from .base import LotMixin, TrackingMixin
 
 
@@ -85,11 +86,29 @@ class LotListView(TrackingMixin, CompanyListView):
             totals = lot_product_totals(lots=self.filterset.qs)
             table = context["table"]
             page = [row.record for row in table.page.object_list] if table.page else []
+            for lot in page:
+                lot.status_badge = lot_status_badge(lot.status)  # the same badge as the ungrouped list
             context["groups"] = [
                 (lots[0].item, totals.get(item_id, {}), lots)
                 for item_id, lots in ((k, list(g)) for k, g in groupby(page, key=lambda lot: lot.item_id))
             ]
+        context.update(self.archived_hidden(context["table"]))
         return context
+
+    def archived_hidden(self, table) -> dict:
+        """When the filter shows nothing but would match archived lots (hidden unless asked for),
+        how many, and the query string that shows them."""
+        form = self.filterset.form
+        if not self.filterset.is_valid() or form.cleaned_data.get("status") or (table.paginator and table.paginator.count):
+            return {}
+        data = self.request.GET.copy()
+        data["status"] = LotStatus.ARCHIVED
+        archived = LotFilter(data, queryset=self.get_queryset(), request=self.request).qs.count()
+        if not archived:
+            return {}
+        data["status"] = ALL_STATUSES
+        data.pop("page", None)
+        return {"archived_hidden": archived, "show_archived": data.urlencode()}
 
 
 class _Echo:
@@ -243,7 +262,18 @@ class LotArchiveView(LotMixin, TemplateView):
     tab = "archive"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(usage=lot_usage(lot=self.lot), **kwargs)
+        usage = lot_usage(lot=self.lot)
+        return super().get_context_data(usage=usage, confirm=self.confirming(usage), **kwargs)
+
+    def confirming(self, usage) -> str | None:
+        """The action asked for by ``?confirm=``, when it may be done: its confirmation is shown
+        instead of the tab (the documents' Post and Reverse work the same way)."""
+        asked = self.request.GET.get("confirm")
+        if asked == "archive" and usage.archivable and self.lot.status == LotStatus.ACTIVE:
+            return asked
+        if asked == "delete" and usage.deletable and self.request.user.has_perm("inventory.delete_lot"):
+            return asked
+        return None
 
     def post(self, request, lot_pk):
         action = request.POST.get("action")
