@@ -46,8 +46,22 @@ class LookupView(TrackingMixin, TemplateView):
     template_name = "traceability/lookup.html"
 
     def get(self, request, *args, **kwargs):
-        q = clean_text(request.GET.get("q"))
+        from inventory.gs1 import MAX_SCAN_LENGTH, gtin_normalize, scan_parse
+
+        # A GS1 label's scan names its serial (else its lot) of the item with its GTIN; a plain
+        # number is looked up as typed. One over the bound, so an over-long scan stays over it.
+        scan = scan_parse(clean_text(request.GET.get("q"), limit=MAX_SCAN_LENGTH + 1))
+        q = clean_text(scan.number)
+        if scan.is_gs1 and scan.error:
+            messages.error(request, f"This GS1 code cannot be read: {scan.error}")
+            return self.render_to_response(self.get_context_data(q=q, lookup_q=q, exact=[], partial=[]))
         exact, partial = lot_lookup(company=self.company, q=q)
+        if scan.is_gs1:
+            partial = []  # a label names one unit: no "contains" guesses
+            if scan.gtin:
+                exact = [lot for lot in exact if gtin_normalize(lot.item.gtin) == scan.gtin]
+            if not (scan.lot or scan.serial):
+                messages.info(request, f"This code names the product (GTIN {scan.gtin}) but no lot or serial number.")
         if len(exact) == 1:
             return redirect(lot_url(exact[0]))
         return self.render_to_response(self.get_context_data(q=q, lookup_q=q, exact=exact, partial=partial))
@@ -100,18 +114,38 @@ class RecallView(TrackingMixin, TemplateView):
         return self.render_to_response(self.get_context_data(**context))
 
     def from_numbers(self, text: str):
-        """Each typed number to its lots (a number may name lots of several items); unknown
-        numbers are listed with the form, and the known ones are not lost."""
-        entries = [n.strip() for n in text.replace(",", "\n").splitlines() if n.strip()][:MAX_SEEDS]
-        found = Lot.objects.filter(company=self.company, number__in=entries).values_list("pk", "number")
-        known = {number for _, number in found}
-        unknown = [n for n in entries if n not in known]
+        """Each typed or scanned number to its lots: a plain number may name lots of several
+        items, a GS1 scan only those of the item with its GTIN. Unknown numbers are listed with
+        the form, and the known ones are not lost."""
+        from inventory.gs1 import GS, gtin_normalize, scan_parse
+
+        scans = []
+        # Lines by hand, not splitlines(): that also splits at the GS inside a GS1 scan. A GS1
+        # line is one scan (its lot may hold a comma); a plain one may list numbers with commas.
+        for line in text.replace("\r", "\n").split("\n"):
+            scan = scan_parse(line)
+            scans.extend([scan] if scan.is_gs1 else (scan_parse(n) for n in line.split(",")))
+        scans = [scan for scan in scans if scan.number.strip()][:MAX_SEEDS]
+        numbers = {scan.number.strip() for scan in scans if not scan.error}
+        lots_by_number: dict[str, list[tuple[int, str | None]]] = {}
+        for pk, number, gtin in Lot.objects.filter(company=self.company, number__in=numbers).values_list("pk", "number", "item__gtin"):
+            lots_by_number.setdefault(number, []).append((pk, gtin_normalize(gtin)))
+        ids, unknown = [], []
+        for scan in scans:
+            number = scan.number.strip()
+            pks = [] if scan.error else [pk for pk, gtin in lots_by_number.get(number, []) if not scan.gtin or gtin == scan.gtin]
+            ids.extend(pks)
+            if scan.error:
+                unknown.append(f"{scan.text.replace(GS, ' ')} ({scan.error})")
+            elif not pks:
+                unknown.append(f"{number} (GTIN {scan.gtin})" if scan.gtin else number)
+        ids = sorted(set(ids))
         if unknown:
             return self.render_to_response(
-                self.get_context_data(seeds=list(lots_of(self.company).filter(pk__in=[pk for pk, _ in found])), numbers_text=text, unknown=unknown),
+                self.get_context_data(seeds=list(lots_of(self.company).filter(pk__in=ids)), numbers_text=text, unknown=unknown),
                 status=200,
             )
-        return redirect(f"{reverse('traceability:recall')}?{urlencode([('lot', pk) for pk, _ in found])}")
+        return redirect(f"{reverse('traceability:recall')}?{urlencode([('lot', pk) for pk in ids])}")
 
 
 class RecallHoldView(TrackingMixin, View):
