@@ -1,12 +1,14 @@
 """Lot-level services: holds, and numbering unassigned stock."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
 
 from ..exceptions import InvalidDocument, Problem
-from ..models import Document, DocumentKind, Item, Location, Lot, LotHoldEvent, LotStatus
+from ..models import Document, DocumentKind, Item, Location, Lot, LotHoldEvent, LotStatus, Tracking
+from ..selectors import unnumbered_available
 from .allocation import line_allocate
 from .documents import document_create, document_line_add, document_post
 
@@ -87,6 +89,16 @@ def lot_update(*, lot: Lot, user=None, **changes) -> Lot:
     return lot
 
 
+MAX_ASSIGN = 100_000  # numbers in one assignment; a larger paste is refused before anything is judged
+
+
+@dataclass(frozen=True)
+class UnassignedGenerated:
+    document: Document
+    numbers: list[str]
+    left: Decimal  # what the batch size left without a number at the location, to number later
+
+
 @transaction.atomic
 def unassigned_assign(
     *,
@@ -101,19 +113,101 @@ def unassigned_assign(
     """Number unassigned stock where it lies (seed 000: manual assignment of the excess).
 
     Posts a number-assignment document; every number must be accepted or nothing is written.
+    ``quantity`` is each lot's (lot items); default, all the unnumbered stock there, for one lot.
+    Refused numbers are problems naming the number, not the document's line: the caller never
+    showed a line.
     """
     from ..numbering import parse_numbers
 
     entries = parse_numbers(numbers)
     if not entries:
         raise InvalidDocument("no numbers given")
-    total = Decimal(len(entries)) if item.is_serial else Decimal(quantity or 0)
+    if len(entries) > MAX_ASSIGN:
+        raise InvalidDocument(f"{len(entries):,} numbers given; at most {MAX_ASSIGN:,} at once")
+    seen: set[str] = set()
+    twice = [n for n in entries if n in seen or seen.add(n)]
+    if twice:
+        raise InvalidDocument([Problem("given more than once", number=n) for n in dict.fromkeys(twice)])
+    _assign_needs(item=item, expiry_date=expiry_date, parent_number=parent_number)
+    available = unnumbered_available(item=item, location=location)
+    if item.is_serial:
+        each = None
+        total = Decimal(len(entries))
+    else:
+        each = available if quantity is None and len(entries) == 1 else quantity
+        if each is None:
+            raise InvalidDocument("give the quantity of each lot")
+        total = Decimal(each) * len(entries)
+        # Serials beyond the stock are refused one by one by line_allocate, naming each number.
+        _within(item=item, location=location, wanted=total, available=available)
+    return _assignment_post(
+        item=item, location=location, numbers=entries, total=total, each=each, expiry_date=expiry_date,
+        parent_number=parent_number, user=user,
+    )
+
+
+@transaction.atomic
+def unassigned_generate(
+    *,
+    item: Item,
+    location: Location,
+    quantity: Decimal | None = None,
+    user=None,
+    expiry_date=None,
+    parent_number: str = "",
+) -> UnassignedGenerated:
+    """Number unassigned stock where it lies from the class's template, in one posting.
+
+    Serials: one number per unnumbered unit, at most the class's batch size; the rest stays
+    unassigned (``left``). Lots: one lot number for ``quantity`` (default, all of it). The counter
+    is taken in this transaction, so a refusal gives its numbers back.
+    """
+    from .numbers import numbers_generate
+
+    _assign_needs(item=item, expiry_date=expiry_date, parent_number=parent_number)
+    available = unnumbered_available(item=item, location=location)
+    wanted = Decimal(int(available)) if item.is_serial else (available if quantity is None else Decimal(quantity))
+    _within(item=item, location=location, wanted=wanted, available=available)
+    if wanted <= 0:
+        raise InvalidDocument(f"no unit of {item.sku} at {location.code} is waiting for a number")
+    generated = numbers_generate(item=item, count=int(wanted) if item.is_serial else 1)
+    if not generated.numbers:
+        raise InvalidDocument(f"the class {item.lot_class.code} generates no numbers (batch size {item.lot_class.batch_size})")
+    total = Decimal(len(generated.numbers)) if item.is_serial else wanted
+    document = _assignment_post(
+        item=item, location=location, numbers=generated.numbers, total=total, each=None if item.is_serial else wanted,
+        expiry_date=expiry_date, parent_number=parent_number, user=user,
+    )
+    return UnassignedGenerated(document=document, numbers=generated.numbers, left=available - total)
+
+
+def _assign_needs(*, item: Item, expiry_date, parent_number: str) -> None:
+    """What new numbers must carry: the lot of lot-and-serial items, the expiry the class tracks."""
+    if item.tracking == Tracking.LOT_AND_SERIAL and not parent_number.strip():
+        raise InvalidDocument(f"{item.sku} carries lot and serial numbers: give the lot number")
+    if item.lot_class is not None and item.lot_class.track_expiry and expiry_date is None:
+        parent_dated = item.tracking == Tracking.LOT_AND_SERIAL and Lot.objects.filter(
+            item=item, number=parent_number.strip(), expiry_date__isnull=False
+        ).exists()
+        if not parent_dated:
+            raise InvalidDocument(f"{item.sku} tracks expiration dates: give the expiration date")
+
+
+def _within(*, item: Item, location: Location, wanted: Decimal, available: Decimal) -> None:
+    # Checked again under the item's lock by line_allocate; this one names the quantity plainly.
+    if wanted > available:
+        raise InvalidDocument(
+            f"only {max(available, Decimal(0)).normalize():f} of {item.sku} at {location.code} carry no number; "
+            f"{wanted.normalize():f} is more"
+        )
+
+
+def _assignment_post(*, item, location, numbers: list[str], total: Decimal, each, expiry_date, parent_number, user) -> Document:
     document = document_create(company=item.company, kind=DocumentKind.NUMBER_ASSIGNMENT, user=user, from_location=location)
     line = document_line_add(document=document, item=item, quantity=total)
     outcome = line_allocate(
-        line=line, numbers=entries, quantity=None if item.is_serial else total, expiry_date=expiry_date,
-        parent_number=parent_number, user=user,
+        line=line, numbers=numbers, quantity=each, expiry_date=expiry_date, parent_number=parent_number, user=user,
     )
     if outcome.rejected:
-        raise InvalidDocument([Problem(r.reason, line=1, number=r.number) for r in outcome.rejected])
+        raise InvalidDocument([Problem(r.reason, number=r.number) for r in outcome.rejected])
     return document_post(document=document, user=user)
