@@ -1,6 +1,7 @@
 """Work order pages: list, create, view with its drafts' lines, the actions behind a confirmation,
 and the per-unit genealogy scan page. Views bind forms and call the manufacturing services."""
 
+from dataclasses import replace
 from decimal import Decimal
 from itertools import groupby
 
@@ -12,7 +13,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from inventory.exceptions import InventoryError
-from inventory.numbering import parse_numbers
+from inventory.numbering import parse_numbers, parse_numbers_keeping_good
 from inventory.views.base import (
     CompanyListView,
     CompanyMixin,
@@ -223,10 +224,15 @@ class WorkOrderCancelView(WorkOrderActionView):
         return "The work order is cancelled and its drafts with it; what they had allocated is free again."
 
     def act(self, work_order):
-        work_order_cancel(work_order=work_order, user=self.request.user)
+        self.reversed = work_order_cancel(work_order=work_order, user=self.request.user).completions.count()
 
     def done_message(self, work_order):
-        return f"{work_order.number} cancelled."
+        # "Cancelled" only for a work order that never produced: one that did is undone by
+        # posting its completions' moves back, and the ledger keeps both.
+        if not self.reversed:
+            return f"{work_order.number} cancelled."
+        completions = "its completion's moves were" if self.reversed == 1 else f"the moves of its {self.reversed} completions were"
+        return f"{work_order.number} reversed: {completions} reversed and their genealogy links removed."
 
 
 class WorkOrderCompleteView(WorkOrderMixin, View):
@@ -344,12 +350,27 @@ class KitView(CompanyMixin, View):
                 else:
                     work_order = kit_disassemble(quantity=data["quantity"], **common)
             except InventoryError as error:
-                form.add_error(None, [str(p) for p in error.problems])
+                good, unreadable = parse_numbers_keeping_good(data["numbers"])
+                typed = {*good, *(token for token, _ in unreadable)}
+                for problem in error.problems:
+                    field = self.field_of(problem, typed)
+                    # Next to its field, the line of the hidden work order document means nothing.
+                    form.add_error(field, str(replace(problem, line=None)) if field else str(problem))
             else:
                 done = "assembled" if data["action"] == KitForm.ASSEMBLE else "taken apart"
                 messages.success(request, f"{work_order.quantity.normalize():f} {data['item'].sku} {done} ({work_order.number}).")
                 return redirect("manufacturing:work-order-detail", work_order_pk=work_order.pk)
         return render(request, self.template_name, {"form": form}, status=422)
+
+    @staticmethod
+    def field_of(problem, typed: set[str]) -> str | None:
+        """The field a refusal is about: a kit number typed in, the quantity, else the whole form
+        (a component short or refused is none of the fields)."""
+        if problem.number and problem.number in typed:
+            return "numbers"
+        if problem.line is None and problem.number is None and "quantity" in problem.message:
+            return "quantity"
+        return None
 
 
 class BomListView(CompanyMixin, TemplateView):

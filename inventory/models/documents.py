@@ -35,7 +35,7 @@ KIND_PREFIX = {
     DocumentKind.SUPPLIER_RETURN: "SR",
     DocumentKind.NUMBER_ASSIGNMENT: "NA",
     DocumentKind.PRODUCTION_ISSUE: "PI",
-    DocumentKind.PRODUCTION_OUTPUT: "PO",
+    DocumentKind.PRODUCTION_OUTPUT: "FG",  # finished goods; "PO" reads as a purchase order
 }
 
 KIND_REASON = {
@@ -155,6 +155,9 @@ class Allocation(models.Model):
     quantity = models.DecimalField(**QUANTITY)
     is_serial = models.BooleanField(default=False)
     outgoing = models.BooleanField(default=True, help_text="Takes stock from ``location`` (else brings it there).")
+    unknown_origin = models.BooleanField(
+        default=False, db_default=False, help_text="A return the clerk confirmed although this customer was never delivered it.",
+    )
 
     objects = AllocationQuerySet.as_manager()
 

@@ -14,6 +14,7 @@ from inventory.models import (
     Document,
     DocumentKind,
     DocumentStatus,
+    GenealogyLink,
     Location,
     Lot,
     LotKind,
@@ -22,6 +23,7 @@ from inventory.models import (
     StockMove,
     Tracking,
 )
+from manufacturing.models import BillOfMaterials, Completion, UnitGenealogy, WorkOrder
 from tests.inventory.factories import ItemFactory, LotClassFactory
 from tests.inventory.flows import receive
 
@@ -40,7 +42,10 @@ def seeded(db, settings):
 def counts() -> dict[str, int]:
     return {
         model.__name__: model.objects.count()
-        for model in (Company, Location, Lot, StockMove, Document, Balance, Membership, Group, get_user_model())
+        for model in (
+            Company, Location, Lot, StockMove, Document, Balance, Membership, Group, get_user_model(),
+            BillOfMaterials, WorkOrder, Completion, UnitGenealogy, GenealogyLink,
+        )
     }
 
 
@@ -106,6 +111,7 @@ def test_seed_demo_tracks_lots_with_expiry_and_serials(seeded):
 
 def test_seed_demo_second_run_changes_nothing(seeded):
     before = counts()
+    assert (before["BillOfMaterials"], before["WorkOrder"]) == (3, 3) and before["GenealogyLink"] > 0
     out = StringIO()
     call_command("seed_demo", stdout=out)
     assert counts() == before

@@ -90,7 +90,7 @@ def test_production_kinds_default_their_virtual_end_to_production(plant):
     issue_doc = document_create(company=plant.company, kind=DocumentKind.PRODUCTION_ISSUE, from_location=plant.warehouse)
     output_doc = document_create(company=plant.company, kind=DocumentKind.PRODUCTION_OUTPUT, to_location=plant.warehouse)
     assert (issue_doc.number[:3], issue_doc.to_location.kind, issue_doc.reason) == ("PI-", LocationKind.PRODUCTION, MoveReason.PRODUCTION_CONSUMPTION)
-    assert (output_doc.number[:3], output_doc.from_location.kind, output_doc.reason) == ("PO-", LocationKind.PRODUCTION, MoveReason.PRODUCTION_OUTPUT)
+    assert (output_doc.number[:3], output_doc.from_location.kind, output_doc.reason) == ("FG-", LocationKind.PRODUCTION, MoveReason.PRODUCTION_OUTPUT)
 
 
 def test_production_kinds_are_not_offered_for_manual_creation():

@@ -238,11 +238,28 @@ def test_complete_shows_a_service_refusal_on_the_page(production, plant):
     assert work_order.produced_quantity == 0
 
 
+def shown_messages(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def state_shown(response) -> str:
+    return response.content.decode().split('data-testid="work-order-state">')[1].split("<")[0]
+
+
 def test_cancel_a_draft(production, plant):
     work_order = draft(plant)
-    production.post(url("cancel", work_order))
+    response = production.post(url("cancel", work_order), follow=True)
     work_order.refresh_from_db()
     assert work_order.state == WorkOrderState.CANCELLED
+    assert shown_messages(response) == [f"{work_order.number} cancelled."]
+    assert state_shown(response) == "Cancelled"
+
+
+def test_cancel_a_released_work_order_that_never_completed_says_cancelled(production, plant):
+    work_order = released(plant, 2, generate=True, propose=True)
+    response = production.post(url("cancel", work_order), follow=True)
+    assert shown_messages(response) == [f"{work_order.number} cancelled."]
+    assert "reversed" not in response.content.decode().lower()
 
 
 def test_reverse_a_completed_work_order(production, plant):
@@ -254,6 +271,38 @@ def test_reverse_a_completed_work_order(production, plant):
     work_order.refresh_from_db()
     assert (work_order.state, work_order.produced_quantity) == (WorkOrderState.CANCELLED, 0)
     assert work_order.completions.get().is_reversed
+
+
+def test_reversing_a_completed_work_order_says_reversed_not_cancelled(production, plant):
+    work_order = released(plant, 3, generate=True, propose=True)
+    work_order_complete(work_order=work_order, quantity=Q(1))
+    work_order_complete(work_order=work_order)
+    response = production.post(url("cancel", work_order), follow=True)
+    assert shown_messages(response) == [
+        f"{work_order.number} reversed: the moves of its 2 completions were reversed and their genealogy links removed."
+    ]
+    assert state_shown(response) == "Reversed"
+    assert 'data-testid="reversed-note"' in response.content.decode()
+    again = production.get(url("cancel", work_order)).content.decode()
+    assert f"{work_order.number} is reversed: this action does not apply." in again
+    assert "Cancelled" not in again
+
+
+def test_reversing_one_completion_names_it_in_the_singular(production, plant):
+    work_order = released(plant, 2, generate=True, propose=True)
+    work_order_complete(work_order=work_order)
+    response = production.post(url("cancel", work_order), follow=True)
+    assert shown_messages(response) == [
+        f"{work_order.number} reversed: its completion's moves were reversed and their genealogy links removed."
+    ]
+
+
+def test_release_numbers_the_output_document_as_finished_goods_not_a_purchase_order(production, plant):
+    work_order = released(plant, 2)
+    assert work_order.consumption_document.number.startswith("PI-")
+    assert work_order.output_document.number.startswith("FG-")
+    body = production.get(url("detail", work_order)).content.decode()
+    assert work_order.output_document.number in body and "PO-" not in body
 
 
 def test_actions_on_a_cancelled_work_order_answer_with_the_reason(production, plant):
@@ -467,10 +516,44 @@ def test_kit_page_refusal_is_shown_and_nothing_posted(production, plant, kit_ite
     before = StockMove.objects.count()
     data = {"action": "disassemble", "item": kit_item.pk, "location": plant.warehouse.pk, "quantity": "", "numbers": "K9999"}
     response = production.post(reverse("manufacturing:kit"), data)
-    assert response.status_code == 422 and 'data-testid="form-errors"' in response.content.decode()
+    assert response.status_code == 422 and response.context["form"].errors["numbers"]
     assert StockMove.objects.count() == before
     missing = production.post(reverse("manufacturing:kit"), {**data, "action": "assemble", "numbers": ""})
     assert "Give how many kits" in missing.content.decode()
+
+
+def kit_form_html(response) -> str:
+    return response.content.decode().split('data-testid="kit-form"')[1].split("</form>")[0]
+
+
+def field_html(form_html: str, name: str) -> str:
+    return form_html.split(f'id="div_id_{name}"')[1].split('id="div_id_')[0]
+
+
+def test_kit_page_shows_a_component_shortage_once_above_the_form(production, plant, kit_item):
+    # 20 kits need 40 chips; 20 are in stock.
+    data = {"action": "assemble", "item": kit_item.pk, "location": plant.warehouse.pk, "quantity": "20", "numbers": ""}
+    response = production.post(reverse("manufacturing:kit"), data)
+    assert response.status_code == 422
+    html = kit_form_html(response)
+    assert html.count("not enough CHIP") == 1
+    errors = html.split('data-testid="form-errors"')[1].split("</div></div>")[0]
+    assert "not enough CHIP at WH1" in errors and "short by 20" in errors
+
+
+def test_kit_page_shows_a_refused_kit_number_once_next_to_the_numbers(production, plant, kit_item):
+    data = {"action": "disassemble", "item": kit_item.pk, "location": plant.warehouse.pk, "quantity": "", "numbers": "K9999"}
+    html = kit_form_html(production.post(reverse("manufacturing:kit"), data))
+    assert html.count("unknown serial number") == 1
+    assert "unknown serial number" in field_html(html, "numbers")
+    assert 'data-testid="form-errors"' not in html and "Line 1" not in html
+
+
+def test_kit_page_shows_a_bad_quantity_once_next_to_the_quantity(production, plant, kit_item):
+    data = {"action": "assemble", "item": kit_item.pk, "location": plant.warehouse.pk, "quantity": "1.5", "numbers": ""}
+    html = kit_form_html(production.post(reverse("manufacturing:kit"), data))
+    assert html.count("must be whole units") == 1
+    assert "must be whole units" in field_html(html, "quantity")
 
 
 def test_kit_page_is_refused_to_a_viewer(client, plant, kit_item):

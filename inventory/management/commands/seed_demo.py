@@ -2,7 +2,8 @@
 
 Safe to run again: when the demo company exists nothing is added to it; only missing demo
 users, their groups and memberships are filled in. Every stock change goes through the
-posting services, so ``verify_ledger`` holds afterwards.
+posting services (production through the manufacturing services), so ``verify_ledger`` holds
+afterwards. The demo is the one place inventory reaches up to manufacturing: it shows every app.
 """
 
 import time
@@ -52,6 +53,21 @@ from inventory.services import (
     lot_hold,
     membership_add,
     unassigned_assign,
+)
+from manufacturing.models import (
+    BillOfMaterials,
+    BomLine,
+    WorkOrder,
+    WorkOrderKind,
+    WorkOrderState,
+)
+from manufacturing.services import (
+    kit_assemble,
+    work_order_complete,
+    work_order_components_propose,
+    work_order_create,
+    work_order_release,
+    work_order_unit_map,
 )
 
 DEMO_NAME = "Northwind Medical & Food"
@@ -117,6 +133,11 @@ LOT_CLASSES = [
         dict(tracking=Tracking.SERIAL, issue_method=IssueMethod.FIFO, assignment=NumberAssignment.WHEN_USED),
         [("constant", "FAK-"), ("date", "YYMM"), ("constant", "-"), ("counter", "0001")],
     ),
+    (
+        "SET", "Sets made in house (serial)",
+        dict(tracking=Tracking.SERIAL, issue_method=IssueMethod.FIFO),
+        [("constant", "SET-"), ("date", "YYMM"), ("constant", "-"), ("counter", "0001")],
+    ),
 ]
 
 # sku, name, class code (None: untracked), unit cost, extra fields
@@ -132,8 +153,17 @@ ITEMS = [
     ("E-SCAN", "Handheld barcode scanner", "ELEC", "74.00", {"valuation_method": ValuationMethod.SPECIFIC, "gtin": "07350012345672"}),
     ("D-PEN", "Insulin pen injector", "MEDDEV", "42.00", {"gtin": "04012345000016"}),
     ("K-FAK", "First-aid kit (bandage + thermometer)", "KIT", "0", {"tracking_scope": TrackingScope.FULL}),
+    ("M-PENSET", "Insulin pen starter set (pen + 2 bandages)", "SET", "0", {"valuation_method": ValuationMethod.SPECIFIC}),
+    ("M-VITALS", "Vital-signs set (oximeter + thermometer)", "SET", "0", {"valuation_method": ValuationMethod.SPECIFIC}),
     ("U-GLOVE", "Nitrile gloves, box of 100", None, "4.20", {}),
     ("S-CAL", "Device calibration service", None, "35.00", {"is_stocked": False}),
+]
+
+# finished item, kit, components (sku, quantity per unit)
+BOMS = [
+    ("M-PENSET", False, [("D-PEN", "1"), ("K-BAND", "2")]),
+    ("M-VITALS", False, [("E-OXI", "1"), ("K-THERM", "1")]),
+    ("K-FAK", True, [("K-BAND", "2"), ("K-THERM", "1")]),
 ]
 
 
@@ -149,7 +179,7 @@ class Command(BaseCommand):
                 company = company_create(name=DEMO_NAME, code=DEMO_CODE)
             users, created_users = demo_users_ensure(company=company)
             if not exists:
-                DemoBuilder(company=company, user=users["clerk"]).build()
+                DemoBuilder(company=company, user=users["clerk"], production=users["production"]).build()
         seconds = time.perf_counter() - started
 
         if exists:
@@ -192,9 +222,10 @@ def demo_users_ensure(*, company: Company) -> tuple[dict, list[str]]:
 class DemoBuilder:
     """The demo's set-up rows and stock history; every stock change is a posted document."""
 
-    def __init__(self, *, company: Company, user) -> None:
+    def __init__(self, *, company: Company, user, production=None) -> None:
         self.company = company
         self.user = user
+        self.production = production or user
         self.today = timezone.localdate()
         self.loc: dict[str, Location] = {}
         self.partner: dict[str, Partner] = {}
@@ -210,6 +241,7 @@ class DemoBuilder:
         self.deliveries()
         self.customer_return()
         self.holds()
+        self.manufacturing()
 
     # --- set-up: locations through the service; catalogue rows have no service yet -------
 
@@ -386,6 +418,53 @@ class DemoBuilder:
         honey = Lot.objects.get(item=self.item["F-HONEY"], number="MH-2291")
         lot_hold(lot=honey, reason="Supplier notice 2291: possible glass fragments, awaiting QA", user=self.user)
 
+    # --- manufacturing: bills (set-up rows, no service yet) and work orders through the services
+
+    def manufacturing(self) -> None:
+        for sku, is_kit, components in BOMS:
+            bom = BillOfMaterials.objects.create(company=self.company, item=self.item[sku], is_kit=is_kit)
+            BomLine.objects.bulk_create(
+                BomLine(bom=bom, position=i, component=self.item[component], quantity=Decimal(quantity))
+                for i, (component, quantity) in enumerate(components, start=1)
+            )
+        production, cold, ambient = self.production, self.loc["MAIN-C-01"], self.loc["MAIN-A-02"]
+
+        # Done: two starter sets, each mapped to its own pen of lot PEN-L2411, so a recall of that
+        # lot finds them; one goes to a customer.
+        work_order = work_order_create(
+            company=self.company, item=self.item["M-PENSET"], quantity=Decimal(2), location=cold,
+            due_date=self.days(-1), reference="Clinic starter sets", user=production,
+        )
+        work_order = work_order_release(work_order=work_order, user=production)
+        checked(line_numbers_generate(line=work_order.output_document.lines.get(), user=production))
+        pens = work_order.consumption_document.lines.get(item=self.item["D-PEN"])
+        checked(line_allocate(line=pens, numbers="PX880101 PX880102", user=production))
+        for outcome in work_order_components_propose(work_order=work_order, user=production):
+            checked(outcome)
+        finished = list(
+            work_order.output_document.allocations.order_by("id").values_list("number", flat=True)
+        )
+        for unit, pen in zip(finished, ["PX880101", "PX880102"], strict=True):
+            work_order_unit_map(work_order=work_order, finished_number=unit, component_number=pen, component=self.item["D-PEN"])
+        work_order_complete(work_order=work_order, user=production)
+        doc = self.document(DocumentKind.DELIVERY, days_ago=0, partner="CUS-HARB", reference="SO-1006", from_location="MAIN-C-01")
+        checked(line_allocate(line=self.line(doc, "M-PENSET", 1), numbers=[finished[1]], user=self.user))
+        self.post(doc)
+
+        # Released, waiting for the production user: propose, map units, complete.
+        work_order = work_order_create(
+            company=self.company, item=self.item["M-VITALS"], quantity=Decimal(3), location=ambient,
+            due_date=self.days(3), reference="Home-care programme", user=production,
+        )
+        work_order_release(work_order=work_order, user=production)
+
+        # Kits are assembled where the thermometers are; the bandages are brought over first.
+        self.outgoing(
+            DocumentKind.TRANSFER, days_ago=1, reference="For kit assembly", from_location="MAIN-C-01", to_location="MAIN-A-02",
+            lines=[("K-BAND", 10)],
+        )
+        kit_assemble(company=self.company, item=self.item["K-FAK"], quantity=Decimal(2), location=ambient, user=production)
+
 
 def checked(outcome: AllocationOutcome) -> AllocationOutcome:
     if outcome.rejected:
@@ -404,6 +483,9 @@ def demo_summary(company: Company) -> list[tuple[str, object]]:
     unassigned = Balance.objects.filter(
         company=company, lot__isnull=True, item__lot_class__tracking__in=serial_tracking
     ).aggregate(total=Sum("quantity"))["total"]
+    work_orders = WorkOrder.objects.filter(company=company).select_related("item").order_by("id")
+    done = work_orders.filter(kind=WorkOrderKind.PRODUCTION, state=WorkOrderState.DONE).first()
+    finished = lots.filter(item_id=done.item_id, kind=LotKind.SERIAL).order_by("number").first() if done else None
     return [
         ("locations", Location.objects.filter(company=company, kind=LocationKind.INTERNAL).count()),
         ("partners", Partner.objects.filter(company=company).count()),
@@ -418,4 +500,7 @@ def demo_summary(company: Company) -> list[tuple[str, object]]:
         ("lots on hold", lots.filter(status=LotStatus.ON_HOLD).count()),
         ("unassigned serials", f"{unassigned.normalize():f}" if unassigned else 0),
         ("stock moves", StockMove.objects.filter(company=company).count()),
+        ("bills of materials", BillOfMaterials.objects.filter(company=company).count()),
+        ("work orders", ", ".join(f"{w.number} {w.item.sku} {w.get_state_display().lower()}" for w in work_orders)),
+        ("finished serial to trace", finished.number if finished else "—"),
     ]
