@@ -155,3 +155,81 @@ def parse_numbers(text: str | Iterable[str]) -> list[str]:
         expanded = expand_range(token)
         out.extend(expanded if expanded is not None else [token])
     return out
+
+
+_DATE_SHAPES = {
+    "YYYY": (r"\d{4}", "YYYY"),
+    "YY": (r"\d{2}", "YY"),
+    "MON": ("(?:" + "|".join(MONTHS) + ")", "MON"),
+    "MM": (r"(?:0[1-9]|1[0-2])", "MM"),
+    "DD": (r"(?:0[1-9]|[12]\d|3[01])", "DD"),
+}
+
+
+@dataclass(frozen=True)
+class NumberShape:
+    """The shape a class's numbers must have: a regular expression matched whole, and its words."""
+
+    pattern: "re.Pattern[str]"
+    words: str
+
+    def problem(self, number: str) -> str | None:
+        if self.pattern.fullmatch(number):
+            return None
+        return f"does not have the shape of its numbers ({self.words})"
+
+
+def template_shape(segments: Sequence[SegmentSpec], counter_start: str = "", example_on: date | None = None) -> NumberShape | None:
+    """The shape of the numbers a template generates: constants as they are, dates as digits (or
+    month names), the counter as at least its width of digits. None when the template is unusable."""
+    if template_problems(segments):
+        return None
+    regex, words = [], []
+    for s in segments:
+        if s.kind == "constant":
+            regex.append(re.escape(s.value))
+            words.append(f"“{s.value}”")
+        elif s.kind == "date":
+            i, parts = 0, []
+            while i < len(s.value):
+                token = next((t for t in DATE_TOKENS if s.value.startswith(t, i)), None)
+                if token:
+                    regex.append(_DATE_SHAPES[token][0])
+                    parts.append(token)
+                    i += len(token)
+                else:
+                    regex.append(re.escape(s.value[i]))
+                    parts.append(s.value[i])
+                    i += 1
+            words.append("the date as " + "".join(parts))
+        else:
+            width = max(len(counter_start or s.value or "1"), 1)
+            regex.append(rf"\d{{{width},}}")
+            words.append(f"{width} or more digits")
+    example = ""
+    if example_on is not None:
+        template = template_resolve(segments, example_on, counter_start)
+        example = f", like {template.format(counter_initial(segments, counter_start))}"
+    return NumberShape(re.compile("".join(regex)), ", then ".join(words) + example)
+
+
+MAX_PATTERN = 200
+
+
+def pattern_shape(pattern: str) -> NumberShape:
+    """A class's own pattern for the manufacturer's numbers (a regular expression matched whole)."""
+    try:
+        compiled = re.compile(pattern)
+    except re.error as error:
+        raise NumberingError(Problem(f"the number pattern {pattern!r} is not a valid regular expression: {error}"))
+    return NumberShape(compiled, f"the pattern {pattern}")
+
+
+def pattern_problems(pattern: str) -> list[Problem]:
+    if len(pattern) > MAX_PATTERN:
+        return [Problem(f"the number pattern is longer than {MAX_PATTERN} characters")]
+    try:
+        pattern_shape(pattern)
+    except NumberingError as error:
+        return error.problems
+    return []

@@ -208,3 +208,73 @@ def expiring_lots(*, company, within_days: int | None = None):
     for class_id, days in alerts:
         window |= Q(item__lot_class_id=class_id, expiry_date__lte=today + timedelta(days=days))
     return rows.filter(window)
+
+
+def lots_customer_net(*, lot_ids, partner=None) -> dict[int, Decimal]:
+    """Per lot/serial: how much was delivered to ``partner`` (any customer when None), net of what
+    came back. Reversals count against what they reverse, since they carry the same document."""
+    from .models import LocationKind
+
+    lot_ids = list(lot_ids)
+    if not lot_ids:
+        return {}
+    moves = StockMove.objects.filter(Q(to_lot_id__in=lot_ids) | Q(from_lot_id__in=lot_ids)).filter(
+        Q(to_location__kind=LocationKind.CUSTOMER) | Q(from_location__kind=LocationKind.CUSTOMER)
+    )
+    if partner is not None:
+        moves = moves.filter(document__partner=partner)
+    net: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for to_lot, from_lot, to_kind, quantity in moves.values_list("to_lot_id", "from_lot_id", "to_location__kind", "quantity"):
+        lot_id = to_lot or from_lot
+        net[lot_id] += quantity if to_kind == LocationKind.CUSTOMER else -quantity
+    return dict(net)
+
+
+def lots_supplier_origin(*, lot_ids) -> dict[int, list[tuple[str, str]]]:
+    """Per lot/serial: the suppliers it was received from, as (partner name, receipt number)."""
+    from .models import LocationKind
+
+    lot_ids = list(lot_ids)
+    if not lot_ids:
+        return {}
+    found: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    rows = (
+        StockMove.objects.filter(to_lot_id__in=lot_ids, from_location__kind=LocationKind.SUPPLIER, reverses__isnull=True)
+        .exclude(document__status="reversed")
+        .order_by("id")
+        .values_list("to_lot_id", "document__partner__name", "document__number")
+    )
+    for lot_id, name, number in rows:
+        found[lot_id].append((name or "an unnamed supplier", number or "no document"))
+    return dict(found)
+
+
+def unavailable_summary(*, item, location, document=None) -> str:
+    """What of an item lies at a location but cannot be issued, in words: "30 on hold (supplier
+    recall), 5 expired, 4 promised to DL-000012". Empty when nothing is held back."""
+    today = timezone.localdate()
+    balances = Balance.objects.filter(item=item, location=location, lot__isnull=False, quantity__gt=0)
+    parts = []
+    held = (
+        balances.filter(Q(lot__status=LotStatus.ON_HOLD) | Q(lot__parent__status=LotStatus.ON_HOLD))
+        .annotate(why=Coalesce(F("lot__hold_reason"), Value("")))
+        .values("why")
+        .annotate(total=Sum("quantity"))
+        .order_by("why")
+    )
+    for row in held:
+        parts.append(f"{row['total'].normalize():f} on hold" + (f" ({row['why']})" if row["why"] else ""))
+    archived = balances.filter(Q(lot__status=LotStatus.ARCHIVED) | Q(lot__parent__status=LotStatus.ARCHIVED)).aggregate(t=Sum("quantity"))["t"]
+    if archived:
+        parts.append(f"{archived.normalize():f} archived")
+    expired = (
+        balances.filter(lot__expiry_date__lt=today, lot__status=LotStatus.ACTIVE).aggregate(t=Sum("quantity"))["t"]
+    )
+    if expired:
+        parts.append(f"{expired.normalize():f} expired")
+    promised = Allocation.objects.reserving().filter(item=item, location=location, outgoing=True)
+    if document is not None:
+        promised = promised.exclude(document=document)
+    for number, total in promised.values_list("document__number").annotate(total=Sum("quantity")).order_by("document__number")[:5]:
+        parts.append(f"{total.normalize():f} promised to {number}")
+    return ", ".join(parts)

@@ -29,6 +29,12 @@ class IssueMethod(models.TextChoices):
     MANUAL = "manual", "Manual (user picks)"
 
 
+class NumberCheck(models.TextChoices):
+    NONE = "none", "Any number"
+    TEMPLATE = "template", "The shape of the numbering template"
+    PATTERN = "pattern", "The number pattern below"
+
+
 class LotSerialClass(models.Model):
     """How the items of a class are numbered, assigned and issued (seed 000)."""
 
@@ -54,6 +60,14 @@ class LotSerialClass(models.Model):
         default=True,
         help_text="Off: each item counts from its own start value.",
     )
+    number_check = models.CharField(
+        "typed and scanned numbers must have", max_length=10, choices=NumberCheck.choices, default=NumberCheck.NONE,
+        help_text="Refuses a typo wherever a number is typed, scanned or imported.",
+    )
+    number_pattern = models.CharField(
+        max_length=200, blank=True,
+        help_text=r"A regular expression the manufacturer's numbers match whole, e.g. [A-Z]{2}\d{9}.",
+    )
 
     class Meta:
         ordering = ["code"]
@@ -66,6 +80,18 @@ class LotSerialClass(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from ..numbering import pattern_problems
+
+        if self.number_check == NumberCheck.PATTERN:
+            if not self.number_pattern:
+                raise ValidationError({"number_pattern": "Give the pattern the numbers must match."})
+            problems = pattern_problems(self.number_pattern)
+            if problems:
+                raise ValidationError({"number_pattern": [p.message for p in problems]})
 
     @property
     def is_tracked(self) -> bool:

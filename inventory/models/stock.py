@@ -125,6 +125,9 @@ class StockMove(models.Model):
     reverses = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by", **HOT
     )
+    unknown_origin = models.BooleanField(
+        default=False, db_default=False, help_text="Returned by a customer it was never delivered to, confirmed by the clerk.",
+    )
     lot_prev_in_stock = models.BooleanField(null=True, blank=True)
     lot_prev_location = models.ForeignKey(
         Location, null=True, blank=True, on_delete=models.PROTECT, related_name="+", **HOT

@@ -11,7 +11,7 @@ from .allocation import (
 from .documents import document_cancel, document_create, document_line_add, document_post
 from .drafts import document_line_remove, document_line_update, document_update
 from .genealogy import genealogy_links_add, genealogy_links_remove
-from .lots import lot_hold, lot_release, lot_update, lots_hold, unassigned_assign
+from .lots import UnassignedGenerated, lot_hold, lot_release, lot_update, lots_hold, unassigned_assign, unassigned_generate
 from .numbers import GeneratedNumbers, lot_class_check, number_preview, numbers_generate, numbers_taken
 from .posting import MoveSpec, moves_post, number_required, partner_class
 from .setup import company_create, location_create, membership_add, virtual_location, virtual_locations_ensure
@@ -21,6 +21,7 @@ __all__ = [
     "GeneratedNumbers",
     "MoveSpec",
     "Rejected",
+    "UnassignedGenerated",
     "allocations_clear",
     "company_create",
     "document_cancel",
@@ -49,6 +50,7 @@ __all__ = [
     "numbers_taken",
     "partner_class",
     "unassigned_assign",
+    "unassigned_generate",
     "virtual_location",
     "virtual_locations_ensure",
 ]

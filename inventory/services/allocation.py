@@ -19,6 +19,7 @@ from ..exceptions import InvalidDocument, NumberingError
 from ..models import (
     Allocation,
     Balance,
+    DocumentKind,
     DocumentLine,
     IssueMethod,
     Lot,
@@ -27,8 +28,15 @@ from ..models import (
     Tracking,
 )
 from ..numbering import parse_numbers
-from ..selectors import allocation_candidates, loose_candidates, unnumbered_available
-from .numbers import numbers_generate
+from ..selectors import (
+    allocation_candidates,
+    loose_candidates,
+    lots_customer_net,
+    lots_supplier_origin,
+    unavailable_summary,
+    unnumbered_available,
+)
+from .numbers import number_shape, numbers_generate
 from .posting import ISSUE_DESTINATIONS, QUANTUM, number_required
 
 ZERO = Decimal("0")
@@ -63,10 +71,18 @@ def _quantity(value) -> Decimal:
     return quantity
 
 
+# What a clerk may confirm of a refused number, so that it is taken after all.
+CONFIRM_NEW = "new"  # a number not in stock becomes a new number for unnumbered stock
+CONFIRM_UNKNOWN_ORIGIN = "unknown_origin"  # a return this customer was never delivered
+
+RETURN_KINDS = frozenset({DocumentKind.CUSTOMER_RETURN, DocumentKind.SUPPLIER_RETURN})
+
+
 @dataclass(frozen=True)
 class Rejected:
     number: str
     reason: str
+    confirm: str = ""  # CONFIRM_NEW / CONFIRM_UNKNOWN_ORIGIN: taken if the clerk confirms it
 
 
 @dataclass
@@ -76,6 +92,7 @@ class AllocationOutcome:
     rejected: list[Rejected] = field(default_factory=list)
     remaining: Decimal = ZERO
     unassigned: int = 0  # numbers the batch size left for later
+    note: str = ""  # why a proposal fell short: "30 on hold (supplier recall)"
 
     @property
     def ok(self) -> bool:
@@ -90,13 +107,17 @@ def line_allocate(
     quantity: Decimal | None = None,
     expiry_date: date | None = None,
     parent_number: str = "",
+    confirm: bool = False,
     user=None,
 ) -> AllocationOutcome:
     """Add typed, scanned or pasted numbers (ranges like SN0001-SN0100 expand) to a line.
 
-    Outgoing lines take existing lots/serials at the source location (or, for stock numbered
-    when used, give new numbers to unnumbered stock). Incoming lines bring new numbers, or
-    existing ones coming back. ``quantity`` is for lots: default, what the line still needs.
+    Outgoing lines take existing lots/serials at the source location; a number not in stock
+    becomes a new number for unnumbered stock (numbered when used, or an unassigned remainder)
+    only when the clerk ``confirm``s it, so a typo never ships as a new serial. Incoming lines
+    bring new numbers, or existing ones coming back; a customer return takes what that customer
+    was delivered, anything else only ``confirm``ed as of unknown origin. New numbers must have
+    the class's shape. ``quantity`` is for lots: default, what the line still needs.
     """
     document, line = _draft_line_locked(line)
     item = line.item
@@ -115,7 +136,7 @@ def line_allocate(
     relabel = document.from_location.pk == document.to_location.pk
     context = _Context(
         line, item, document, existing, on_line, remaining, expiry_date or line.expiry_date,
-        parent_number.strip() or line.lot_number, item.is_serial,
+        parent_number.strip() or line.lot_number, item.is_serial, confirm=confirm, shape=number_shape(item=item),
     )
     if incoming:
         rows = _judge_incoming(context, entries, quantity, outcome)
@@ -129,7 +150,7 @@ def line_allocate(
 
 ALLOCATION_FIELDS = [
     "company", "document", "line", "item", "location", "lot", "number", "parent_number", "expiry_date",
-    "quantity", "is_serial", "outgoing",
+    "quantity", "is_serial", "outgoing", "unknown_origin",
 ]
 ALLOCATION_NUMBER = len(ALLOCATION_FIELDS)  # rows carry the typed number after the fields
 
@@ -164,8 +185,10 @@ class _Context:
     expiry_date: date | None
     parent_number: str
     is_serial: bool = False
+    confirm: bool = False
+    shape: object = None  # the class's NumberShape for new numbers, or None
 
-    def allocation(self, *, number: str, lot, quantity: Decimal, outgoing: bool, location) -> tuple:
+    def allocation(self, *, number: str, lot, quantity: Decimal, outgoing: bool, location, unknown_origin: bool = False) -> tuple:
         """One allocation row; ``lot`` is an existing lot (or its id), None for a new number."""
         self.on_line.add(number)
         self.remaining -= quantity
@@ -173,9 +196,12 @@ class _Context:
         return (
             self.document.company_id, self.document.pk, self.line.pk, self.item.pk, location.pk,
             None if new else getattr(lot, "pk", lot), number if new else "", self.parent_number if new else "",
-            self.expiry_date if new else None, quantity, self.is_serial, outgoing,
+            self.expiry_date if new else None, quantity, self.is_serial, outgoing, unknown_origin,
             number,
         )
+
+    def shape_problem(self, number: str) -> str | None:
+        return self.shape.problem(number) if self.shape is not None else None
 
 
 def _lots_by_number(item, numbers: list[str]) -> dict[str, "_Lot"]:
@@ -232,10 +258,14 @@ def _judge_incoming(ctx: _Context, entries, quantity, outcome) -> list[Allocatio
     lot_class = item.lot_class
     is_serial, binds, tracking = item.is_serial, item.binds_lots, item.tracking
     pending = _pending_elsewhere(ctx.line, entries)
+    returning = ctx.document.kind == DocumentKind.CUSTOMER_RETURN
+    customer = ctx.document.partner
+    net = lots_customer_net(lot_ids=[lot.pk for lot in ctx.existing.values()], partner=customer) if returning else {}
     for number in entries:
         qty = ONE if is_serial else (quantity if quantity is not None else ctx.remaining)
         reason = _basic_rejection(ctx, number, qty)
         lot = ctx.existing.get(number)
+        confirmable = ""
         if reason is None and number in pending:
             reason = f"already entered on {pending[number]}"
         if reason is None and qty <= 0:
@@ -243,15 +273,36 @@ def _judge_incoming(ctx: _Context, entries, quantity, outcome) -> list[Allocatio
         if reason is None and lot is not None and lot.is_serial and lot.in_stock and binds:
             where = f" at {lot.last_location_code}" if lot.last_location_code else ""
             reason = f"already in stock{where}"
+        if reason is None and lot is None:
+            reason = ctx.shape_problem(number)
         if reason is None and lot is None and tracking == Tracking.LOT_AND_SERIAL and not ctx.parent_number:
             reason = "needs its lot number (lot-and-serial item)"
         if reason is None and lot is None and lot_class.track_expiry and ctx.expiry_date is None and not _parent_has_expiry(ctx):
             reason = "needs an expiration date"
+        if reason is None and returning and not ctx.confirm:
+            reason = _not_delivered(item, lot, qty, customer, net)
+            confirmable = CONFIRM_UNKNOWN_ORIGIN if reason else ""
         if reason is not None:
-            outcome.rejected.append(Rejected(number, reason))
+            outcome.rejected.append(Rejected(number, reason, confirmable))
             continue
-        rows.append(ctx.allocation(number=number, lot=lot, quantity=qty, outgoing=False, location=ctx.document.to_location))
+        unknown_origin = returning and _not_delivered(item, lot, qty, customer, net) is not None
+        rows.append(
+            ctx.allocation(number=number, lot=lot, quantity=qty, outgoing=False, location=ctx.document.to_location, unknown_origin=unknown_origin)
+        )
     return rows
+
+
+def _not_delivered(item, lot, quantity: Decimal, customer, net: dict) -> str | None:
+    """Why a customer return of this number is not what the customer was delivered, if it is not."""
+    whom = customer.name if customer is not None else "a customer"
+    if lot is None:
+        return f"unknown {_what(item)} of {item.sku}: never delivered to {whom}"
+    delivered = net.get(lot.pk, ZERO)
+    if delivered <= 0:
+        return f"not delivered to {whom}" + ("" if customer is None else " (net of returns)")
+    if delivered < quantity:
+        return f"only {delivered.normalize():f} delivered to {whom} (net of returns)"
+    return None
 
 
 def _parent_has_expiry(ctx: _Context) -> bool:
@@ -273,6 +324,8 @@ def _judge_outgoing(ctx: _Context, entries, quantity, outcome, *, new_only: bool
     reserved, reserved_on = _reservations(lots, location, document)
     pending = _pending_elsewhere(ctx.line, entries)
     unnumbered_left = unnumbered_available(item=item, location=location) if binds or new_only else ZERO
+    to_supplier = document.kind == DocumentKind.SUPPLIER_RETURN
+    origin = lots_supplier_origin(lot_ids=lots) if to_supplier else {}
     elsewhere = None
     for number in entries:
         lot = ctx.existing.get(number)
@@ -286,6 +339,7 @@ def _judge_outgoing(ctx: _Context, entries, quantity, outcome, *, new_only: bool
             reason = "quantity must be more than zero"
         if reason is None and lot is None:
             # A new number for unnumbered stock (numbered when used, or an unassigned quantity).
+            confirmable = ""
             if number in pending:
                 reason = f"already entered on {pending[number]}"
             elif binds and unnumbered_left < qty:
@@ -296,11 +350,26 @@ def _judge_outgoing(ctx: _Context, entries, quantity, outcome, *, new_only: bool
                         "" if unnumbered_left <= 0 else f" (only {unnumbered_left.normalize():f} unnumbered here)"
                     )
             if reason is None:
+                reason = ctx.shape_problem(number)
+            if reason is None and to_supplier:
+                reason = f"unknown {_what(item)} of {item.sku}: a supplier return takes what came from the supplier"
+            if reason is None and binds and not new_only and not ctx.confirm:
+                # Not in stock: a typo, or a number read off one of the unnumbered units here.
+                # (Loosely bound items keep stock per item: their numbers are new when first recorded.)
+                units = f"{unnumbered_left.normalize():f} unnumbered unit{'s' if unnumbered_left != 1 else ''}"
+                reason = (
+                    f"not a {_what(item)} of {item.sku} in stock. Confirm to record it as a new {_what(item)} "
+                    f"given to one of the {units} at {location.code}"
+                )
+                confirmable = CONFIRM_NEW
+            if reason is None:
                 unnumbered_left -= qty
                 rows.append(ctx.allocation(number=number, lot=None, quantity=qty, outgoing=True, location=location))
             else:
-                outcome.rejected.append(Rejected(number, reason))
+                outcome.rejected.append(Rejected(number, reason, confirmable))
             continue
+        if reason is None and to_supplier:
+            reason = _not_from_supplier(lot, document.partner, origin)
         if reason is None and new_only:
             reason = f"already numbered: {number} exists for {item.sku}"
         if reason is None and issuing:
@@ -338,6 +407,18 @@ def _judge_outgoing(ctx: _Context, entries, quantity, outcome, *, new_only: bool
 
 def _what(item) -> str:
     return "serial number" if item.is_serial else "lot number"
+
+
+def _not_from_supplier(lot, supplier, origin: dict) -> str | None:
+    """Why a supplier return cannot take this lot/serial: it must have come from that supplier."""
+    came = origin.get(lot.pk)
+    if not came:
+        return "not received from a supplier: a supplier return takes what came from the supplier"
+    names = {name for name, _ in came}
+    if supplier is not None and supplier.name not in names:
+        first = came[0]
+        return f"came from {first[0]} ({first[1]}), not from {supplier.name}"
+    return None
 
 
 def _reservations(lots, location, document):
@@ -392,8 +473,17 @@ def line_proposal(*, line: DocumentLine, document, taken: dict | None = None) ->
     rows: list[tuple] = []
     if remaining <= 0 or not item.is_tracked or not number_required(item, document.from_location, document.to_location):
         return Proposal(rows, outcome)
+    if document.kind in RETURN_KINDS:
+        # A return names what comes back (or goes back): nothing is proposed or generated for it.
+        outcome.note = "a return takes the numbers named on it: scan or type them"
+        return Proposal(rows, outcome)
     if document.from_location.is_virtual:
-        if item.lot_class.assignment == NumberAssignment.WHEN_RECEIVED and not _missing_receipt_data(ctx):
+        if item.tracking == Tracking.LOT and line.lot_number:
+            # The lot number typed on the line is the lot (the supplier's, for a recall): never generate another.
+            ctx.shape = number_shape(item=item)
+            ctx.existing = _lots_by_number(item, [line.lot_number])
+            rows = _judge_incoming(ctx, [line.lot_number], None, outcome)
+        elif item.lot_class.assignment == NumberAssignment.WHEN_RECEIVED and not _missing_receipt_data(ctx):
             rows, outcome.unassigned = _new_number_rows(ctx, remaining, document.to_location, outgoing=False)
     elif document.from_location.pk == document.to_location.pk:
         rows, outcome.unassigned = _new_number_rows(ctx, remaining, document.from_location, outgoing=True, taken=taken)
@@ -419,6 +509,8 @@ def line_proposal(*, line: DocumentLine, document, taken: dict | None = None) ->
         if ctx.remaining > 0 and item.lot_class.assignment == NumberAssignment.WHEN_USED:
             more, outcome.unassigned = _new_number_rows(ctx, ctx.remaining, location, outgoing=True, taken=taken)
             rows += more
+        if ctx.remaining > 0:
+            outcome.note = unavailable_summary(item=item, location=location, document=document)
     outcome.accepted = [row[ALLOCATION_NUMBER] for row in rows]
     outcome.remaining = ctx.remaining
     return Proposal(rows, outcome)

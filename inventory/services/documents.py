@@ -25,12 +25,13 @@ from ..models import (
     Lot,
     LotKind,
     MoveReason,
+    NumberAssignment,
     Partner,
     Tracking,
 )
 from ..models.documents import KIND_PREFIX
 from .numbers import document_number_next
-from .posting import QUANTUM, MoveSpec, moves_post, number_required
+from .posting import QUANTUM, MoveSpec, arrival_time, moves_post, number_required
 from .setup import virtual_location
 
 ZERO = Decimal("0")
@@ -187,7 +188,7 @@ def document_post(*, document: Document, user=None, auto_allocate: bool = False)
     ``auto_allocate``: numbers a line still lacks are proposed by its class's issue method (or
     generated, on receipts) as part of posting, without storing allocations first.
     """
-    from .allocation import ALLOCATION_NUMBER, line_proposal
+    from .allocation import ALLOCATION_FIELDS, line_proposal
 
     document = locks.document_lock(document.pk)
     _require_draft(document)
@@ -196,25 +197,43 @@ def document_post(*, document: Document, user=None, auto_allocate: bool = False)
         raise InvalidDocument(f"{document.number} has no lines")
     from_location, to_location = document.from_location, document.to_location
     allocations: dict[int, list[AllocationRow]] = defaultdict(list)
-    for row in Allocation.objects.filter(document=document).order_by("id").values_list(*AllocationRow.__slots__):
-        allocations[row[1]].append(AllocationRow(*row))
+    for row in Allocation.objects.filter(document=document).order_by("id").values(*AllocationRow.__slots__):
+        allocations[row["line_id"]].append(AllocationRow(**row))
+    problems: list[Problem] = []
+    notes: dict[int, str] = {}
     if auto_allocate:
         # What a line still needs is taken as the issue method proposes (or numbers are generated),
         # inside this transaction; the moves record which numbers went.
         taken: dict = {}  # what earlier lines' proposals took, so the next line does not take it again
         for line in lines:
             line.document = document
-            for row in line_proposal(line=line, document=document, taken=taken).rows:
-                allocations[line.pk].append(AllocationRow(None, line.pk, row[3], row[5], row[ALLOCATION_NUMBER] if row[5] is None else "", row[7], row[8], row[9]))
+            proposal = line_proposal(line=line, document=document, taken=taken)
+            for row in proposal.rows:
+                values = dict(zip(ALLOCATION_FIELDS, row))
+                allocations[line.pk].append(
+                    AllocationRow(
+                        id=None, line_id=line.pk, item_id=values["item"], lot_id=values["lot"], number=values["number"],
+                        parent_number=values["parent_number"], expiry_date=values["expiry_date"], quantity=values["quantity"],
+                        unknown_origin=values["unknown_origin"],
+                    )
+                )
+            problems += [Problem(r.reason, line=line.position, number=r.number) for r in proposal.outcome.rejected]
+            if proposal.outcome.note:
+                notes[line.pk] = proposal.outcome.note
+    if problems:
+        raise InvalidDocument(problems)
 
     new_lots, created = _lots_ensure(document, lines, allocations, user)
-    specs, problems = [], []
+    specs = []
     for line in lines:
-        specs += _line_specs(line, allocations[line.pk], new_lots, from_location, to_location, problems, proposed=auto_allocate)
+        specs += _line_specs(
+            line, allocations[line.pk], new_lots, document, problems, proposed=auto_allocate, note=notes.get(line.pk, "")
+        )
     if problems:
         raise InvalidDocument(problems)
     moves_post(
-        company=document.company, specs=specs, reason=document.reason, user=user, document=document, new_lot_ids=created
+        company=document.company, specs=specs, reason=document.reason, user=user, document=document, new_lot_ids=created,
+        on=document.date,
     )
     document.status = DocumentStatus.POSTED
     document.posted_at = timezone.now()
@@ -233,10 +252,14 @@ class AllocationRow:
     parent_number: str
     expiry_date: date | None
     quantity: Decimal
+    unknown_origin: bool
 
 
-def _line_specs(line, allocs, new_lots, from_location, to_location, problems, *, proposed: bool = False) -> list[MoveSpec]:
+def _line_specs(line, allocs, new_lots, document, problems, *, proposed: bool = False, note: str = "") -> list[MoveSpec]:
+    from .allocation import RETURN_KINDS
+
     item = line.item
+    from_location, to_location = document.from_location, document.to_location
     incoming = from_location.is_virtual
     relabel = from_location.pk == to_location.pk
     needs_numbers = item.is_tracked and number_required(item, from_location, to_location)
@@ -256,15 +279,28 @@ def _line_specs(line, allocs, new_lots, from_location, to_location, problems, *,
         return []
     specs = []
     for a in allocs:
+        origin = {"unknown_origin": a.unknown_origin}
         if a.lot_id is not None:
-            specs.append(MoveSpec(quantity=a.quantity, from_lot_id=a.lot_id, to_lot_id=a.lot_id, **base))
+            specs.append(MoveSpec(quantity=a.quantity, from_lot_id=a.lot_id, to_lot_id=a.lot_id, **base, **origin))
         else:
             lot_id = new_lots[(item.pk, a.number)]
             # Incoming: the new number arrives with the stock. Outgoing: unnumbered stock is numbered as it leaves.
-            specs.append(MoveSpec(quantity=a.quantity, from_lot_id=lot_id if incoming else None, to_lot_id=lot_id, **base))
+            specs.append(MoveSpec(quantity=a.quantity, from_lot_id=lot_id if incoming else None, to_lot_id=lot_id, **base, **origin))
     remainder = line.quantity - allocated
-    if remainder > 0:
-        if incoming:
+    what = "serial numbers" if item.is_serial else "lot numbers"
+    if remainder > 0 and document.kind in RETURN_KINDS:
+        problems.append(
+            Problem(
+                f"{item.sku}: {remainder.normalize():f} of {line.quantity.normalize():f} returned have no {what}: "
+                "name what comes back in Numbers… (a return takes the numbers named on it)",
+                line=pos,
+            )
+        )
+    elif remainder > 0:
+        missing = _missing_when_received(line, item, allocs) if incoming else None
+        if missing:
+            problems.append(Problem(f"{missing}, or give its {what} in Numbers…, before posting", line=pos))
+        elif incoming:
             specs.append(MoveSpec(quantity=remainder, **base))  # unassigned: numbered later
         elif proposed and not relabel:
             # The issue method already took everything it could: what is left is a shortage.
@@ -272,17 +308,31 @@ def _line_specs(line, allocs, new_lots, from_location, to_location, problems, *,
             problems.append(
                 Problem(
                     f"not enough {item.sku} at {from_location.code} to take by the issue method: "
-                    f"needed {line.quantity.normalize():f}, available {available:f} (short by {remainder.normalize():f})",
+                    f"needed {line.quantity.normalize():f}, available {available:f} (short by {remainder.normalize():f})"
+                    + (f"; {note}" if note else ""),
                     line=pos,
                 )
             )
         else:
-            what = "serial numbers" if item.is_serial else "lot numbers"
             verb = "numbered" if relabel else "allocated"
             problems.append(
                 Problem(f"{item.sku}: {remainder.normalize():f} of {line.quantity.normalize():f} have no {what} {verb} yet", line=pos)
             )
     return specs
+
+
+def _missing_when_received(line, item, allocs) -> str | None:
+    """What stops numbers being given on receipt to a class that numbers stock when received.
+
+    Its stock must not come in unnumbered for want of an expiry or a lot (only the batch size may
+    leave a remainder for later): posting asks for it instead.
+    """
+    from .allocation import _Context, _missing_receipt_data
+
+    if item.lot_class.assignment != NumberAssignment.WHEN_RECEIVED:
+        return None
+    ctx = _Context(line, item, line.document, {}, set(), ZERO, line.expiry_date, line.lot_number, item.is_serial)
+    return _missing_receipt_data(ctx)
 
 
 LOT_INSERT_FIELDS = [
@@ -319,7 +369,7 @@ def _lots_ensure(document, lines, allocations, user) -> tuple[dict[tuple[int, st
     reference = document.reference[:120]
     arrives = not document.to_location.is_virtual
     serial_state = (True, document.to_location.pk) if arrives else (False, document.from_location.pk)
-    received_at = now if arrives else None
+    received_at = arrival_time(document.date, now) if arrives else None
 
     def lot_row(item, number, kind, expiry, line, parent_id=None):
         cost = line.unit_cost if line.unit_cost is not None else item.unit_cost

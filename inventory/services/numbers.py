@@ -7,8 +7,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..exceptions import NumberingError, Problem
-from ..models import Allocation, Counter, Item, Lot, NumberSegment
-from ..numbering import SegmentSpec, Template, counter_initial, template_problems, template_resolve
+from ..models import Allocation, Counter, Item, Lot, NumberCheck, NumberSegment
+from ..numbering import (
+    NumberShape,
+    SegmentSpec,
+    Template,
+    counter_initial,
+    pattern_shape,
+    template_problems,
+    template_resolve,
+    template_shape,
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,22 @@ def lot_class_check(*, lot_class) -> None:
     problems = template_problems(class_segments(lot_class))
     if problems:
         raise NumberingError([Problem(f"{lot_class.code}: {p.message}") for p in problems])
+
+
+def number_shape(*, item: Item) -> NumberShape | None:
+    """The shape the item's class asks of typed, scanned and imported numbers (None: any number).
+
+    Checked wherever a number is typed, scanned or imported, so a typo never becomes a new
+    lot or serial: the template's shape for classes that generate their numbers, or the class's
+    pattern for the manufacturer's numbers.
+    """
+    lot_class = item.lot_class
+    if lot_class is None or lot_class.number_check == NumberCheck.NONE:
+        return None
+    if lot_class.number_check == NumberCheck.PATTERN:
+        return pattern_shape(lot_class.number_pattern) if lot_class.number_pattern else None
+    own_start = "" if lot_class.shared_counter else item.counter_start
+    return template_shape(class_segments(lot_class), own_start, example_on=timezone.localdate())
 
 
 def numbers_taken(*, item: Item, numbers: list[str]) -> set[str]:

@@ -8,6 +8,7 @@ state in one transaction. Documents, work orders, sales and imports are thin cal
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -79,6 +80,7 @@ class MoveSpec:
     line_id: int | None = None
     line_position: int | None = None
     reverses: "StockMove | None" = None  # a reversal restores the serial state this move found
+    unknown_origin: bool = False  # a return confirmed although never delivered to that customer
 
     @property
     def lot_id(self) -> int | None:
@@ -88,8 +90,17 @@ class MoveSpec:
 MOVE_FIELDS = [
     "company", "item", "quantity", "from_location", "from_lot", "to_location", "to_lot", "binds_lot",
     "unit_cost", "document", "line", "reason", "reverses", "lot_prev_in_stock", "lot_prev_location",
-    "created_at", "created_by",
+    "created_at", "created_by", "unknown_origin",
 ]
+
+
+def arrival_time(on: date | None, now: datetime) -> datetime:
+    """When stock counts as arrived: the document's business date (FIFO goes by receipt date, seed
+    000), at the time of day it was posted, so that postings of one day keep their order."""
+    if on is None:
+        return now
+    local = timezone.localtime(now)
+    return local.replace(year=on.year, month=on.month, day=on.day)
 
 
 @transaction.atomic
@@ -101,6 +112,7 @@ def moves_post(
     user=None,
     document: Document | None = None,
     new_lot_ids: set[int] | frozenset[int] = frozenset(),
+    on: date | None = None,
 ) -> list[int]:
     """Post ``specs`` as one atomic change of stock and return the new moves' ids.
 
@@ -108,11 +120,13 @@ def moves_post(
     another draft, a serial in two places, lots on hold or expired going to a customer or production.
     ``new_lot_ids`` are lots the caller created in this transaction already in the state these
     moves give them (so 10,000 new serials are written once, not inserted and then updated).
+    ``on`` is the business date (the document's): stock arriving counts as arrived then.
     """
     if not specs:
         return []
     _validate(company, specs)
     now = timezone.now()
+    arrived = arrival_time(on, now)
 
     # 1. Lots first, in primary-key order; their fresh state is what the checks read.
     lots = locks.lots_lock(spec.lot_id for spec in specs if spec.lot_id is not None)
@@ -157,9 +171,9 @@ def moves_post(
             conflicts.append(Problem(f"serial {lot.number} would be at {location.code} twice", line=spec.line_position, number=lot.number))
         if balance is None:
             if delta > 0:
-                inserts.append((company.pk, key[0], key[1], key[2], new_quantity, is_serial, now))
+                inserts.append((company.pk, key[0], key[1], key[2], new_quantity, is_serial, arrived))
             continue
-        first_in = balance.first_in_at if quantity > 0 or new_quantity <= 0 else now
+        first_in = balance.first_in_at if quantity > 0 or new_quantity <= 0 else arrived
         if new_quantity != quantity or first_in != balance.first_in_at:
             (decreases if new_quantity < quantity else updates).append((balance.id, new_quantity, first_in))
     if shortages:
@@ -169,7 +183,7 @@ def moves_post(
         raise SerialConflict(conflicts)
 
     # 4. Write: the moves, the balances, each serial's last known state.
-    rows, lot_states = _moves_build(company, specs, lots, reason, user, document, now, new_lot_ids, binds_by_item)
+    rows, lot_states = _moves_build(company, specs, lots, reason, user, document, now, new_lot_ids, binds_by_item, arrived)
     try:
         # No savepoint of its own: on an error this function's transaction is rolled back whole.
         with transaction.atomic(savepoint=False):
@@ -368,7 +382,7 @@ def _serials_elsewhere(balances, deltas, lots, new_lot_ids) -> list[Problem]:
     return [Problem(f"serial {number} is already in stock at {code}", number=number) for number, code in clash]
 
 
-def _moves_build(company, specs, lots, reason, user, document, now, new_lot_ids, binds_by_item):
+def _moves_build(company, specs, lots, reason, user, document, now, new_lot_ids, binds_by_item, arrived):
     rows, states = [], {}
     found = {lot.id: (lot.in_stock, lot.last_location_id, lot.received_at) for lot in lots.values()}
     user_id = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
@@ -391,14 +405,14 @@ def _moves_build(company, specs, lots, reason, user, document, now, new_lot_ids,
                 elif not spec.from_location.is_virtual:
                     lot.in_stock, lot.last_location_id = False, spec.from_location.pk
             if lot.received_at is None and not spec.to_location.is_virtual and spec.reverses is None:
-                lot.received_at = now
+                lot.received_at = arrived
             states[lot.id] = lot
         rows.append(
             (
                 company.pk, spec.item.pk, spec.quantity, spec.from_location.pk, spec.from_lot_id,
                 spec.to_location.pk, spec.to_lot_id, binds_by_item[spec.item.pk], cost, document_id, spec.line_id,
                 reason, spec.reverses.pk if spec.reverses is not None else None, prev_in_stock, prev_location,
-                now, user_id,
+                now, user_id, spec.unknown_origin,
             )
         )
     lot_rows = [

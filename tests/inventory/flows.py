@@ -27,14 +27,14 @@ def receive(*, item, location, quantity=None, numbers=None, generate=None, expir
     return document_post(document=document, user=user) if post else document
 
 
-def issue(*, kind=DocumentKind.DELIVERY, item, location, quantity, numbers=None, to_location=None, propose=False, user=None, post=True, lot_quantity=None):
+def issue(*, kind=DocumentKind.DELIVERY, item, location, quantity, numbers=None, to_location=None, propose=False, user=None, post=True, lot_quantity=None, confirm=False):
     kwargs = {"from_location": location} if location is not None else {}
     if to_location is not None:
         kwargs["to_location"] = to_location
     document = document_create(company=item.company, kind=kind, user=user, **kwargs)
     line = document_line_add(document=document, item=item, quantity=Decimal(quantity))
     if numbers:
-        outcome = line_allocate(line=line, numbers=numbers, quantity=lot_quantity)
+        outcome = line_allocate(line=line, numbers=numbers, quantity=lot_quantity, confirm=confirm)
         assert not outcome.rejected, outcome.rejected
     if propose:
         line_allocate_proposed(line=line)

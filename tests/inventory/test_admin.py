@@ -81,7 +81,7 @@ def lot_class_data(company, segments, tracking=Tracking.SERIAL):
     data = {
         "company": company.pk, "code": "SER", "name": "Serials", "tracking": tracking,
         "expiry_alert_days": 30, "assignment": "received", "issue_method": "fifo", "batch_size": 1000,
-        **management_form("segments", len(segments)),
+        "number_check": "none", **management_form("segments", len(segments)),
     }
     for i, (kind, value) in enumerate(segments):
         data |= {f"segments-{i}-position": i, f"segments-{i}-kind": kind, f"segments-{i}-value": value}
@@ -313,3 +313,35 @@ def test_admin_refuses_to_turn_tracking_off_while_lots_are_in_stock(admin_client
     assert "tracking cannot be turned off" in response.content.decode()
     company.refresh_from_db()
     assert company.tracking_enabled
+
+
+def test_lot_admin_changelist_shows_a_lots_on_hand_and_a_serials_flag(admin_client, company, warehouse, warehouse2):
+    lots = ItemFactory(company=company, sku="FLOUR", lot_class=LotClassFactory(company=company, tracking=Tracking.LOT))
+    receive(item=lots, location=warehouse, numbers=["F-60"], quantity=40)
+    receive(item=lots, location=warehouse2, numbers=["F-60"], quantity=20)
+    serials = ItemFactory(company=company, sku="VAX", lot_class=LotClassFactory(company=company, tracking=Tracking.LOT_AND_SERIAL))
+    receive(item=serials, location=warehouse, generate=2, parent_number="VX-LOT")
+    response = admin_client.get(admin_url(Lot, "changelist"))
+    rows = {lot.number: lot for lot in response.context["cl"].result_list}
+    assert (rows["F-60"].on_hand, rows["VX-LOT"].on_hand, rows["SN0001"].on_hand) == (60, 2, 1)
+    body = response.content.decode()
+    f60 = body[body.index(">F-60<"):]
+    f60 = f60[: f60.index("</tr>")]
+    assert '<td class="field-on_hand">60</td>' in f60 and "icon-no" not in f60 and '<td class="field-serial_in_stock">-</td>' in f60
+    serial = body[body.index(">SN0001<"):]
+    assert "icon-yes" in serial[: serial.index("</tr>")]
+
+
+def test_lot_class_admin_refuses_a_pattern_that_is_not_a_regular_expression(admin_client, company):
+    data = lot_class_data(company, [(SegmentKind.COUNTER, "0001")]) | {"number_check": "pattern", "number_pattern": "[A-Z"}
+    response = admin_client.post(admin_url(LotSerialClass, "add"), data)
+    assert response.status_code == 200
+    assert b"is not a valid regular expression" in response.content
+    assert not LotSerialClass.objects.filter(code="SER").exists()
+
+
+def test_lot_class_admin_needs_the_pattern_it_checks(admin_client, company):
+    data = lot_class_data(company, [(SegmentKind.COUNTER, "0001")]) | {"number_check": "pattern", "number_pattern": ""}
+    response = admin_client.post(admin_url(LotSerialClass, "add"), data)
+    assert response.status_code == 200
+    assert b"Give the pattern the numbers must match." in response.content

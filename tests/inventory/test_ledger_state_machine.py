@@ -133,6 +133,9 @@ class Model:
         on_hand = self.on_hand if on_hand is None else on_hand
         return [loc for (item, n, loc), q in on_hand.items() if item == SER and n == number and q > 0]
 
+    def received_from_supplier(self, item: str, number: str) -> bool:
+        return any(d.source == SUP and any((leg.item, leg.number) == (item, number) for leg in d.legs) for d in self.posted)
+
     def refusals(self, source: str, destination: str, legs: list[Leg]) -> set[str]:
         """Numbers the allocation of a new document must reject."""
         refused = set()
@@ -144,6 +147,8 @@ class Model:
                 free = self.on_hand[key] - self.reserved_by_others(key)
                 if free < leg.quantity or self.on_hand[key] <= 0:
                     refused.add(leg.number)
+                elif destination == SUP and not self.received_from_supplier(leg.item, leg.number):
+                    refused.add(leg.number)  # a supplier return takes what came from a supplier
                 elif destination in ISSUING and (leg.item, leg.number) in self.held:
                     refused.add(leg.number)
             else:
@@ -296,7 +301,8 @@ class LedgerMachine(RuleBasedStateMachine):
                 continue
             numbers = [leg.number for leg in mine]
             try:
-                outcome = line_allocate(line=line, numbers=numbers, quantity=None if item_key == SER else quantity)
+                # Confirmed: a return of unknown origin, a new number for unnumbered stock (each has its own tests).
+                outcome = line_allocate(line=line, numbers=numbers, quantity=None if item_key == SER else quantity, confirm=True)
             except InventoryError:
                 wholesale.append(set(numbers))  # refused as a whole (e.g. a serial promised elsewhere)
                 continue

@@ -33,8 +33,8 @@ def test_unnumbered_reservations_of_one_item_do_not_reduce_another(company, ware
     receive(item=a, location=warehouse, quantity=10)
     receive(item=b, location=warehouse, quantity=10)
     _, (held,) = delivery_with_lines(b, warehouse, 5)
-    line_allocate(line=held, numbers="LOTB1", quantity=Decimal(5))
-    issue(item=a, location=warehouse, quantity=10, numbers="LOTA", lot_quantity=Decimal(10))
+    assert line_allocate(line=held, numbers="LOTB1", quantity=Decimal(5), confirm=True).accepted == ["LOTB1"]
+    issue(item=a, location=warehouse, quantity=10, numbers="LOTA", lot_quantity=Decimal(10), confirm=True)
     assert on_hand(a, warehouse) == 0 and on_hand(b, warehouse) == 10
 
 
