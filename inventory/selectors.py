@@ -278,3 +278,16 @@ def unavailable_summary(*, item, location, document=None) -> str:
     for number, total in promised.values_list("document__number").annotate(total=Sum("quantity")).order_by("document__number")[:5]:
         parts.append(f"{total.normalize():f} promised to {number}")
     return ", ".join(parts)
+
+
+def document_unnumbered(*, document) -> list[tuple[int, str, Decimal]]:
+    """The lines of a posted document whose tracked stock came in without numbers: (position,
+    item code, quantity). Shown after posting, so nothing is left unnumbered without a word."""
+    rows = (
+        StockMove.objects.filter(document=document, reverses__isnull=True, to_lot__isnull=True, to_location__kind="internal")
+        .filter(fully_tracked_q())
+        .values("line__position", "item__sku")
+        .annotate(total=Sum("quantity"))
+        .order_by("line__position")
+    )
+    return [(r["line__position"], r["item__sku"], r["total"]) for r in rows]

@@ -7,6 +7,7 @@ from .allocation import (
     line_allocate,
     line_allocate_proposed,
     line_numbers_generate,
+    line_scan,
 )
 from .documents import document_cancel, document_create, document_line_add, document_post
 from .drafts import document_line_remove, document_line_update, document_update
@@ -36,6 +37,7 @@ __all__ = [
     "line_allocate",
     "line_allocate_proposed",
     "line_numbers_generate",
+    "line_scan",
     "location_create",
     "lot_class_check",
     "lot_hold",

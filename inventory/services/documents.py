@@ -331,7 +331,10 @@ def _missing_when_received(line, item, allocs) -> str | None:
 
     if item.lot_class.assignment != NumberAssignment.WHEN_RECEIVED:
         return None
-    ctx = _Context(line, item, line.document, {}, set(), ZERO, line.expiry_date, line.lot_number, item.is_serial)
+    # What the numbers already on the line carry counts too (the dialog's expiry and lot).
+    expiry = line.expiry_date or next((a.expiry_date for a in allocs if a.expiry_date), None)
+    parent = line.lot_number or next((a.parent_number for a in allocs if a.parent_number), "")
+    ctx = _Context(line, item, line.document, {}, set(), ZERO, expiry, parent, item.is_serial)
     return _missing_receipt_data(ctx)
 
 

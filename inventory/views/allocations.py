@@ -25,8 +25,10 @@ from ..services import (
     line_allocate,
     line_allocate_proposed,
     line_numbers_generate,
+    line_scan,
     number_required,
 )
+from ..services.allocation import MAX_SCAN_CODES, RETURN_KINDS
 from .base import CompanyMixin, clean_text, row_ids
 
 TEMPLATE = "inventory/line_allocations.html"
@@ -83,9 +85,12 @@ class LineMixin(CompanyMixin):
         return {"page": page, "q": q, "loose": not line.item.binds_lots}
 
 
+MAX_CODE = 500  # a GS1 label's text; the number in it is at most 80
+
+
 class LineAllocationsView(LineMixin, View):
     def get(self, request, line_pk):
-        return self.render_dialog(self.line())
+        return self.render_dialog(self.line(), part="results" if request.GET.get("part") == "results" else "dialog")
 
     def post(self, request, line_pk):
         line = self.line()
@@ -108,21 +113,36 @@ class LineAllocationsView(LineMixin, View):
                 outcome = result
         except InventoryError as exc:
             error = "; ".join(str(p) for p in exc.problems)
-        if outcome is not None and outcome.rejected:
-            self.remember_rejected(line, outcome.rejected)
+        if outcome is not None:
+            self.remember_rejected(line, outcome)
         line = self.line()  # what the line holds now
-        return self.render_dialog(line, outcome=outcome, error=error, forms=forms, changed=True)
+        return self.render_dialog(line, outcome=outcome, error=error, forms=forms, changed=True, part="results")
 
     # The actions -----------------------------------------------------------------------------
     def do_scan(self, line, forms):
-        form = forms["scan"] = ScanForm(self.request.POST)
+        """One or more scanned codes, in the order scanned (the scan box queues and batches them)."""
+        codes = [clean_text(c, limit=MAX_CODE + 1) for c in self.request.POST.getlist("number")]
+        codes = [c for c in codes if c]
+        if not codes:
+            return "Scan or type a number."
+        if len(codes) > MAX_SCAN_CODES:
+            return f"At most {MAX_SCAN_CODES} codes at once; paste longer lists."
+        too_long = [c for c in codes if len(c) > MAX_CODE]
+        codes = [c for c in codes if len(c) <= MAX_CODE]
+        form = ScanForm({"number": "x", "quantity": self.request.POST.get("quantity", "")})
         if not form.is_valid():
-            if "quantity" in form.errors:
-                return f"Check the quantity: {form.errors['quantity'][0]}"
-            return "Check the number you entered."
-        incoming = self.incoming_values(line)  # a bad lot or expiry raises here, keeping the scan in the box
-        forms["scan"] = ScanForm()  # a fresh input for the next scan
-        return line_allocate(line=line, numbers=[form.cleaned_data["number"]], quantity=form.cleaned_data["quantity"], user=self.request.user, **incoming)
+            return f"Check the quantity: {form.errors['quantity'][0]}"
+        try:
+            incoming = self.incoming_values(line)
+        except InvalidDocument as error:
+            # The box is already empty for the next scan: the codes are listed as refused, to scan again.
+            return AllocationOutcome(line=line, rejected=[Rejected(c, str(error)) for c in codes])
+        outcome = line_scan(
+            line=line, codes=codes, quantity=form.cleaned_data["quantity"], confirm=self.request.POST.get("confirm") == "1",
+            user=self.request.user, **incoming,
+        ) if codes else AllocationOutcome(line=line)
+        outcome.rejected[:0] = [Rejected(c[:40] + "…", f"longer than {MAX_CODE} characters") for c in too_long]
+        return outcome
 
     def do_paste(self, line, forms):
         form = forms["paste"] = PasteForm(self.request.POST)
@@ -184,12 +204,18 @@ class LineAllocationsView(LineMixin, View):
     def rejected_key(self, line) -> str:
         return f"rejected-{line.pk}"
 
-    def remember_rejected(self, line, rejected) -> None:
-        kept = self.request.session.get(self.rejected_key(line), [])
-        kept = kept + [[r.number, r.reason] for r in rejected]
-        self.request.session[self.rejected_key(line)] = kept[-MAX_REJECTED_KEPT:]
+    def remember_rejected(self, line, outcome) -> None:
+        """Each refused number once, with its latest reason; a number since taken is no longer listed."""
+        key = self.rejected_key(line)
+        kept = self.request.session.get(key, [])
+        if not kept and not outcome.rejected:
+            return
+        fresh = {r.number for r in outcome.rejected} | set(outcome.accepted)
+        kept = [row for row in kept if row[0] not in fresh]
+        kept += [[r.number, r.reason, r.confirm] for r in outcome.rejected]
+        self.request.session[key] = kept[-MAX_REJECTED_KEPT:]
 
-    def render_dialog(self, line, *, outcome=None, error=None, forms=None, changed=False):
+    def render_dialog(self, line, *, outcome=None, error=None, forms=None, changed=False, part="dialog"):
         forms = forms or {}
         allocations = Allocation.objects.filter(line=line).select_related("lot").order_by("-id")
         allocated = allocations.aggregate(total=Sum("quantity"))["total"] or 0
@@ -203,15 +229,17 @@ class LineAllocationsView(LineMixin, View):
             "candidates": self.candidates(line) if line.editable else None,  # only an editable dialog lists them
             "outcome": outcome,
             "error": error,
-            "rejected": self.request.session.get(self.rejected_key(line), []),
+            "rejected": [(row + ["", ""])[:3] for row in self.request.session.get(self.rejected_key(line), [])],
             "scan_form": forms.get("scan") or ScanForm(),
             "paste_form": forms.get("paste") or PasteForm(),
             "generate_form": forms.get("generate") or GenerateForm(item=line.item, initial={"expiry_date": line.expiry_date, "lot_number": line.lot_number}),
             "changed": changed,
             "typed": getattr(self, "typed", None) or {"lot_number": line.lot_number, "expiry_date": line.expiry_date},
             "issue_method": line.item.lot_class.get_issue_method_display() if line.item.lot_class else "",
+            "is_return": line.document.kind in RETURN_KINDS,
+            "scan_max": MAX_CODE,
         }
-        return render(self.request, f"{TEMPLATE}#dialog", context)
+        return render(self.request, f"{TEMPLATE}#{part}", context)
 
 
 class LineCandidatesView(LineMixin, View):

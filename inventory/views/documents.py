@@ -9,6 +9,8 @@ from django.db import transaction
 from django.db.models import Count, F, Q, Sum, Window
 from django.db.models.functions import RowNumber
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
@@ -19,6 +21,7 @@ from ..filters.documents import GROUPS, DocumentFilter
 from ..forms.documents import LINES_PREFIX, DocumentForm, ItemChoices, LineFormSet, line_initial
 from ..models import Allocation, Document, DocumentKind, DocumentLine, DocumentStatus, StockMove
 from ..models.documents import SYSTEM_KINDS
+from ..selectors import document_unnumbered
 from ..services import (
     document_cancel,
     document_create,
@@ -139,6 +142,7 @@ class DraftFormMixin(CompanyMixin):
             ]
             return redirect("inventory:document-update", document_pk=saved.pk)
         messages.success(request, f"{saved.number} posted.")
+        warn_unnumbered(request, saved)
         return redirect("inventory:document-detail", document_pk=saved.pk)
 
     def save(self, kind, header, lines, document):
@@ -184,6 +188,23 @@ class DraftFormMixin(CompanyMixin):
         if dropped:  # told only once the change stands
             messages.warning(self.request, f"The location changed: {dropped} allocation(s) were removed; allocate again.")
         return document
+
+
+def warn_unnumbered(request, document) -> None:
+    """Tracked stock that came in without numbers is said, with where to number it."""
+    rows = document_unnumbered(document=document)
+    if not rows:
+        return
+    lines = "; ".join(f"line {position}: {quantity.normalize():f} {sku}" for position, sku, quantity in rows)
+    url = reverse("inventory:unassigned-list")
+    messages.warning(
+        request,
+        format_html(
+            "Came in without lot/serial numbers — {}. Number them under <a href=\"{}\">Assign numbers</a> "
+            "(stock without lot/serial numbers) before they are needed.",
+            lines, url,
+        ),
+    )
 
 
 def problems_key(document) -> str:
@@ -351,6 +372,7 @@ class DocumentPostView(DocumentActionView):
 
     def act(self, document):
         document_post(document=document, user=self.request.user, auto_allocate=True)
+        warn_unnumbered(self.request, document)
 
     def done_message(self, document):
         return f"{document.number} posted."
