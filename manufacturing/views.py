@@ -266,6 +266,9 @@ class WorkOrderCompleteView(WorkOrderMixin, View):
         return redirect("manufacturing:work-order-detail", work_order_pk=self.object.pk)
 
 
+MAX_UNIT_SCANS = 500  # one request of the scan queue
+
+
 class WorkOrderUnitsView(WorkOrderMixin, View):
     """Scan a finished serial, then its components' serials: each component scan is mapped to the
     current finished unit (kept in the form). A bad scan is reported on its own row; the mappings
@@ -289,36 +292,40 @@ class WorkOrderUnitsView(WorkOrderMixin, View):
 
     def respond(self, form, scans=(), status=200):
         context = self.context(form, scans)
-        template = self.template_name + ("#scan-panel" if self.request.headers.get("HX-Request") else "")
+        # The scan box is never redrawn by a scan: the answer goes beside it (static/js/scan.js).
+        template = self.template_name + ("#scan-answer" if self.request.headers.get("HX-Request") else "")
         return render(self.request, template, context, status=status)
 
     def get(self, request, work_order_pk):
         return self.respond(UnitScanForm())
 
     def post(self, request, work_order_pk):
+        """One or more scans, in the order scanned; each finished serial moves on to that unit."""
         finished = clean_text(request.POST.get("finished"))
-        scan = clean_text(request.POST.get("scan"))
-        work_order = self.object
-        if not scan:
+        codes = [clean_text(c) for c in request.POST.getlist("scan")][:MAX_UNIT_SCANS]
+        codes = [c for c in codes if c]
+        if not codes:
             return self.respond(self._next_form(finished), [{"scan": "", "ok": False, "message": "Nothing was scanned."}], 422)
+        results = []
+        for scan in codes:
+            finished, result = self._one(finished, scan)
+            results.append(result)
+        # Newest first, as the log shows them.
+        return self.respond(self._next_form(finished), results[::-1], 200 if all(r["ok"] for r in results) else 422)
+
+    def _one(self, finished: str, scan: str) -> tuple[str, dict]:
+        work_order = self.object
         if work_order.state not in OPEN:
-            return self.respond(self._next_form(finished), [{"scan": scan, "ok": False, "message": f"{work_order.number} is {work_order.get_state_display().lower()}."}], 422)
+            return finished, {"scan": scan, "ok": False, "message": f"{work_order.number} is {work_order.get_state_display().lower()}."}
         if finished_number_allocated(work_order, scan):
-            return self.respond(self._next_form(scan), [{"scan": scan, "ok": True, "message": f"Finished unit {scan}: now scan its components."}])
+            return scan, {"scan": scan, "ok": True, "message": f"Finished unit {scan}: now scan its components."}
         if not finished:
-            return self.respond(
-                self._next_form(""),
-                [{"scan": scan, "ok": False, "message": f"{scan} is not a finished number on the output of {work_order.number}; scan a finished unit first."}],
-                422,
-            )
+            return "", {"scan": scan, "ok": False, "message": f"{scan} is not a finished number on the output of {work_order.number}; scan a finished unit first."}
         try:
             row = work_order_unit_map(work_order=work_order, finished_number=finished, component_number=scan)
         except InventoryError as error:
-            return self.respond(self._next_form(finished), [{"scan": scan, "ok": False, "message": "; ".join(p.message for p in error.problems)}], 422)
-        return self.respond(
-            self._next_form(finished),
-            [{"scan": scan, "ok": True, "message": f"{row.component.sku} {scan} → {finished}"}],
-        )
+            return finished, {"scan": scan, "ok": False, "message": "; ".join(p.message for p in error.problems)}
+        return finished, {"scan": scan, "ok": True, "message": f"{row.component.sku} {scan} → {finished}"}
 
     @staticmethod
     def _next_form(finished: str) -> UnitScanForm:
