@@ -36,6 +36,7 @@ from inventory.services import (
     lot_update,
     lots_hold,
     number_required,
+    number_shape,
     numbers_generate,
     numbers_taken,
     virtual_location,
@@ -137,6 +138,12 @@ def _create_problems(company, item, number, quantity, location, expiry_date, par
             add("quantity", f"{item.sku} records numbers only on some moves (its serial scope): create it with quantity 0 and receive its stock.")
     if len(number) > MAX_NUMBER:
         add("number", f"At most {MAX_NUMBER} characters.")
+    elif number:
+        # A typed number has the class's shape, as everywhere a number is typed or scanned.
+        shape = number_shape(item=item)
+        problem = shape.problem(number) if shape is not None else None
+        if problem:
+            add("number", f"{number} {problem}.")
     lot_and_serial = item.tracking == Tracking.LOT_AND_SERIAL
     parent = None
     if lot_and_serial:

@@ -90,6 +90,14 @@ class LotHistoryTable(tables.Table):
         row_attrs = {"data-effect": lambda record: record.effect}
         empty_text = "This lot/serial number has not moved."
 
+    def render_reason(self, value, record):
+        if record.unknown_origin:
+            return format_html(
+                '{} <span class="badge text-bg-warning" data-testid="unknown-origin" title="{}">unknown origin</span>',
+                record.get_reason_display(), "Returned by a customer it was never delivered to; confirmed by the clerk",
+            )
+        return record.get_reason_display()
+
     def render_quantity(self, value, record):
         text = f"{EFFECT_SIGN[record.effect]}{floatformat(value, -4)}"
         return text if record.effect != "moved" else format_html('{} <span class="text-muted small">moved</span>', text)

@@ -13,7 +13,7 @@ from .documents import document_cancel, document_create, document_line_add, docu
 from .drafts import document_line_remove, document_line_update, document_update
 from .genealogy import genealogy_links_add, genealogy_links_remove
 from .lots import UnassignedGenerated, lot_hold, lot_release, lot_update, lots_hold, unassigned_assign, unassigned_generate
-from .numbers import GeneratedNumbers, lot_class_check, number_preview, numbers_generate, numbers_taken
+from .numbers import GeneratedNumbers, lot_class_check, number_preview, number_shape, numbers_generate, numbers_taken
 from .posting import MoveSpec, moves_post, number_required, partner_class
 from .setup import company_create, location_create, membership_add, virtual_location, virtual_locations_ensure
 
@@ -48,6 +48,7 @@ __all__ = [
     "moves_post",
     "number_required",
     "number_preview",
+    "number_shape",
     "numbers_generate",
     "numbers_taken",
     "partner_class",

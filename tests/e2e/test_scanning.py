@@ -6,6 +6,7 @@ confirmation would do (item 3) and reflect each number's latest state (item 12).
 """
 
 import random
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -134,3 +135,31 @@ def test_a_gs1_label_scanned_on_a_receipt_brings_its_lot_and_expiry(signed_in, l
     assert (allocation.number, allocation.expiry_date) == ("SUP-778", expiry)
     assert not Lot.objects.filter(number="B-1").exists()
     assert Document.objects.get(pk=document.pk).is_draft
+
+
+def test_lookup_checks_a_hundred_scans_at_full_speed(signed_in, live_server, company, main):
+    phone = ItemFactory(company=company, sku="PHONE", lot_class=LotClassFactory(company=company))
+    numbers = [f"SN{n:04d}" for n in range(1, 100)]
+    receive(item=phone, location=main, numbers=numbers)
+    signed_in.goto(f"{live_server.url}/trace/lookup/")
+    signed_in.get_by_test_id("check-several").get_by_test_id("scan-input").click()
+    _scan(signed_in, numbers + ["NOPE-1"])
+    found = signed_in.get_by_test_id("scan-found-row")
+    expect(found).to_have_count(99)
+    expect(signed_in.get_by_test_id("scan-unknown-row")).to_have_text(re.compile("NOPE-1"))
+    expect(signed_in.get_by_test_id("scan-pending")).to_have_text("")
+    # Newest first: the last good scan is on top, the first at the bottom.
+    expect(found.first).to_contain_text("SN0099")
+    expect(found.last).to_contain_text("SN0001")
+    expect(found.first).to_contain_text("MAIN")
+
+
+def test_recall_takes_a_hundred_numbers_scanned_at_full_speed(signed_in, live_server, company, main):
+    phone = ItemFactory(company=company, sku="PHONE", lot_class=LotClassFactory(company=company))
+    numbers = [f"SN{n:04d}" for n in range(1, 101)]
+    receive(item=phone, location=main, numbers=numbers)
+    signed_in.goto(f"{live_server.url}/trace/recall/")
+    signed_in.get_by_label("Lot/serial numbers to recall").click()
+    _scan(signed_in, numbers)  # Enter in the box is a new line: nothing is sent until Trace
+    signed_in.get_by_test_id("recall-form").get_by_role("button", name="Trace").click()
+    expect(signed_in.get_by_test_id("total-units")).to_have_text("100")

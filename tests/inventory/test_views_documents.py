@@ -192,3 +192,31 @@ def test_document_update_of_a_posted_document_goes_back_to_it(client_clerk, ware
     document = receive(item=serial_item, location=warehouse, generate=1)
     response = client_clerk.get(reverse("inventory:document-update", kwargs={"document_pk": document.pk}))
     assert response.status_code == 302 and response.url.endswith(f"/documents/{document.pk}/")
+
+
+def test_save_and_post_says_what_came_in_without_numbers_and_where_to_number_it(client_clerk, warehouse, company):
+    """A batch size of 2 leaves 3 of 5 unnumbered: the page says so instead of a bare "posted"."""
+    item = ItemFactory(company=company, sku="HONEY", lot_class=LotClassFactory(company=company, batch_size=2))
+    data = header("receipt", to_location=warehouse.pk) | lines({"item": item.pk, "quantity": 5}) | {"post": "1"}
+    response = client_clerk.post(reverse("inventory:document-create", kwargs={"kind": "receipt"}), data, follow=True)
+    body = response.content.decode()
+    assert Document.objects.get(company=company).status == DocumentStatus.POSTED
+    assert "Came in without lot/serial numbers — line 1: 3 HONEY" in body
+    assert reverse("inventory:unassigned-list") in body
+
+
+def test_save_and_post_of_a_receipt_missing_the_expiry_its_class_numbers_by_is_refused(client_clerk, warehouse, lot_item):
+    data = header("receipt", to_location=warehouse.pk) | lines({"item": lot_item.pk, "quantity": 10}) | {"post": "1"}
+    response = client_clerk.post(reverse("inventory:document-create", kwargs={"kind": "receipt"}), data, follow=True)
+    body = response.content.decode()
+    assert "MILK tracks expiration dates: give the expiration date" in body
+    assert Document.objects.get(company=warehouse.company).status == DocumentStatus.DRAFT
+    assert on_hand(lot_item, warehouse) == 0
+
+
+def test_save_and_post_receives_the_lot_number_typed_on_the_line(client_clerk, warehouse, lot_item):
+    data = header("receipt", to_location=warehouse.pk) | {"post": "1"}
+    data |= lines({"item": lot_item.pk, "quantity": 10, "lot_number": "OAT-TEST", "expiry_date": "2027-09-01"})
+    client_clerk.post(reverse("inventory:document-create", kwargs={"kind": "receipt"}), data)
+    assert list(Lot.objects.filter(item=lot_item).values_list("number", "expiry_date")) == [("OAT-TEST", date(2027, 9, 1))]
+    assert on_hand(lot_item, warehouse) == 10

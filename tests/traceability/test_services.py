@@ -205,3 +205,13 @@ def test_lot_delete_refuses_a_lot_allocated_on_a_document(company, lot_item, war
     line = document_line_add(document=document, item=lot_item, quantity=Decimal(1))
     assert not line_allocate(line=line, numbers=["B1"], quantity=Decimal(1)).rejected
     assert "allocations" in str(refused(lot_delete, lot=lot))
+
+
+def test_lot_create_refuses_a_number_without_the_class_shape(db):
+    company = CompanyFactory()
+    lot_class = LotClassFactory(company=company, number_check="pattern", number_pattern=r"[A-Z]{2}\d{9}")
+    item = ItemFactory(company=company, lot_class=lot_class)
+    with pytest.raises(LotRefused) as caught:
+        lot_create(company=company, item=item, number="NW26120050")
+    assert "does not have the shape" in caught.value.errors["number"][0]
+    assert lot_create(company=company, item=item, number="NW261200050").number == "NW261200050"

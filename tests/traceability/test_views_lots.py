@@ -641,3 +641,27 @@ def test_lot_list_query_count_with_lots_of_serials_does_not_grow_with_rows(clien
             receive(item=item, location=warehouse, generate=n, parent_number=f"P{i}")
         counts.append(count_queries(client, LIST, params))
     assert counts[0] == counts[1]
+
+
+def test_history_marks_a_return_of_unknown_origin(client, db):
+    from inventory.models import DocumentKind
+    from inventory.services import document_create, document_line_add, document_post, line_allocate, location_create
+    from tests.inventory.factories import CompanyFactory, ItemFactory, LotClassFactory, PartnerFactory, UserFactory
+
+    company = CompanyFactory()
+    main = location_create(company=company, code="MAIN", name="Main")
+    phone = ItemFactory(company=company, lot_class=LotClassFactory(company=company))
+    customer = PartnerFactory(company=company, is_customer=True)
+    document = document_create(company=company, kind=DocumentKind.CUSTOMER_RETURN, to_location=main, partner=customer)
+    line = document_line_add(document=document, item=phone, quantity=1)
+    assert line_allocate(line=line, numbers=["SN-STRAY"]).rejected[0].confirm == "unknown_origin"
+    assert line_allocate(line=line, numbers=["SN-STRAY"], confirm=True).accepted == ["SN-STRAY"]
+    document_post(document=document)
+    user = UserFactory(is_superuser=True)
+    from inventory.services import membership_add
+
+    membership_add(user=user, company=company, is_default=True)
+    client.force_login(user)
+    lot = phone.lots.get(number="SN-STRAY")
+    body = client.get(f"/trace/lots/{lot.pk}/history/").content.decode()
+    assert 'data-testid="unknown-origin"' in body

@@ -101,6 +101,15 @@ def lot_lookup(*, company, q: str, limit: int = 50) -> tuple[list[Lot], list[Lot
     return [], _with_stock(list(rows.filter(Q(number__icontains=q) | Q(reference__iexact=q))[:limit]))
 
 
+def lots_found(*, company, numbers, limit: int = 1000) -> list[Lot]:
+    """The lots/serials with exactly these numbers (any item), with their stock: one read for a
+    whole batch of scans."""
+    if not numbers:
+        return []
+    rows = Lot.objects.filter(company=company, number__in=list(numbers)).select_related("item", "last_location")
+    return _with_stock(list(rows.order_by("number", "item__sku")[:limit]))
+
+
 def _with_stock(lots: list[Lot]) -> list[Lot]:
     """Give each lot ``on_hand`` and ``stock_locations`` (location code, quantity), most first:
     what is at our own locations of it or, for a lot-and-serial lot, of its serials. Two

@@ -5,7 +5,7 @@ import csv
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.http import urlencode
 from django.views import View
@@ -21,6 +21,7 @@ from ..graph import genealogy_drawing
 from ..selectors.trace import (
     lot_genealogy,
     lot_lookup,
+    lots_found,
     recall_customers,
     recall_deliveries,
     recall_holdable_ids,
@@ -65,6 +66,34 @@ class LookupView(TrackingMixin, TemplateView):
         if len(exact) == 1:
             return redirect(lot_url(exact[0]))
         return self.render_to_response(self.get_context_data(q=q, lookup_q=q, exact=exact, partial=partial))
+
+
+MAX_LOOKUP_SCANS = 200  # one request of the scan queue
+
+
+class LookupScanView(TrackingMixin, View):
+    """Check several: each scanned code's lot/serial with its stock and place, one row per scan,
+    in the order scanned (the lookup page's scan box queues them; nothing typed is lost)."""
+
+    permission_required = "inventory.view_lot"
+
+    def post(self, request):
+        from inventory.gs1 import MAX_SCAN_LENGTH, gtin_normalize, scan_parse
+
+        codes = [clean_text(c, limit=MAX_SCAN_LENGTH + 1) for c in request.POST.getlist("q")][:MAX_LOOKUP_SCANS]
+        scans = [scan_parse(c) for c in codes if c]
+        numbers = {clean_text(s.number) for s in scans if not s.error and s.number}
+        found: dict[str, list] = {}
+        for lot in lots_found(company=self.company, numbers=numbers):
+            found.setdefault(lot.number, []).append(lot)
+        rows = []
+        for scan in scans:
+            number = clean_text(scan.number)
+            lots = found.get(number, [])
+            if scan.is_gs1 and scan.gtin:
+                lots = [lot for lot in lots if gtin_normalize(lot.item.gtin) == scan.gtin]
+            rows.append({"code": number or scan.raw[:80], "lots": lots, "error": scan.error if scan.is_gs1 else ""})
+        return render(request, "traceability/lookup.html#scan-answer", {"rows": rows[::-1]})
 
 
 class LotGenealogyView(LotMixin, TemplateView):
@@ -233,6 +262,7 @@ class RecallExportView(TrackingMixin, View):
 
 urlpatterns = [
     path("lookup/", LookupView.as_view(), name="lookup"),
+    path("lookup/scan/", LookupScanView.as_view(), name="lookup-scan"),
     path("lots/<int:lot_pk>/genealogy/", LotGenealogyView.as_view(), name="lot-genealogy"),
     path("recall/", RecallView.as_view(), name="recall"),
     path("recall/hold/", RecallHoldView.as_view(), name="recall-hold"),
