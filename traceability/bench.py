@@ -47,6 +47,9 @@ SIZES = {
     "moves": (5_000_000, "stock moves of those lots, at least one per lot (trace suite)"),
     "finished": (10_000, "finished serials made from the recalled lot (trace suite)"),
     "customers": (2_000, "customers those serials were delivered to (trace suite)"),
+    "clients": (20, "concurrent clients of the load suite (on the trace data set)"),
+    "seconds": (60, "how long the load suite's clients work"),
+    "workers": (4, "gunicorn workers the load suite starts"),
 }
 
 ITEMS = 100  # half lot-tracked (T000–T049), half serial-tracked (T050–T099)
@@ -58,7 +61,9 @@ RUNS = 5
 
 
 def suites():
-    return [("trace", run)]
+    from .bench_load import run_load
+
+    return [("trace", run), ("load", run_load)]
 
 
 def check(options) -> None:
