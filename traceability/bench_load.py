@@ -131,7 +131,7 @@ def run_load(measure, options) -> None:
     from inventory.selectors import ledger_verify
     from inventory.services import document_create, document_line_add, membership_add
 
-    from .bench import Plan, _number, generate
+    from .bench import Plan, generate
 
     if connection.vendor != "postgresql":
         raise CommandError("the load suite runs on PostgreSQL: set DATABASE_URL=postgres://…")
