@@ -39,15 +39,19 @@ QTY = DecimalField(max_digits=18, decimal_places=4)
 
 def _of_lot_or_its_serials(lot) -> Q:
     """Balances of ``lot`` and, for a lot-and-serial lot, of the serials labelled with it: such a
-    lot's stock is kept on its serials, never on the lot itself."""
-    return Q(lot=lot) | Q(lot__parent=lot)
+    lot's stock is kept on its serials, never on the lot itself. The serials are named by id, so
+    the read stays on the balance's lot index (an OR through the lot table would scan them all)."""
+    if lot.item.tracking != Tracking.LOT_AND_SERIAL:
+        return Q(lot_id=lot.pk)
+    return Q(lot_id__in=[lot.pk, *Lot.objects.filter(parent=lot).values_list("pk", flat=True)])
 
 
-def _on_hand_subquery(lot_ref: str = "pk") -> Subquery:
-    """Quantity of a lot (with its serials') at the company's own (internal) locations, as a
-    correlated subquery."""
+def _on_hand_subquery(lot_ref: str = "pk", *, of_serials: bool = False) -> Subquery:
+    """Quantity of a lot at the company's own (internal) locations (``of_serials``: of the serials
+    labelled with it), as a correlated subquery on one index."""
+    match = {"lot__parent": OuterRef(lot_ref)} if of_serials else {"lot": OuterRef(lot_ref)}
     rows = (
-        Balance.objects.filter(_of_lot_or_its_serials(OuterRef(lot_ref)), location__kind=LocationKind.INTERNAL)
+        Balance.objects.filter(location__kind=LocationKind.INTERNAL, **match)
         .order_by()
         .values("company")  # one group: a lot and its serials are of one company
         .annotate(total=Sum("quantity"))
@@ -60,11 +64,17 @@ def lots_with_on_hand(*, company):
     """The company's lots/serials with ``on_hand``: a subquery per row, never a query per row.
 
     A subquery rather than a join, so the list can still be grouped and aggregated by product.
+    Only lot-and-serial lots look at their serials' stock (the CASE spares every other row that read).
     """
+    serials = Case(
+        When(item__lot_class__tracking=Tracking.LOT_AND_SERIAL, kind="lot", then=Coalesce(_on_hand_subquery(of_serials=True), Value(ZERO))),
+        default=Value(ZERO),
+        output_field=QTY,
+    )
     return (
         Lot.objects.filter(company=company)
         .select_related("item", "company")
-        .annotate(on_hand=Coalesce(_on_hand_subquery(), Value(ZERO), output_field=QTY))
+        .annotate(on_hand=Coalesce(_on_hand_subquery(), Value(ZERO), output_field=QTY) + serials)
     )
 
 
