@@ -28,6 +28,7 @@ from .models import (
     NumberSegment,
     Partner,
     StockMove,
+    SubmissionKey,
     Tracking,
 )
 from .numbering import SegmentSpec, template_problems
@@ -312,6 +313,16 @@ class LotHoldEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_select_related = ["lot", "created_by"]
     search_fields = ["lot__number", "reason"]
     date_hierarchy = "created_at"
+
+
+@admin.register(SubmissionKey)
+class SubmissionKeyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The keys of submitted forms: a repeat of one answers with its first result, never writes again."""
+
+    list_display = ["key", "user", "document", "result", "created_at"]
+    list_filter = ["company"]
+    list_select_related = ["user", "document"]
+    search_fields = ["key", "document__number"]
 
 
 class DocumentLineInline(ReadOnlyMixin, admin.TabularInline):

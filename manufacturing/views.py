@@ -7,13 +7,23 @@ from itertools import groupby
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, F, Sum
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 
 from inventory.exceptions import InventoryError
 from inventory.numbering import parse_numbers, parse_numbers_keeping_good
+from inventory.services import (
+    SubmissionRepeated,
+    submission_claim,
+    submission_done,
+    submission_first,
+    submission_key_new,
+    submission_key_of,
+)
 from inventory.views.base import (
     CompanyListView,
     CompanyMixin,
@@ -99,30 +109,50 @@ class WorkOrderListView(CompanyListView):
         return context
 
 
+def repeated(request, submission, what: str):
+    """The answer to a form sent again (double-click, resend): where the first sending went."""
+    if submission is None or not submission.result:
+        messages.error(request, "This form was already sent; here it is again, to fill in anew.")
+        return redirect(request.path)
+    messages.info(request, f"Already {what}.")
+    return redirect(submission.result)
+
+
 class WorkOrderCreateView(CompanyMixin, View):
     permission_required = "manufacturing.add_workorder"
     template_name = "manufacturing/work_order_form.html"
+    repeat_says = "saved — this is the work order it made"
 
     def get(self, request):
-        return render(request, self.template_name, {"form": WorkOrderForm(company=self.company)})
+        return render(request, self.template_name, {"form": WorkOrderForm(company=self.company), "submission_key": submission_key_new()})
 
     def post(self, request):
+        key = submission_key_of(request.POST)
+        if first := submission_first(company=self.company, user=request.user, key=key):
+            return repeated(request, first, self.repeat_says)
         form = WorkOrderForm(request.POST, company=self.company)
         if form.is_valid():
             data = form.cleaned_data
             try:
-                work_order = work_order_create(
-                    company=self.company, item=data["item"], quantity=data["quantity"], location=data["location"],
-                    due_date=data["due_date"], reference=data["reference"], notes=data["notes"], user=request.user,
-                )
+                # The key and the work order commit together: a repeat waits, then gets this one.
+                with transaction.atomic():
+                    submission = submission_claim(company=self.company, user=request.user, key=key)
+                    work_order = work_order_create(
+                        company=self.company, item=data["item"], quantity=data["quantity"], location=data["location"],
+                        due_date=data["due_date"], reference=data["reference"], notes=data["notes"], user=request.user,
+                    )
+                    result = reverse("manufacturing:work-order-detail", kwargs={"work_order_pk": work_order.pk})
+                    submission_done(submission=submission, result=result)
+            except SubmissionRepeated:
+                return repeated(request, submission_first(company=self.company, user=request.user, key=key), self.repeat_says)
             except InvalidWorkOrder as error:
                 form.add_error("quantity" if "quantity" in str(error) else None, [str(p) for p in error.problems])
             except InventoryError as error:
                 form.add_error("item", [str(p) for p in error.problems])
             else:
                 messages.success(request, f"{work_order.number} created as a draft.")
-                return redirect("manufacturing:work-order-detail", work_order_pk=work_order.pk)
-        return render(request, self.template_name, {"form": form}, status=422)
+                return redirect(result)
+        return render(request, self.template_name, {"form": form, "submission_key": key}, status=422)
 
 
 class WorkOrderMixin(CompanyObjectMixin):
@@ -239,31 +269,44 @@ class WorkOrderCompleteView(WorkOrderMixin, View):
     permission_required = "manufacturing.change_workorder"
     template_name = "manufacturing/work_order_complete.html"
 
-    def render_form(self, form, problems=(), status=200):
+    repeat_says = "completed — it was posted once; this is the work order"
+
+    def render_form(self, form, problems=(), status=200, key=None):
         work_order = self.object
         return render(self.request, self.template_name, {
             "work_order": work_order, "form": form, "problems": problems, "allowed": work_order.state in OPEN,
+            "submission_key": key or submission_key_new(),
         }, status=status)
 
     def get(self, request, work_order_pk):
         return self.render_form(CompleteForm(work_order=self.object))
 
     def post(self, request, work_order_pk):
+        key = submission_key_of(request.POST)
+        # A repeat is answered first: after the first completion the form may no longer be valid.
+        if first := submission_first(company=self.company, user=request.user, key=key):
+            return repeated(request, first, self.repeat_says)
         form = CompleteForm(request.POST, work_order=self.object)
         if not form.is_valid():
-            return self.render_form(form, status=422)
+            return self.render_form(form, status=422, key=key)
+        result = reverse("manufacturing:work-order-detail", kwargs={"work_order_pk": self.object.pk})
         try:
-            completion = work_order_complete(
-                work_order=self.object, quantity=form.cleaned_data["quantity"], numbers=form.cleaned_data["numbers"],
-                user=request.user,
-            )
+            with transaction.atomic():
+                submission = submission_claim(company=self.company, user=request.user, key=key)
+                completion = work_order_complete(
+                    work_order=self.object, quantity=form.cleaned_data["quantity"], numbers=form.cleaned_data["numbers"],
+                    user=request.user,
+                )
+                submission_done(submission=submission, result=result)
+        except SubmissionRepeated:
+            return repeated(request, submission_first(company=self.company, user=request.user, key=key), self.repeat_says)
         except OverCompletion as error:
             form.add_error("quantity", [str(p) for p in error.problems])
-            return self.render_form(form, status=422)
+            return self.render_form(form, status=422, key=key)
         except InventoryError as error:
-            return self.render_form(form, problems=[str(p) for p in error.problems], status=422)
+            return self.render_form(form, problems=[str(p) for p in error.problems], status=422, key=key)
         messages.success(request, f"{completion.quantity.normalize():f} of {self.object.item.sku} completed on {self.object.number}.")
-        return redirect("manufacturing:work-order-detail", work_order_pk=self.object.pk)
+        return redirect(result)
 
 
 MAX_UNIT_SCANS = 500  # one request of the scan queue

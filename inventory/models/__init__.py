@@ -12,7 +12,7 @@ from .catalog import (
     ValuationMethod,
 )
 from .company import Company, Location, LocationKind, Membership, Partner
-from .documents import Allocation, Document, DocumentKind, DocumentLine, DocumentStatus
+from .documents import Allocation, Document, DocumentKind, DocumentLine, DocumentStatus, SubmissionKey
 from .stock import Balance, GenealogyLink, Lot, LotHoldEvent, LotKind, LotStatus, MoveReason, StockMove
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "Partner",
     "SegmentKind",
     "StockMove",
+    "SubmissionKey",
     "Tracking",
     "TrackingScope",
     "ValuationMethod",

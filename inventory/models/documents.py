@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .catalog import MONEY, QUANTITY, Item
+from .catalog import MAX_QUANTITY, MONEY, QUANTITY, Item
 from .company import Company, Location, Partner
 from .stock import HOT, Lot, MoveReason
 
@@ -107,6 +107,28 @@ class Document(models.Model):
         return KIND_REASON[self.kind]
 
 
+class SubmissionKey(models.Model):
+    """A form's one-time key (a hidden field), claimed in the transaction of the write it guards.
+
+    The unique key makes a double-click, a resent request or a retry write once: a repeat finds
+    the key taken and is answered with ``result``, the page the first submission went to.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=36)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    document = models.ForeignKey(Document, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    result = models.CharField(max_length=300, blank=True, help_text="Where the first submission sent the user.")
+
+    class Meta:
+        # Led by the company, as every table is (sharding by company); a uuid4 is unique anyway.
+        constraints = [models.UniqueConstraint(fields=["company", "key"], name="submission_key_unique")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
 class DocumentLine(models.Model):
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="lines")
@@ -123,6 +145,7 @@ class DocumentLine(models.Model):
         ordering = ["document", "position", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
+            models.CheckConstraint(condition=Q(quantity__lte=MAX_QUANTITY), name="line_quantity_at_most_max"),
         ]
 
     def __str__(self) -> str:
@@ -165,6 +188,7 @@ class Allocation(models.Model):
         ordering = ["line", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="allocation_quantity_positive"),
+            models.CheckConstraint(condition=Q(quantity__lte=MAX_QUANTITY), name="allocation_quantity_at_most_max"),
             models.CheckConstraint(
                 condition=Q(is_serial=False) | Q(quantity=1), name="allocation_serial_quantity_one"
             ),

@@ -9,29 +9,40 @@ from .allocation import (
     line_numbers_generate,
     line_scan,
 )
-from .documents import document_cancel, document_create, document_line_add, document_post
+from .documents import document_cancel, document_cancel_draft, document_create, document_line_add, document_post, document_reverse
 from .drafts import document_line_remove, document_line_update, document_update
 from .genealogy import genealogy_links_add, genealogy_links_remove
 from .lots import UnassignedGenerated, lot_hold, lot_release, lot_update, lots_hold, unassigned_assign, unassigned_generate
 from .numbers import GeneratedNumbers, lot_class_check, number_preview, number_shape, numbers_generate, numbers_taken
 from .posting import MoveSpec, moves_post, number_required, partner_class
 from .setup import company_create, location_create, membership_add, virtual_location, virtual_locations_ensure
+from .submissions import (
+    SubmissionRepeated,
+    submission_claim,
+    submission_done,
+    submission_first,
+    submission_key_new,
+    submission_key_of,
+)
 
 __all__ = [
     "AllocationOutcome",
     "GeneratedNumbers",
     "MoveSpec",
     "Rejected",
+    "SubmissionRepeated",
     "UnassignedGenerated",
     "allocations_clear",
     "company_create",
     "document_cancel",
+    "document_cancel_draft",
     "document_create",
     "document_line_add",
     "document_line_remove",
     "document_line_update",
     "document_update",
     "document_post",
+    "document_reverse",
     "genealogy_links_add",
     "genealogy_links_remove",
     "line_allocate",
@@ -52,6 +63,11 @@ __all__ = [
     "numbers_generate",
     "numbers_taken",
     "partner_class",
+    "submission_claim",
+    "submission_done",
+    "submission_first",
+    "submission_key_new",
+    "submission_key_of",
     "unassigned_assign",
     "unassigned_generate",
     "virtual_location",

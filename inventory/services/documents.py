@@ -1,4 +1,4 @@
-"""Stock documents: create, add lines, post, cancel (posting the reversal)."""
+"""Stock documents: create, add lines, post, cancel a draft, reverse (posting the opposite moves)."""
 
 from collections import defaultdict
 from dataclasses import dataclass
@@ -29,9 +29,10 @@ from ..models import (
     Partner,
     Tracking,
 )
+from ..models.catalog import MAX_QUANTITY
 from ..models.documents import KIND_PREFIX
 from .numbers import document_number_next
-from .posting import QUANTUM, MoveSpec, arrival_time, moves_post, number_required
+from .posting import QUANTUM, MoveSpec, arrival_time, moves_post, number_required, quantity_too_large
 from .setup import virtual_location
 
 ZERO = Decimal("0")
@@ -167,6 +168,8 @@ def line_problems(*, item: Item, quantity: Decimal, company: Company, unit_cost:
         problems.append(Problem(f"{item.sku} is a lookup item and holds no stock"))
     if quantity is None or not quantity.is_finite() or quantity <= 0:
         problems.append(Problem(f"{item.sku}: quantity must be more than zero"))
+    elif quantity > MAX_QUANTITY:
+        problems.append(Problem(f"{item.sku}: {quantity_too_large(quantity)}"))
     elif quantity != quantity.quantize(QUANTUM):
         problems.append(Problem(f"{item.sku}: quantity {quantity} has more than 4 decimal places"))
     elif item.is_serial and quantity != quantity.to_integral_value():
@@ -423,12 +426,40 @@ def _lots_fetch(company, keys, *, with_expiry: bool = False) -> dict:
 
 @transaction.atomic
 def document_cancel(*, document: Document, user=None) -> Document:
-    """Cancel a draft, or reverse a posted document by posting the exact opposite moves."""
+    """Cancel a draft, or reverse a posted document: whichever its status is under its lock.
+
+    For callers that undo whatever state a document is in (work orders); a page the user
+    confirmed for one of the two calls ``document_cancel_draft`` or ``document_reverse``.
+    """
     document = locks.document_lock(document.pk)
     if document.status == DocumentStatus.DRAFT:
-        document.status = DocumentStatus.CANCELLED
-        document.save(update_fields=["status"])
-        return document
+        return document_cancel_draft(document=document, user=user)
+    return document_reverse(document=document, user=user)
+
+
+@transaction.atomic
+def document_cancel_draft(*, document: Document, user=None) -> Document:
+    """Mark a draft cancelled (what it allocated is free again); refused once it is posted.
+
+    The status is read under the document's lock, so a post at the same moment either went
+    first (and this refuses) or waits and finds the draft cancelled.
+    """
+    document = locks.document_lock(document.pk)
+    if document.status == DocumentStatus.POSTED:
+        raise InvalidDocument(f"{document.number} is already posted — reverse it instead")
+    if document.status != DocumentStatus.DRAFT:
+        raise InvalidDocument(f"{document.number} is already {document.get_status_display().lower()}")
+    document.status = DocumentStatus.CANCELLED
+    document.save(update_fields=["status"])
+    return document
+
+
+@transaction.atomic
+def document_reverse(*, document: Document, user=None) -> Document:
+    """Reverse a posted document by posting the exact opposite moves; a draft is refused."""
+    document = locks.document_lock(document.pk)
+    if document.status == DocumentStatus.DRAFT:
+        raise InvalidDocument(f"{document.number} is a draft, not posted: nothing to reverse (cancel the draft instead)")
     if document.status != DocumentStatus.POSTED:
         raise InvalidDocument(f"{document.number} is already {document.get_status_display().lower()}")
     originals = list(

@@ -23,14 +23,21 @@ from ..models import Allocation, Document, DocumentKind, DocumentLine, DocumentS
 from ..models.documents import SYSTEM_KINDS
 from ..selectors import document_unnumbered
 from ..services import (
-    document_cancel,
+    SubmissionRepeated,
+    document_cancel_draft,
     document_create,
     document_line_add,
     document_line_remove,
     document_line_update,
     document_post,
+    document_reverse,
     document_update,
     number_required,
+    submission_claim,
+    submission_done,
+    submission_first,
+    submission_key_new,
+    submission_key_of,
 )
 from ..tables.catalog import PAGINATION
 from ..tables.documents import DocumentTable, MoveTable, status_badge
@@ -108,23 +115,46 @@ class DraftFormMixin(CompanyMixin):
             lines.extra = 1  # a new document opens with one empty line
         return header, lines
 
-    def render_forms(self, kind, header, lines, document=None, status=200):
+    def render_forms(self, kind, header, lines, document=None, status=200, key=None):
+        # A refused form keeps its key: nothing claimed it, so sending it again is still its first time.
         return render(
             self.request,
             self.template_name,
-            {"kind": kind, "kind_label": DocumentKind(kind).label, "form": header, "lines": lines, "document": document},
+            {
+                "kind": kind, "kind_label": DocumentKind(kind).label, "form": header, "lines": lines, "document": document,
+                "submission_key": key or submission_key_new(),
+            },
             status=status,
         )
 
     def post(self, request, *args, **kwargs):
+        key = submission_key_of(request.POST)
+        # A repeat is answered before anything else: the draft it edited may be posted by now.
+        if first := submission_first(company=self.company, user=request.user, key=key):
+            return repeated(request, first, "saved")
         document = self.get_document()
         kind = document.kind if document else self.kwargs["kind"]
         header, lines = self.forms(kind, request.POST, document)
         if not (header.is_valid() and lines.is_valid()):
-            return self.render_forms(kind, header, lines, document)
-        saved = self.save(kind, header, lines, document)
-        if saved is None:
-            return self.render_forms(kind, header, lines, document)
+            return self.render_forms(kind, header, lines, document, key=key)
+        try:
+            # The key, the draft and its posting commit together: a repeat waits for all of it.
+            with transaction.atomic():
+                submission = submission_claim(company=self.company, user=request.user, key=key)
+                saved = self.save(kind, header, lines, document)
+                if saved is None:
+                    raise _Refused
+                response = self.saved(saved)
+                submission_done(submission=submission, document=saved, result=response.url)
+        except _Refused:
+            return self.render_forms(kind, header, lines, document, key=key)
+        except SubmissionRepeated:
+            return repeated(request, submission_first(company=self.company, user=request.user, key=key), "saved")
+        return response
+
+    def saved(self, saved):
+        """Where a saved draft goes: its page, or posted (in a savepoint: a refusal keeps the draft)."""
+        request = self.request
         if "post" not in request.POST:
             messages.success(request, f"{saved.number} saved as a draft.")
             return redirect("inventory:document-detail", document_pk=saved.pk)
@@ -205,6 +235,24 @@ def warn_unnumbered(request, document) -> None:
             lines, url,
         ),
     )
+
+
+def repeated(request, submission, done: str | None = None):
+    """The answer to a form sent again: where the first sending went, saying so. ``done``: what
+    the form did to the document it made ("saved"); else the document's status now is said."""
+    if submission is None or not submission.result:
+        # The key was claimed by another user's page (or never finished): nothing to show them.
+        messages.error(request, "This form was already sent; here it is again, to fill in anew.")
+        return redirect(request.path)
+    document = submission.document
+    if document is not None and done:
+        label = document.get_kind_display().lower()
+        messages.info(request, f"{document.number} was already {done} — this is the {label} it made.")
+    elif document is not None:
+        messages.info(request, f"{document.number} is already {document.get_status_display().lower()} — this page was sent before.")
+    else:
+        messages.info(request, "Already done — this page was sent before.")
+    return redirect(submission.result)
 
 
 def problems_key(document) -> str:
@@ -349,16 +397,36 @@ class DocumentActionView(CompanyMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         document = kwargs.pop("document", None) or self.document()
-        return super().get_context_data(document=document, action=self.action_label(document), warning=self.warning(document), **kwargs)
+        kwargs.setdefault("submission_key", submission_key_new())
+        return super().get_context_data(
+            document=document, action=self.action_label(document), warning=self.warning(document),
+            intent=self.intent_of(document), **kwargs,
+        )
+
+    def intent_of(self, document) -> str:
+        """What the page asks the user to confirm, sent back with the form."""
+        return ""
 
     def post(self, request, document_pk):
+        key = submission_key_of(request.POST)
+        if first := submission_first(company=self.company, user=request.user, key=key):
+            return repeated(request, first)
         document = self.document()
         try:
-            self.act(document)
+            # The key and the action commit together: a repeat waits, then is answered with this.
+            with transaction.atomic():
+                submission = submission_claim(company=self.company, user=request.user, key=key)
+                self.act(document)
+                result = reverse("inventory:document-detail", kwargs={"document_pk": document.pk})
+                submission_done(submission=submission, document=document, result=result)
+        except SubmissionRepeated:
+            return repeated(request, submission_first(company=self.company, user=request.user, key=key))
         except InventoryError as error:
-            return self.render_to_response(self.get_context_data(document=document, problems=[str(p) for p in error.problems]), status=422)
+            document.refresh_from_db()  # the page shows what it is now, and asks what is possible now
+            context = self.get_context_data(document=document, problems=[str(p) for p in error.problems], submission_key=key)
+            return self.render_to_response(context, status=422)
         messages.success(request, self.done_message(document))
-        return redirect("inventory:document-detail", document_pk=document.pk)
+        return redirect(result)
 
 
 class DocumentPostView(DocumentActionView):
@@ -379,7 +447,14 @@ class DocumentPostView(DocumentActionView):
 
 
 class DocumentCancelView(DocumentActionView):
+    """Cancel draft or Reverse, as the page showed it: the form says which the user confirmed, so a
+    page shown for a draft never reverses it once posted (the services check under the lock)."""
+
     permission_required = "inventory.post_document"
+    INTENTS = {"cancel": document_cancel_draft, "reverse": document_reverse}
+
+    def intent_of(self, document) -> str:
+        return "cancel" if document.is_draft else "reverse"
 
     def action_label(self, document):
         return "Cancel draft" if document.is_draft else "Reverse"
@@ -390,7 +465,12 @@ class DocumentCancelView(DocumentActionView):
         return "Reversing posts the exact opposite moves: every lot and serial goes back where it was."
 
     def act(self, document):
-        document_cancel(document=document, user=self.request.user)
+        intent = self.request.POST.get("intent")
+        if intent not in self.INTENTS:
+            # A page from before the form said (or curl): the status as read now decides, and the
+            # service still refuses if it changed before the lock.
+            intent = self.intent_of(document)
+        self.INTENTS[intent](document=document, user=self.request.user)
 
     def done_message(self, document):
         document.refresh_from_db(fields=["status"])

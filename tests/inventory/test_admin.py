@@ -25,6 +25,7 @@ from inventory.models import (
     Partner,
     SegmentKind,
     StockMove,
+    SubmissionKey,
     Tracking,
 )
 from inventory.services import lot_hold, membership_add
@@ -32,7 +33,7 @@ from tests.inventory.factories import CompanyFactory, ItemFactory, LocationFacto
 from tests.inventory.flows import issue, receive
 
 SETUP_MODELS = [Company, Membership, Location, Partner, LotSerialClass, Item]
-READ_ONLY_MODELS = [Counter, StockMove, Balance, GenealogyLink, LotHoldEvent, Document, Allocation]
+READ_ONLY_MODELS = [Counter, StockMove, Balance, GenealogyLink, LotHoldEvent, Document, Allocation, SubmissionKey]
 MODELS = [*SETUP_MODELS, Lot, *READ_ONLY_MODELS]
 
 
@@ -70,6 +71,7 @@ def world(company, warehouse, user, serial_item):
         LotHoldEvent: (lot_hold(lot=second, reason="QA").hold_events.get(), "A2"),
         Document: (document, document.number),
         Allocation: (Allocation.objects.get(number=first.number), "A1"),
+        SubmissionKey: (SubmissionKey.objects.create(company=company, key="k-7f3a", document=document), "k-7f3a"),
     }
 
 

@@ -220,3 +220,9 @@ def test_save_and_post_receives_the_lot_number_typed_on_the_line(client_clerk, w
     client_clerk.post(reverse("inventory:document-create", kwargs={"kind": "receipt"}), data)
     assert list(Lot.objects.filter(item=lot_item).values_list("number", "expiry_date")) == [("OAT-TEST", date(2027, 9, 1))]
     assert on_hand(lot_item, warehouse) == 10
+
+
+def test_document_cancel_page_says_what_it_confirms(client_clerk, warehouse, serial_item):
+    receipt = receive(item=serial_item, location=warehouse, generate=1)
+    body = client_clerk.get(reverse("inventory:document-cancel", kwargs={"document_pk": receipt.pk})).content.decode()
+    assert 'name="intent" value="reverse"' in body and 'name="submission_key"' in body
