@@ -1,6 +1,6 @@
 """Set-based writes for the posting path: one statement for any number of rows."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -48,6 +48,28 @@ def bulk_update_rows(model: type[models.Model], fields: Sequence[str], rows: Seq
                 f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{q(pk_col)} = v.pk",
                 params,
             )
+
+
+def filter_in_chunks(queryset: models.QuerySet, lookup: str, values: Iterable[Any]) -> list:
+    """The rows of ``queryset.filter(**{lookup: values})``, read in as many statements as the
+    engine's limit on parameters needs (SQLite: 32,766 in modern builds, fewer in old ones).
+
+    ``lookup`` is an ``__in`` or ``__any`` one. PostgreSQL takes ``__any`` as one array whatever
+    its length, so that is one statement and the queryset's order (a lock order) holds; chunked
+    reads keep it within each chunk only, which is all SQLite needs (it locks the whole file).
+    """
+    values = list(dict.fromkeys(values))
+    if not values:
+        return []
+    limit = connection.features.max_query_params
+    if limit is None or (connection.vendor == "postgresql" and lookup.endswith("__any")):
+        return list(queryset.filter(**{lookup: values}))
+    # Room for the queryset's own parameters (company, item, status…).
+    size = max(1, limit - min(100, limit // 2))
+    rows: list = []
+    for start in range(0, len(values), size):
+        rows.extend(queryset.filter(**{lookup: values[start : start + size]}))
+    return rows
 
 
 def _array_base_type(db_type: str) -> str:

@@ -10,6 +10,17 @@ from .exceptions import NumberingError, Problem
 DATE_TOKENS = ("YYYY", "YY", "MON", "MM", "DD")
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 MAX_RANGE = 30_000  # SQLite builds accept 32,766 parameters in one statement
+# The most numbers one allocation request (a paste, a scan queue's batch) may give, ranges and
+# lists together: a 459-byte paste of ranges once made 600,000 numbers. 10,000 serials post in
+# about a second and stay well inside SQLite's 32,766 variables per statement; a longer list is
+# better split over several lines or documents.
+MAX_NUMBERS = 10_000
+# Any typed text, whatever reads it, expands to at most this many (a backstop above every
+# caller's own limit, such as Assign numbers' 100,000).
+MAX_TYPED = 200_000
+# A line of serials takes what it still needs, plus this many entries that may be refused on
+# their own rows (typos, repeats, a scan queue's worth): beyond that the paste is a mistake.
+MAX_REFUSED = 500
 _TAIL_DIGITS = re.compile(r"^(.*?)(\d+)$")
 _SEPARATORS = re.compile(r"[\s,;]+")
 
@@ -100,6 +111,19 @@ def counter_initial(segments: Sequence[SegmentSpec], counter_start: str = "") ->
 
 def expand_range(token: str) -> list[str] | None:
     """``SN0001-SN0100`` → SN0001 … SN0100; None when the token is not a range."""
+    found = _range(token)
+    if found is None:
+        return None
+    prefix, first, last, width = found
+    if last - first + 1 > MAX_RANGE:
+        raise NumberingError(
+            Problem(f"the range {token} has {last - first + 1} numbers; at most {MAX_RANGE} at once", number=token)
+        )
+    return [f"{prefix}{n:0{width}d}" for n in range(first, last + 1)]
+
+
+def _range(token: str) -> tuple[str, int, int, int] | None:
+    """(prefix, first, last, width) of a range token, None when it is not one."""
     for i, ch in enumerate(token):
         if ch != "-":
             continue
@@ -114,23 +138,42 @@ def expand_range(token: str) -> list[str] | None:
         first, last = int(start), int(end)
         if last < first:
             continue
-        if last - first + 1 > MAX_RANGE:
-            raise NumberingError(
-                Problem(f"the range {token} has {last - first + 1} numbers; at most {MAX_RANGE} at once", number=token)
-            )
-        width = len(start)
-        return [f"{prefix}{n:0{width}d}" for n in range(first, last + 1)]
+        return prefix, first, last, len(start)
     return None
 
 
-def parse_numbers_keeping_good(text: str) -> tuple[list[str], list[tuple[str, str]]]:
+def numbers_cap(given: int, *, needed: int | None = None, most: int = MAX_TYPED) -> None:
+    """Refuse more numbers than one request may give (``most``), or than a line that still
+    ``needed`` that many can use (with ``MAX_REFUSED`` to spare for entries refused alone)."""
+    if needed is not None and given > needed + MAX_REFUSED and needed + MAX_REFUSED < most:
+        raise NumberingError(
+            Problem(f"{given} numbers given; the line needs {needed} more, so at most {needed + MAX_REFUSED:,} at once")
+        )
+    if given > most:
+        raise NumberingError(Problem(f"{given} numbers given; at most {most:,} at once"))
+
+
+def _tokens_counted(text: str, needed: int | None, most: int | None) -> list[str]:
+    """The tokens of typed text, once their count (ranges counted whole, unexpanded) is allowed."""
+    tokens = [token for token in _SEPARATORS.split(text) if token]
+    given = 0
+    for token in tokens:
+        found = _range(token)
+        size = 1 if found is None else found[2] - found[1] + 1
+        given += size if size <= MAX_RANGE else 1  # a range too long is refused on its own
+    numbers_cap(given, needed=needed, most=MAX_TYPED if most is None else most)
+    return tokens
+
+
+def parse_numbers_keeping_good(
+    text: str, *, needed: int | None = None, most: int | None = None
+) -> tuple[list[str], list[tuple[str, str]]]:
     """Like ``parse_numbers``, but a token that cannot be read (a range too long, or malformed)
-    is set aside with the reason instead of failing the whole paste."""
+    is set aside with the reason instead of failing the whole paste. Too many numbers in all
+    still fail it, before anything is expanded (``numbers_cap``)."""
     out: list[str] = []
     bad: list[tuple[str, str]] = []
-    for token in _SEPARATORS.split(text):
-        if not token:
-            continue
+    for token in _tokens_counted(text, needed, most):
         try:
             expanded = expand_range(token)
         except NumberingError as error:
@@ -140,18 +183,21 @@ def parse_numbers_keeping_good(text: str) -> tuple[list[str], list[tuple[str, st
     return out, bad
 
 
-def parse_numbers(text: str | Iterable[str]) -> list[str]:
+def parse_numbers(text: str | Iterable[str], *, needed: int | None = None, most: int | None = None) -> list[str]:
     """Numbers from typed or pasted text (lines, commas, spaces; ranges expand), keeping order.
 
     A list is taken as it is, one number per element: numbers that came from the database or a
-    scanner are never read as ranges.
+    scanner are never read as ranges. Too many numbers are refused before anything expands
+    (``numbers_cap``): more than ``most`` (text: at most ``MAX_TYPED`` anyway), or far more
+    than ``needed`` (what a line of serials still needs).
     """
     if not isinstance(text, str):
-        return [t.strip() for t in text if t and t.strip()]
+        numbers = [t.strip() for t in text if t and t.strip()]
+        if needed is not None or most is not None:
+            numbers_cap(len(numbers), needed=needed, most=len(numbers) if most is None else most)
+        return numbers
     out: list[str] = []
-    for token in _SEPARATORS.split(text):
-        if not token:
-            continue
+    for token in _tokens_counted(text, needed, most):
         expanded = expand_range(token)
         out.extend(expanded if expanded is not None else [token])
     return out

@@ -2,10 +2,23 @@
 
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
-from django.db.models import Case, DecimalField, Exists, F, OuterRef, Q, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    DecimalField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Round
 from django.utils import timezone
 
 from .models import (
@@ -20,9 +33,11 @@ from .models import (
     StockMove,
     Tracking,
 )
+from .models.catalog import MAX_QUANTITY
 
 ZERO = Decimal("0")
 QTY = DecimalField(max_digits=18, decimal_places=4)
+UNITS = 10_000  # quantities have 4 decimal places
 
 ISSUE_ORDER = {
     IssueMethod.FIFO: ["first_in_at", "lot__received_at", "lot_id"],
@@ -105,10 +120,35 @@ class LedgerFault:
         return self.what
 
 
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def _stored_quantity(text) -> Decimal | None:
+    """A stored quantity as the database wrote it, None when it is no number at all.
+
+    Read as text, not as the column's decimal: a value outside the column's size (SQLite stored
+    any overflow before the limit existed) cannot be read back that way and would stop the check.
+    """
+    if text is None:
+        return None
+    try:
+        value = Decimal(str(text).strip())
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
 def ledger_verify() -> list[LedgerFault]:
-    """Every balance equals the sum of its moves; every fully tracked serial's state agrees."""
+    """Every balance equals the sum of its moves; every fully tracked serial's state agrees.
+
+    Quantities are read defensively, so a bad row is named instead of stopping the check: moves
+    are summed in whole ten-thousandths (exact on SQLite too, whose decimals are floating point,
+    and never past what Python can read), balances are read as text.
+    """
     faults: list[LedgerFault] = []
     expected: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
+    units = Cast(Round(F("quantity") * UNITS), output_field=BigIntegerField())
     for side, sign in (("to", 1), ("from", -1)):
         lot_key = Case(When(binds_lot=True, then=F(f"{side}_lot")), default=None)
         rows = (
@@ -116,33 +156,32 @@ def ledger_verify() -> list[LedgerFault]:
             .values("item_id", f"{side}_location_id")
             .annotate(key_lot=lot_key)
             .values("item_id", f"{side}_location_id", "key_lot")
-            .annotate(total=Sum("quantity"))
+            .annotate(total=Sum(units))
         )
         for r in rows:
-            expected[(r["item_id"], r["key_lot"], r[f"{side}_location_id"])] += sign * r["total"]
-    actual = {
-        (b["item_id"], b["lot_id"], b["location_id"]): (b["id"], b["quantity"])
-        for b in Balance.objects.values("id", "item_id", "lot_id", "location_id", "quantity")
-    }
+            expected[(r["item_id"], r["key_lot"], r[f"{side}_location_id"])] += sign * Decimal(int(r["total"])).scaleb(-4)
+    actual: dict[tuple, tuple[int, Decimal | None, str]] = {}
+    in_place: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+    for b in Balance.objects.values("id", "item_id", "lot_id", "location_id", "is_serial", text=Cast("quantity", TextField())):
+        quantity = _stored_quantity(b["text"])
+        actual[(b["item_id"], b["lot_id"], b["location_id"])] = (b["id"], quantity, b["text"])
+        if b["is_serial"] and quantity is not None and quantity > 0:
+            in_place[b["lot_id"]].append((b["location_id"], quantity))
     for key in sorted(set(expected) | set(actual), key=lambda k: (k[0], k[1] or 0, k[2])):
         want = expected.get(key, ZERO)
-        balance_id, have = actual.get(key, (None, ZERO))
+        balance_id, have, text = actual.get(key, (None, ZERO, "0"))
+        item_id, lot_id, location_id = key
+        where = f"balance {balance_id or '(missing)'} item={item_id} lot={lot_id} location={location_id}"
+        if have is None:
+            faults.append(LedgerFault(f"{where}: holds {text!r}, which is not a quantity; its moves sum to {want}"))
+            continue
         if want != have:
-            item_id, lot_id, location_id = key
-            faults.append(
-                LedgerFault(
-                    f"balance {balance_id or '(missing)'} item={item_id} lot={lot_id} location={location_id}: "
-                    f"holds {have}, its moves sum to {want}"
-                )
-            )
+            faults.append(LedgerFault(f"{where}: holds {_plain(have)}, its moves sum to {_plain(want)}"))
+        if have > MAX_QUANTITY:
+            faults.append(LedgerFault(f"{where}: holds {_plain(have)}, more than the most a balance can hold ({MAX_QUANTITY:,})"))
         if have < 0:
             faults.append(LedgerFault(f"balance {balance_id}: negative quantity {have}"))
     # Fully tracked serials: in stock exactly where their balance says, at most one place.
-    in_place: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
-    for lot_id, location_id, quantity in Balance.objects.filter(is_serial=True, quantity__gt=0).values_list(
-        "lot_id", "location_id", "quantity"
-    ):
-        in_place[lot_id].append((location_id, quantity))
     bound_items = [
         item.pk
         for item in Item.objects.select_related("lot_class", "company").filter(

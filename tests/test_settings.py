@@ -28,3 +28,18 @@ def test_settings_refuse_to_start_without_a_secret_key_when_debug_is_off():
     result = run_manage("check", DJANGO_DEBUG="false")
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_settings_sqlite_runs_in_wal_with_a_busy_timeout_and_immediate_transactions(tmp_path):
+    script = (
+        "from django.db import connection\n"
+        "with connection.cursor() as c:\n"
+        "    c.execute('PRAGMA journal_mode'); mode = c.fetchone()[0]\n"
+        "    c.execute('PRAGMA busy_timeout'); timeout = c.fetchone()[0]\n"
+        "print(mode, timeout, connection.transaction_mode)\n"
+    )
+    result = run_manage(
+        "shell", "--no-imports", "-c", script, DJANGO_DEBUG="true", DATABASE_URL=f"sqlite:///{tmp_path / 'shop.sqlite3'}"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.split() == ["wal", "20000", "IMMEDIATE"]

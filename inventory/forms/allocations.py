@@ -4,7 +4,9 @@ from decimal import Decimal
 
 from django import forms
 
-QUANTITY = {"max_digits": 18, "decimal_places": 4, "min_value": Decimal("0.0001")}
+from ..models.catalog import MAX_QUANTITY
+
+QUANTITY = {"max_digits": 18, "decimal_places": 4, "min_value": Decimal("0.0001"), "max_value": MAX_QUANTITY}
 
 
 class ScanForm(forms.Form):

@@ -10,6 +10,7 @@ from django import forms
 from django.db.models import Q
 
 from ..models import DocumentKind, Item, Location, LocationKind, Partner
+from ..models.catalog import MAX_QUANTITY
 from ..services.documents import KIND_ENDS
 
 INCOMING = {DocumentKind.RECEIPT, DocumentKind.CUSTOMER_RETURN}
@@ -107,7 +108,7 @@ class ItemChoices:
 class LineForm(forms.Form):
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     item = forms.TypedChoiceField(coerce=int, choices=())
-    quantity = forms.DecimalField(max_digits=18, decimal_places=4, min_value=Decimal("0.0001"))
+    quantity = forms.DecimalField(max_digits=18, decimal_places=4, min_value=Decimal("0.0001"), max_value=MAX_QUANTITY)
     unit_cost = forms.DecimalField(required=False, max_digits=18, decimal_places=4, min_value=Decimal("0"))
     lot_number = forms.CharField(
         required=False, max_length=80, label="Lot", help_text="Lot-and-serial items: the lot of the serials."

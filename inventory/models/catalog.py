@@ -6,6 +6,12 @@ from django.db.models import Q
 from .company import Company
 
 QUANTITY = {"max_digits": 18, "decimal_places": 4}
+# The most one line, move, allocation or balance may hold. The columns would take 14 integer
+# digits, but a balance is a sum of moves and reports add balances up (an item over all its
+# locations, a company's stock): 10 digits leave room for those sums to be read back into the
+# same 18-digit decimals. Posting refuses a balance that would pass it; the database refuses
+# any row above it (CheckConstraints on Balance, StockMove, DocumentLine and Allocation).
+MAX_QUANTITY = Decimal("9999999999.9999")
 MONEY = {"max_digits": 18, "decimal_places": 4}
 
 

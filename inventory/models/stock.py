@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from .catalog import MONEY, QUANTITY, Item
+from .catalog import MAX_QUANTITY, MONEY, QUANTITY, Item
 from .company import Company, Location
 
 # Foreign keys on the rows written once per serial (lots, moves, balances, allocations) carry no
@@ -141,6 +141,7 @@ class StockMove(models.Model):
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="move_quantity_positive"),
+            models.CheckConstraint(condition=Q(quantity__lte=MAX_QUANTITY), name="move_quantity_at_most_max"),
             models.CheckConstraint(condition=Q(unit_cost__gte=0), name="move_unit_cost_not_negative"),
         ]
         indexes = [
@@ -182,6 +183,7 @@ class Balance(models.Model):
                 fields=["item", "location"], condition=Q(lot__isnull=True), name="balance_unique_unnumbered"
             ),
             models.CheckConstraint(condition=Q(quantity__gte=0), name="balance_not_negative"),
+            models.CheckConstraint(condition=Q(quantity__lte=MAX_QUANTITY), name="balance_at_most_max"),
             models.CheckConstraint(
                 condition=Q(is_serial=False) | Q(quantity__lte=1), name="balance_serial_at_most_one"
             ),

@@ -4,6 +4,7 @@ Entries are judged one by one: a bad number is rejected with its reason while th
 are kept, so one typo never throws away a hundred scans.
 """
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,7 +15,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from .. import locks
-from ..bulk import bulk_insert_rows
+from ..bulk import bulk_insert_rows, filter_in_chunks
 from ..exceptions import InvalidDocument, NumberingError
 from ..models import (
     Allocation,
@@ -27,7 +28,7 @@ from ..models import (
     NumberAssignment,
     Tracking,
 )
-from ..numbering import parse_numbers
+from ..numbering import MAX_NUMBERS, parse_numbers
 from ..selectors import (
     allocation_candidates,
     loose_candidates,
@@ -121,13 +122,15 @@ def line_allocate(
     """
     document, line = _draft_line_locked(line)
     item = line.item
-    entries = parse_numbers(numbers)
+    remaining = line.quantity - (line.allocations.aggregate(total=Sum("quantity"))["total"] or ZERO)
+    # A serial is one unit: a paste of far more serials than the line still needs is refused
+    # whole, before anything is expanded or looked up.
+    entries = parse_numbers(numbers, needed=max(math.ceil(remaining), 0) if item.is_serial else None, most=MAX_NUMBERS)
     if quantity is not None:
         quantity = _quantity(quantity)
     if not item.is_tracked or not number_required(item, document.from_location, document.to_location):
         raise InvalidDocument(f"{item.sku} records no lot or serial numbers on a {document.get_kind_display().lower()}")
     outcome = AllocationOutcome(line=line)
-    remaining = line.quantity - (line.allocations.aggregate(total=Sum("quantity"))["total"] or ZERO)
     existing = _lots_by_number(item, entries)
     on_line = set(line.allocations.values_list("number", flat=True)) | {
         n for n in line.allocations.filter(lot__isnull=False).values_list("lot__number", flat=True)
@@ -210,14 +213,14 @@ def _lots_by_number(item, numbers: list[str]) -> dict[str, "_Lot"]:
         return {}
     rows = (
         Lot.objects.select_for_update(**locks.of_self())
-        .filter(company_id=item.company_id, item=item, number__any=set(numbers))
+        .filter(company_id=item.company_id, item=item)
         .order_by("pk")
         .values_list(
             "pk", "number", "kind", "status", "hold_reason", "expiry_date", "in_stock", "last_location_id", "last_location__code",
             "parent__status", "parent__hold_reason",
         )
     )
-    return {row[1]: _Lot(*row) for row in rows}
+    return {row[1]: _Lot(*row) for row in filter_in_chunks(rows, "number__any", numbers)}
 
 
 def _basic_rejection(ctx: _Context, number: str, quantity: Decimal) -> str | None:
@@ -241,13 +244,13 @@ def _pending_elsewhere(line, numbers: list[str]) -> dict[str, str]:
         return f"line {position} of this document" if document_id == document.pk else doc_number
 
     found = {}
-    for number, document_id, doc_number, position in rows.filter(number__any=numbers).values_list(
-        "number", "document_id", "document__number", "line__position"
+    for number, document_id, doc_number, position in filter_in_chunks(
+        rows.values_list("number", "document_id", "document__number", "line__position"), "number__any", numbers
     ):
         found[number] = where(document_id, doc_number, position)
     if item.is_serial:
-        for number, document_id, doc_number, position in rows.filter(lot__number__any=numbers).values_list(
-            "lot__number", "document_id", "document__number", "line__position"
+        for number, document_id, doc_number, position in filter_in_chunks(
+            rows.values_list("lot__number", "document_id", "document__number", "line__position"), "lot__number__any", numbers
         ):
             found[number] = where(document_id, doc_number, position)
     return found

@@ -6,6 +6,7 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
+from ..bulk import filter_in_chunks
 from ..exceptions import NumberingError, Problem
 from ..models import Allocation, Counter, Item, Lot, NumberCheck, NumberSegment
 from ..numbering import (
@@ -62,12 +63,10 @@ def numbers_taken(*, item: Item, numbers: list[str]) -> set[str]:
     """Numbers already used for the item, as a lot/serial or pending on a draft."""
     if not numbers:
         return set()
-    taken = set(Lot.objects.filter(company_id=item.company_id, item=item, number__any=set(numbers)).values_list("number", flat=True))
-    taken |= set(
-        Allocation.objects.reserving().filter(item=item, lot__isnull=True, number__any=set(numbers)).values_list(
-            "number", flat=True
-        )
-    )
+    lots = Lot.objects.filter(company_id=item.company_id, item=item).values_list("number", flat=True)
+    taken = set(filter_in_chunks(lots, "number__any", numbers))
+    pending = Allocation.objects.reserving().filter(item=item, lot__isnull=True).values_list("number", flat=True)
+    taken |= set(filter_in_chunks(pending, "number__any", numbers))
     return taken
 
 

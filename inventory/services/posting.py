@@ -32,6 +32,7 @@ from ..models import (
     StockMove,
     TrackingScope,
 )
+from ..models.catalog import MAX_QUANTITY
 
 ZERO = Decimal("0")
 ONE = Decimal("1")
@@ -94,6 +95,14 @@ MOVE_FIELDS = [
 ]
 
 
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def quantity_too_large(quantity: Decimal) -> str:
+    return f"quantity {_plain(quantity)} is more than the most a line can hold ({MAX_QUANTITY:,})"
+
+
 def arrival_time(on: date | None, now: datetime) -> datetime:
     """When stock counts as arrived: the document's business date (FIFO goes by receipt date, seed
     000), at the time of day it was posted, so that postings of one day keep their order."""
@@ -152,7 +161,7 @@ def moves_post(
 
     # 3. Checks after the lock: nothing negative, nothing promised to another draft, serials in one place.
     reserved = _reserved_by_others(deltas, document, binds_by_item)
-    shortages, conflicts, decreases, updates, inserts = [], [], [], [], []
+    shortages, conflicts, overflows, decreases, updates, inserts = [], [], [], [], [], []
     for key, delta in deltas.items():
         balance = balances.get(key)
         spec, location = key_spec[key]
@@ -166,6 +175,15 @@ def moves_post(
                     Shortage(spec.item.sku, lot.number if lot else None, location.code, -delta, max(available, ZERO), spec.line_position)
                 )
                 continue
+        if delta > 0 and new_quantity > MAX_QUANTITY:
+            overflows.append(
+                Problem(
+                    f"{spec.item.sku}{f' {lot.number}' if lot else ''} at {location.code} would hold {_plain(new_quantity)}, "
+                    f"more than the most a balance can hold ({MAX_QUANTITY:,})",
+                    line=spec.line_position, number=lot.number if lot else None,
+                )
+            )
+            continue
         is_serial = lot is not None and lot.is_serial
         if is_serial and new_quantity > ONE:
             conflicts.append(Problem(f"serial {lot.number} would be at {location.code} twice", line=spec.line_position, number=lot.number))
@@ -178,6 +196,8 @@ def moves_post(
             (decreases if new_quantity < quantity else updates).append((balance.id, new_quantity, first_in))
     if shortages:
         raise InsufficientStock(shortages)
+    if overflows:
+        raise InventoryError(overflows)
     conflicts += _serials_elsewhere(balances, deltas, lots, new_lot_ids)
     if conflicts:
         raise SerialConflict(conflicts)
@@ -240,6 +260,9 @@ def _validate(company: Company, specs: Sequence[MoveSpec]) -> None:
         line, item = spec.line_position, spec.item
         if spec.quantity is None or not spec.quantity.is_finite() or spec.quantity <= 0:
             problems.append(Problem(f"{item.sku}: quantity must be more than zero", line=line))
+            continue
+        if spec.quantity > MAX_QUANTITY:
+            problems.append(Problem(f"{item.sku}: {quantity_too_large(spec.quantity)}", line=line))
             continue
         if spec.quantity != spec.quantity.quantize(QUANTUM):
             problems.append(Problem(f"{item.sku}: quantity {spec.quantity} has more than 4 decimal places", line=line))

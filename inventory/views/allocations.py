@@ -17,7 +17,7 @@ from ..forms.allocations import GenerateForm, IncomingForm, PasteForm, ScanForm
 from ..models import Allocation, DocumentLine
 from ..models.documents import PRODUCTION_KINDS
 from ..selectors import allocation_candidates, loose_candidates
-from ..numbering import parse_numbers_keeping_good
+from ..numbering import MAX_NUMBERS, parse_numbers_keeping_good
 from ..services import (
     AllocationOutcome,
     Rejected,
@@ -148,7 +148,8 @@ class LineAllocationsView(LineMixin, View):
         form = forms["paste"] = PasteForm(self.request.POST)
         if not form.is_valid():
             return "Paste at least one number."
-        numbers, unreadable = parse_numbers_keeping_good(form.cleaned_data["numbers"])
+        # Counted before any range expands: a few bytes never become hundreds of thousands of numbers.
+        numbers, unreadable = parse_numbers_keeping_good(form.cleaned_data["numbers"], most=MAX_NUMBERS)
         if numbers:
             outcome = line_allocate(line=line, numbers=numbers, user=self.request.user, **self.incoming_values(line))
         else:
