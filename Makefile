@@ -8,10 +8,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # The demo server and the tests run with debug on unless told otherwise; production sets
-# DJANGO_DEBUG=false and a real DJANGO_SECRET_KEY.
+# DJANGO_DEBUG=false and a real DJANGO_SECRET_KEY. `make serve` is production: debug off unless
+# DJANGO_DEBUG is given (read before the default below sets it).
+SERVE_DEBUG := $(if $(filter environment command,$(firstword $(origin DJANGO_DEBUG))),$(DJANGO_DEBUG),false)
 export DJANGO_DEBUG ?= true
 
-.PHONY: run test install bench check-python clean
+.PHONY: run serve manage test install bench check-python clean
 
 check-python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -39,6 +41,23 @@ run: $(STAMP)
 	@echo "  viewer      read only"
 	@echo ""
 	$(PY) manage.py runserver 127.0.0.1:8000
+
+# Production: gunicorn, static files collected for whitenoise, logs (access log included) on stdout.
+serve: export DJANGO_DEBUG = $(SERVE_DEBUG)
+serve: $(STAMP)
+	@case "$$DJANGO_DEBUG" in 1|true|True|TRUE|yes|on) ;; *) \
+		if [ -z "$$DJANGO_SECRET_KEY" ] || [ -z "$$DJANGO_ALLOWED_HOSTS" ]; then \
+		echo "make serve runs with DJANGO_DEBUG=false: set DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS (README, Production)." >&2; \
+		exit 1; fi;; esac
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput
+	exec $(VENV)/bin/gunicorn config.wsgi --bind "$${DJANGO_BIND:-127.0.0.1:8000}" \
+		--workers "$${WEB_CONCURRENCY:-4}" --access-logfile - --error-logfile -
+
+# Any management command on a development machine (debug on): make manage ARGS="verify_ledger"
+manage: $(STAMP)
+	$(PY) manage.py $(ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
