@@ -8,10 +8,12 @@ DJANGO_SECURE_SSL      "false" when TLS ends in front of a proxy that does not f
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -66,10 +68,13 @@ INSTALLED_APPS = [
     "traceability",
     "manufacturing",
     "pos",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files with far-future cache headers, before anything that would touch the session.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -77,8 +82,21 @@ MIDDLEWARE = [
     # Every page needs a signed-in user unless its view says otherwise (the sign-in page).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "inventory.middleware.ActiveCompanyMiddleware",
+    # "database is locked" after SQLite's busy timeout: a 503 "try again", not a 500.
+    "inventory.middleware.DatabaseBusyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # A signed-in user's pages and exports are private data: never kept in a cache.
+    "inventory.middleware.PrivateNoStoreMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the sign-in page saying so.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes first: it refuses a locked-out sign-in before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -109,9 +127,16 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Writers queue for the lock instead of failing at once with "database is locked".
+    # A small shop's few clerks at once: readers never wait for a writer (WAL), a writer waits up
+    # to 20 s for the lock (busy timeout) and takes it when its transaction begins (IMMEDIATE), so
+    # it queues instead of failing mid-way with "database is locked". synchronous=FULL: a commit
+    # survives a power cut (the ledger loses nothing), at the cost of a sync per commit.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL",
+        }
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -131,6 +156,28 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+# Off debug, `collectstatic` writes hashed, compressed copies that whitenoise serves with
+# far-future cache headers; in debug (development, tests) the files are served as they are.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+# Whitenoise indexes the collected files when the app starts, unless debug was on at start: then it
+# looks each one up when asked (so a test client does not index var/staticfiles for every test).
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Sign-in throttling: a username tried from one address is locked for a while after a few wrong
+# passwords. Per (username, address) pair, so an attacker can neither guess on nor lock the
+# account out for everyone else.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "inventory.views.home.sign_in_locked_out"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "inventory:home"
@@ -151,9 +198,30 @@ SECURE_HSTS_PRELOAD = SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_PROXY", False) else None
 X_FRAME_OPTIONS = "DENY"
 
+# Content-Security-Policy: only this site's own files run or style the pages; no inline script
+# (behaviour lives in static/js/app.js), no inline style attributes or <style> in the templates.
+# Bootstrap and htmx set styles through the CSSOM, which style-src does not govern. Bootstrap's
+# CSS draws a few icons (the select arrow, the close button, the menu toggler) as data: SVGs.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# A load balancer probes the health check over plain http, past the TLS redirect.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
+    # Django's own default gives "django" a console handler in debug (and mail_admins off it)
+    # while the record also propagates to the root's console: every traceback twice. Its records
+    # go to the root's handler only.
+    "loggers": {"django": {"handlers": [], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")}},
 }

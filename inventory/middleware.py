@@ -1,5 +1,9 @@
 """The active company: every back-office page works in one company the user is a member of."""
 
+from django.db import OperationalError
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.utils.cache import add_never_cache_headers
 from django.utils.functional import SimpleLazyObject
 
 from .models import Company
@@ -31,3 +35,37 @@ class ActiveCompanyMiddleware:
     def __call__(self, request):
         request.company = SimpleLazyObject(lambda: active_company(request))
         return self.get_response(request)
+
+
+class PrivateNoStoreMiddleware:
+    """A signed-in user's pages and exports (stock, costs, customers) are never stored by the
+    browser or a proxy: ``Cache-Control: no-store`` on every authenticated response."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            add_never_cache_headers(response)
+        return response
+
+
+class DatabaseBusyMiddleware:
+    """SQLite's write lock still held after the busy timeout: a 503 saying nothing was saved
+    (the request's transaction was rolled back whole) and to try again, instead of a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, OperationalError) or "database is locked" not in str(exception):
+            return None
+        # Rendered without the request's context: its processors would read the busy database.
+        response = HttpResponse(render_to_string("503.html"), status=503)
+        response["Retry-After"] = "5"
+        return response

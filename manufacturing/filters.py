@@ -1,7 +1,6 @@
 import django_filters
-from django import forms
 
-from inventory.filters import DateFromTo
+from inventory.filters import DateFromTo, SearchFilter
 from inventory.models import Item
 
 from .models import WorkOrder, WorkOrderState
@@ -15,8 +14,7 @@ def _items(request):
 
 
 class WorkOrderFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search", widget=forms.TextInput(
-        attrs={"placeholder": "Number, reference or lot/serial", "type": "search"}))
+    q = SearchFilter(method="search", placeholder="Number, reference or lot/serial")
     state = django_filters.ChoiceFilter(choices=WorkOrderState.choices, empty_label="Any state")
     item = django_filters.ModelChoiceFilter(queryset=_items, empty_label="Any item")
     due_date = DateFromTo(label="Due")

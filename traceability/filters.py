@@ -3,10 +3,9 @@ by lot/serial number or reference; group by product). Choices come from the acti
 so another company's row is an invalid choice, never a filter that quietly matches nothing."""
 
 import django_filters as filters
-from django import forms
 from django.db.models import Exists, OuterRef, Q
 
-from inventory.filters import DateFromTo
+from inventory.filters import DateFromTo, SearchFilter
 from inventory.filters.catalog import internal_locations
 from inventory.models import Balance, Company, Location, LotStatus
 
@@ -32,10 +31,7 @@ def _locations(request):
 
 
 class LotFilter(filters.FilterSet):
-    q = filters.CharFilter(
-        label="Search", method="search",
-        widget=forms.TextInput(attrs={"placeholder": "Lot/serial number or reference", "type": "search"}),
-    )
+    q = SearchFilter(method="search", placeholder="Lot/serial number or reference")
     item = filters.ModelChoiceFilter(queryset=_products, label="Product", empty_label="Any product")
     company = filters.ModelChoiceFilter(queryset=_companies, label="Company", empty_label="Active company")
     status = filters.ChoiceFilter(

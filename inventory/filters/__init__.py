@@ -1,6 +1,7 @@
 """What every list's filters share."""
 
 import django_filters
+from django import forms
 from django_filters.widgets import RangeWidget
 
 
@@ -11,4 +12,20 @@ class DateFromTo(django_filters.DateFromToRangeFilter):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("widget", RangeWidget(attrs={"type": "date"}))
+        super().__init__(*args, **kwargs)
+
+
+SEARCH_MAX_LENGTH = 100
+
+
+class SearchFilter(django_filters.CharFilter):
+    """A list's search box, bounded: a longer text is a form error on the list, never a query
+    (SQLite refuses a LIKE pattern over 50,000 characters with a 500). A NUL, which PostgreSQL
+    refuses in text, is a form error too (Django's CharField refuses it)."""
+
+    def __init__(self, *args, placeholder: str = "", **kwargs):
+        kwargs.setdefault("label", "Search")
+        kwargs.setdefault("max_length", SEARCH_MAX_LENGTH)
+        kwargs.setdefault("error_messages", {"max_length": f"Search for at most {SEARCH_MAX_LENGTH} characters."})
+        kwargs.setdefault("widget", forms.TextInput(attrs={"placeholder": placeholder, "type": "search"}))
         super().__init__(*args, **kwargs)

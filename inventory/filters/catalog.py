@@ -7,14 +7,13 @@ from django.db.models import Q
 
 from ..models import Item, Location, LocationKind, LotSerialClass, Tracking
 from ..selectors import expiring_lots
+from . import SearchFilter
 
 YES_NO = forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
 
 
 def _search(placeholder):
-    return filters.CharFilter(
-        label="Search", method="search", widget=forms.TextInput(attrs={"placeholder": placeholder, "type": "search"})
-    )
+    return SearchFilter(method="search", placeholder=placeholder)
 
 
 def company_items(request):

@@ -1,8 +1,7 @@
 import django_filters
-from django import forms
 from django.db.models import Q
 
-from . import DateFromTo
+from . import DateFromTo, SearchFilter
 from ..models import Allocation, Document, DocumentKind, DocumentLine, DocumentStatus, Location, Lot, Partner, StockMove
 
 GROUPS = [("kind", "Kind"), ("status", "Status"), ("partner", "Partner")]
@@ -17,8 +16,7 @@ def _locations(request):
 
 
 class DocumentFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search", widget=forms.TextInput(
-        attrs={"placeholder": "Number, reference or lot/serial", "type": "search"}))
+    q = SearchFilter(method="search", placeholder="Number, reference or lot/serial")
     kind = django_filters.ChoiceFilter(choices=DocumentKind.choices, empty_label="Any kind")
     status = django_filters.ChoiceFilter(choices=DocumentStatus.choices, empty_label="Any status")
     partner = django_filters.ModelChoiceFilter(queryset=_partners, empty_label="Any partner")

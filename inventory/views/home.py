@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.forms import AuthenticationForm
 from django.db.models import Sum
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import TemplateView
@@ -42,6 +44,24 @@ class CompanySwitchView(View):
             messages.success(request, f"You are now working in {company.name}.")
         target = request.POST.get("next") or ""
         # Pages of the old company's rows would 404 in the new one; go home unless the page is a list.
-        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) or any(c.isdigit() for c in target.split("?")[0]):
-            target = "inventory:home"
+        # Only a path of this site: redirect() would take a bare word for a URL name (a 500).
+        safe = target.startswith("/") and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        if not safe or any(c.isdigit() for c in target.split("?")[0]):
+            return redirect("inventory:home")
         return redirect(target)
+
+
+def sign_in_locked_out(request, original_response=None, credentials=None):
+    """django-axes' answer to a locked-out sign-in: the sign-in page again, saying why and for
+    how long, instead of a bare 429 text."""
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    form = AuthenticationForm(request, initial={"username": username[:150]})
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(
+        request,
+        "registration/login.html",
+        {"form": form, "locked_out_minutes": minutes, "next": request.POST.get("next", "")},
+        status=429,
+    )

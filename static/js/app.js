@@ -31,3 +31,21 @@ document.addEventListener("submit", (e) => {
   const message = e.target.dataset && e.target.dataset.confirm;
   if (message && !window.confirm(message)) e.preventDefault();
 });
+// Behaviour that used to be inline (onclick=, hx-on:, style=): the Content-Security-Policy runs
+// no inline script, so it lives here, delegated, for pages and htmx fragments alike.
+// <button data-print> prints the page.
+document.addEventListener("click", (e) => {
+  if (e.target.closest && e.target.closest("[data-print]")) window.print();
+});
+// <form data-enter-no-submit>: Enter is a new line in a textarea and does nothing elsewhere
+// (a scanner ends each code with Enter).
+document.addEventListener("keydown", (e) => {
+  if (e.key === "Enter" && e.target.tagName !== "TEXTAREA" && e.target.closest && e.target.closest("form[data-enter-no-submit]")) e.preventDefault();
+});
+// <td data-indent="3">: indented by that many rem (set through the CSSOM, which CSP allows).
+htmx.onLoad((root) => {
+  if (!root.querySelectorAll) return;
+  const cells = [...root.querySelectorAll("[data-indent]")];
+  if (root.matches("[data-indent]")) cells.push(root);
+  cells.forEach((el) => { el.style.paddingLeft = `${Number(el.dataset.indent) || 0}rem`; });
+});

@@ -36,15 +36,22 @@ WRITES = [
     ("inventory:unassigned-assign", "post", lambda company: {"balance_pk": unassigned_balance_of(company).pk}),
 ]
 WRITE_IDS = [f"{method.upper()} {name}" for name, method, _ in WRITES]
-# Every page but the sign-in page itself (the admin has its own sign-in) and the favicon, which a
-# browser asks for before anyone signs in (tested on its own below).
-SIGNED_IN_URLS = [*(u for u in PROJECT_URLS if u[0] != "favicon"), ("logout", ())]
+# Every page but the sign-in page itself (the admin has its own sign-in), the favicon, which a
+# browser asks for before anyone signs in (tested on its own below), and the load balancer's health
+# check (tests/test_serve.py).
+SIGNED_IN_URLS = [*(u for u in PROJECT_URLS if u[0] not in {"favicon", "health"}), ("logout", ())]
 
 
 def test_the_favicon_is_served_before_sign_in(client, db):
     response = client.get(reverse("favicon"))
     assert response.status_code == 301
     assert response["Location"].endswith("favicon.svg")
+
+
+def test_the_health_check_answers_before_sign_in(client, db):
+    response = client.get(reverse("health"))
+    assert response.status_code == 200
+    assert response.content == b"ok\n"
 
 
 def _dummy_url(name, kwarg_names):

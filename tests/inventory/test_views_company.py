@@ -186,3 +186,14 @@ def test_company_switch_refuses_a_company_the_user_is_not_a_member_of(client, co
     assert _messages(response) == ["You are not a member of that company."]
     assert client.session.get(SESSION_KEY) != stranger.pk
     assert _list_companies(client, "inventory:stock-list") == {company.pk}
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [("x", "/"), ("//evil.com", "/"), ("https://evil.com/", "/"), ("/\\evil.com", "/"), ("/documents/", "/documents/"), ("/items/5/", "/")],
+)
+def test_company_switch_goes_back_only_to_a_path_of_this_site(client, company, target, expected):
+    sign_in(client, company, group="Stock clerk")
+    response = client.post(reverse("inventory:company-switch"), {"company": company.pk, "next": target})
+    assert response.status_code == 302
+    assert response["Location"] == expected

@@ -5,6 +5,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.http import HttpRequest
 from django.urls import reverse
 
 from inventory.models import Company, Lot, LotKind, Tracking
@@ -86,7 +87,7 @@ def test_seed_demo_leaves_a_released_work_order_the_production_user_can_complete
     company, _ = demo
     work_order = WorkOrder.objects.get(company=company, state=WorkOrderState.RELEASED)
     assert (work_order.item.sku, work_order.produced_quantity) == ("M-VITALS", 0)
-    client.login(username="production", password="demo")
+    client.login(request=HttpRequest(), username="production", password="demo")  # django-axes needs a request
     response = client.get(reverse("manufacturing:work-order-list"), {"state": "released"})
     assert work_order.number in response.content.decode()
     assert all(not o.rejected for o in work_order_components_propose(work_order=work_order))

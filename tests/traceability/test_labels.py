@@ -5,6 +5,7 @@ import re
 
 import pytest
 from barcode.charsets import code128
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -154,7 +155,9 @@ def test_labels_page_has_an_svg_per_label_and_a_print_button(client, company, lo
     labels = body.split('data-testid="label"')[1:]
     assert all("<svg" in part for part in labels)
     assert "MILK" in body and "Milk 1 l" in body and "2027-05-31" in body and "UHT-1201" in body
-    assert 'data-testid="labels-print"' in body and "@media print" in body
+    # The print rules live in static/css/app.css (the Content-Security-Policy allows no <style>).
+    assert 'data-testid="labels-print"' in body and 'class="labels-page"' in body
+    assert ".labels-page" in (settings.BASE_DIR / "static" / "css" / "app.css").read_text()
 
 
 @pytest.mark.parametrize("count", [5, 50])
