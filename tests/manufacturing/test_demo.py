@@ -112,3 +112,16 @@ def test_verify_ledger_passes_after_seed_demo_with_manufacturing(demo):
     assert WorkOrder.objects.filter(state=WorkOrderState.DONE).count() == 2
     _, err, error = verify_ledger()
     assert error is None, err
+
+
+def test_a_cashier_is_shown_no_link_to_a_document_it_may_not_open(demo, client):
+    """A lot's production section names its documents; only roles that may open them get links
+    (the production-mode crawl found cashiers sent to 403 pages)."""
+    company, _ = demo
+    unit = finished_units(production_done(company))[0]
+    client.login(request=HttpRequest(), username="cashier", password="demo")
+    body = client.get(f"/trace/lots/{unit.pk}/").content.decode()
+    assert 'data-testid="lot-production"' in body
+    assert "/documents/" not in body
+    client.login(request=HttpRequest(), username="clerk", password="demo")
+    assert "/documents/" in client.get(f"/trace/lots/{unit.pk}/").content.decode()
