@@ -28,6 +28,7 @@ from .models import (
     NumberSegment,
     Partner,
     StockMove,
+    StockSummary,
     SubmissionKey,
     Tracking,
 )
@@ -292,6 +293,15 @@ class BalanceAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ["company", "is_serial"]
     list_select_related = ["item", "lot", "location"]
     search_fields = ["item__sku", "item__name", "lot__number", "location__code"]
+    show_full_result_count = False
+
+
+@admin.register(StockSummary)
+class StockSummaryAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["id", "item", "location", "quantity", "lots"]
+    list_filter = ["company"]
+    list_select_related = ["item", "location"]
+    search_fields = ["item__sku", "item__name", "location__code"]
     show_full_result_count = False
 
 

@@ -152,6 +152,44 @@ def bulk_insert_rows(
     return ids
 
 
+def bulk_add_rows(
+    model: type[models.Model], *, keys: Sequence[str], fixed: Sequence[str] = (), added: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Add each row's ``added`` values to the row of the same ``keys``, inserting it (with its
+    ``fixed`` values) when missing: ``INSERT … ON CONFLICT (keys) DO UPDATE SET a = a + new``.
+
+    ``rows`` are tuples of ``keys``, ``fixed`` then ``added`` values; they are written in the
+    order given, which is the order their rows are locked in. Decimal sums are rounded to the
+    column's places (SQLite adds them as floating point).
+    """
+    if not rows:
+        return
+    meta = model._meta
+    q = connection.ops.quote_name
+    table = q(meta.db_table)
+    model_fields = [meta.get_field(name) for name in [*keys, *fixed, *added]]
+    cols = ", ".join(q(f.column) for f in model_fields)
+    sets = []
+    for name in added:
+        field = meta.get_field(name)
+        total = f"{table}.{q(field.column)} + excluded.{q(field.column)}"
+        sets.append(f"{q(field.column)} = " + (f"ROUND({total}, {field.decimal_places})" if isinstance(field, models.DecimalField) else total))
+    conflict = ", ".join(q(meta.get_field(name).column) for name in keys)
+    width = len(model_fields)
+    chunk = max(1, min(500, (connection.features.max_query_params or 999) // width))
+    placeholder = "(" + ", ".join(["%s"] * width) + ")"
+    adapters = [_sqlite_adapter(f) if connection.vendor == "sqlite" else None for f in model_fields]
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            params = [v if a is None or v is None else a(v) for row in part for a, v in zip(adapters, row)]
+            cursor.execute(
+                f"INSERT INTO {table} ({cols}) VALUES {', '.join([placeholder] * len(part))} "
+                f"ON CONFLICT ({conflict}) DO UPDATE SET {', '.join(sets)}",
+                params,
+            )
+
+
 def _sqlite_adapter(field: models.Field):
     """What SQLite needs done to a Python value of this field (None: nothing)."""
     ops = connections[DEFAULT_DB_ALIAS].ops

@@ -2,6 +2,7 @@
 
     document → item (while numbers are allocated) → numbering counters
              → lots/serials (primary key order) → balances (primary key order)
+             → stock summaries ((item, location) order, taken by the upsert that adds to them)
 
 Two transactions that follow this order can wait for each other but never deadlock.
 Rows that do not exist yet are inserted first, in sorted key order, for the same reason.

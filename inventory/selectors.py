@@ -181,6 +181,7 @@ def ledger_verify() -> list[LedgerFault]:
             faults.append(LedgerFault(f"{where}: holds {_plain(have)}, more than the most a balance can hold ({MAX_QUANTITY:,})"))
         if have < 0:
             faults.append(LedgerFault(f"balance {balance_id}: negative quantity {have}"))
+    faults += _summaries_verify(expected)
     # Fully tracked serials: in stock exactly where their balance says, at most one place.
     bound_items = [
         item.pk
@@ -205,6 +206,35 @@ def ledger_verify() -> list[LedgerFault]:
             )
         elif not places and in_stock:
             faults.append(LedgerFault(f"serial {number} (lot {lot_id}) says it is in stock but no balance holds it"))
+    return faults
+
+
+def _summaries_verify(moved: dict[tuple, Decimal]) -> list[LedgerFault]:
+    """Each (item, location) summary holds what the moves left there and counts the lots/serials
+    they left in stock (from the moves, not the balances: a bad balance is named once, itself)."""
+    from .models import StockSummary
+
+    expected: dict[tuple[int, int], list] = defaultdict(lambda: [ZERO, 0])
+    for (item_id, lot_id, location_id), quantity in moved.items():
+        total = expected[(item_id, location_id)]
+        total[0] += quantity
+        total[1] += 1 if lot_id is not None and quantity > 0 else 0
+    faults = []
+    found = {
+        (r["item_id"], r["location_id"]): (r["id"], _stored_quantity(r["text"]), r["lots"])
+        for r in StockSummary.objects.values("id", "item_id", "location_id", "lots", text=Cast("quantity", TextField()))
+    }
+    for key in sorted(set(expected) | set(found)):
+        want_quantity, want_lots = expected.get(key, (ZERO, 0))
+        summary_id, quantity, lots = found.get(key, (None, ZERO, 0))
+        if quantity != want_quantity or lots != want_lots:
+            faults.append(
+                LedgerFault(
+                    f"stock summary {summary_id or '(missing)'} item={key[0]} location={key[1]}: holds "
+                    f"{_plain(quantity) if quantity is not None else 'no quantity'} in {lots} lots, its moves "
+                    f"{_plain(want_quantity)} in {want_lots}"
+                )
+            )
     return faults
 
 

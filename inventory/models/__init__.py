@@ -13,7 +13,7 @@ from .catalog import (
 )
 from .company import Company, Location, LocationKind, Membership, Partner
 from .documents import Allocation, Document, DocumentKind, DocumentLine, DocumentStatus, SubmissionKey
-from .stock import Balance, GenealogyLink, Lot, LotHoldEvent, LotKind, LotStatus, MoveReason, StockMove
+from .stock import Balance, GenealogyLink, Lot, LotHoldEvent, LotKind, LotStatus, MoveReason, StockMove, StockSummary
 
 __all__ = [
     "Allocation",
@@ -42,6 +42,7 @@ __all__ = [
     "Partner",
     "SegmentKind",
     "StockMove",
+    "StockSummary",
     "SubmissionKey",
     "Tracking",
     "TrackingScope",

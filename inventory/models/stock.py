@@ -200,6 +200,38 @@ class Balance(models.Model):
         return f"{self.item_id}/{self.lot_id}/{self.location_id}: {self.quantity}"
 
 
+# Sums over many balances (an item at a location, its lots in stock) hold more digits than one row.
+TOTAL = {"max_digits": 24, "decimal_places": 4}
+
+
+class StockSummary(models.Model):
+    """What an item holds at one internal location: the sum of its balances there and how many
+    lots/serials of it are in stock there. Kept by the posting service in the same transaction as
+    the balances, so the item, location and valuation pages read one row per item and location
+    instead of adding up a million balances (``verify_ledger`` checks it against them)."""
+
+    # Few rows, so real foreign keys; the unique and company indexes below serve their lookups.
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", db_index=False)
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="summaries", db_index=False)
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="summaries", db_index=False)
+    quantity = models.DecimalField(default=0, **TOTAL)
+    lots = models.IntegerField("lots/serials in stock", default=0)
+
+    class Meta:
+        # No CHECK on the sums: the posting service adds to them with one upsert, whose proposed
+        # row (a decrease) would fail a CHECK before the database finds the row it updates. The
+        # balances they sum hold the rule; verify_ledger compares the two.
+        constraints = [
+            models.UniqueConstraint(fields=["item", "location"], name="summary_unique_item_location"),
+        ]
+        indexes = [
+            models.Index(fields=["company", "location", "item"], name="summary_location_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}@{self.location_id}: {self.quantity} ({self.lots} lots)"
+
+
 class GenealogyLink(models.Model):
     """Lot ``consumed`` went into lot ``produced`` (work orders, kit assembly), optionally per unit."""
 

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from .. import locks
-from ..bulk import bulk_insert_rows, bulk_update_rows
+from ..bulk import bulk_add_rows, bulk_insert_rows, bulk_update_rows
 from ..exceptions import InsufficientStock, InventoryError, NotIssuable, Problem, SerialConflict, Shortage
 from ..locks import BalanceRow, LotState
 from ..models import (
@@ -30,6 +30,7 @@ from ..models import (
     Lot,
     LotStatus,
     StockMove,
+    StockSummary,
     TrackingScope,
 )
 from ..models.catalog import MAX_QUANTITY
@@ -201,6 +202,7 @@ def moves_post(
     conflicts += _serials_elsewhere(balances, deltas, lots, new_lot_ids)
     if conflicts:
         raise SerialConflict(conflicts)
+    summaries = _summary_changes(company, deltas, balances)
 
     # 4. Write: the moves, the balances, each serial's last known state.
     rows, lot_states = _moves_build(company, specs, lots, reason, user, document, now, new_lot_ids, binds_by_item, arrived)
@@ -214,12 +216,48 @@ def moves_post(
             updates += _balances_insert(inserts, deltas, lots)
             bulk_update_rows(Balance, ["quantity", "first_in_at"], updates)
             bulk_update_rows(Lot, ["in_stock", "last_location", "received_at"], lot_states)
+            # Last, so the rows every posting of an item at a place shares are held the shortest.
+            bulk_add_rows(StockSummary, keys=["item", "location"], fixed=["company"], added=["quantity", "lots"], rows=summaries)
     except IntegrityError as exc:  # a rule the checks above should have caught; never shown raw
         raise SerialConflict("the stock changed while posting; nothing was posted, please try again") from exc
     return ids
 
 
 BALANCE_FIELDS = ["company", "item", "lot", "location", "quantity", "is_serial", "first_in_at"]
+
+
+@transaction.atomic
+def stock_summaries_rebuild(*, company: Company) -> int:
+    """The company's stock summaries made again from its balances: for stock written around the
+    posting service (the benchmark's bulk data). Returns how many rows there are."""
+    StockSummary.objects.filter(company=company).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO inventory_stocksummary (company_id, item_id, location_id, quantity, lots) "
+            "SELECT company_id, item_id, location_id, SUM(quantity), "
+            "SUM(CASE WHEN lot_id IS NOT NULL AND quantity > 0 THEN 1 ELSE 0 END) "
+            "FROM inventory_balance WHERE company_id = %s GROUP BY company_id, item_id, location_id",
+            [company.pk],
+        )
+        return cursor.rowcount
+
+
+def _summary_changes(company: Company, deltas, balances) -> list[tuple]:
+    """What the posting adds to each (item, location) summary: the quantity, and the lots/serials
+    that come into stock there less those that leave it. Sorted: the summaries' lock order."""
+    changes: dict[tuple[int, int], list] = {}
+    for (item_id, lot_id, location_id), delta in deltas.items():
+        balance = balances.get((item_id, lot_id, location_id))
+        before = balance.quantity if balance is not None else ZERO
+        change = changes.setdefault((item_id, location_id), [ZERO, 0])
+        change[0] += delta
+        if lot_id is not None:
+            change[1] += (before + delta > 0) - (before > 0)
+    return [
+        (item_id, location_id, company.pk, quantity, lots)
+        for (item_id, location_id), (quantity, lots) in sorted(changes.items())
+        if quantity or lots
+    ]
 
 
 def _balances_insert(inserts: list[tuple], deltas, lots) -> list[tuple]:

@@ -8,7 +8,7 @@ from django.views.generic import TemplateView
 from django_tables2 import SingleTableMixin
 
 from ..filters.catalog import ItemFilter, LocationFilter, StockFilter, UnassignedFilter
-from ..models import Balance, Item, Location, LocationKind, Tracking
+from ..models import Balance, Item, Location, LocationKind, StockSummary, Tracking
 from ..selectors import unassigned_balances
 from ..tables.catalog import PAGINATION, BalanceTable, ItemTable, LocationTable, UnassignedTable, table_attrs
 from .base import CompanyListView, CompanyObjectMixin
@@ -21,8 +21,9 @@ QTY = DecimalField(max_digits=18, decimal_places=4)
 
 
 def items_with_on_hand(*, company):
-    """The company's items with ``on_hand`` (all balances) and ``tracking_in_force`` (see Item.tracking)."""
-    on_hand = Balance.objects.filter(item=OuterRef("pk")).values("item").annotate(total=Sum("quantity")).values("total")
+    """The company's items with ``on_hand`` (all locations, from the stock summaries: a few rows
+    per item, not one per lot) and ``tracking_in_force`` (see Item.tracking)."""
+    on_hand = StockSummary.objects.filter(item=OuterRef("pk")).values("item").annotate(total=Sum("quantity")).values("total")
     tracked = Q(is_stocked=True, lot_class__isnull=False, company__tracking_enabled=True)
     return (
         Item.objects.filter(company=company)
@@ -37,13 +38,11 @@ def items_with_on_hand(*, company):
 
 
 def internal_locations_with_on_hand(*, company):
-    in_stock = Q(balances__quantity__gt=0)
-    return (
-        Location.objects.filter(company=company, kind=LocationKind.INTERNAL)
-        .annotate(
-            items=Count("balances__item", filter=in_stock, distinct=True),
-            on_hand=Coalesce(Sum("balances__quantity"), Value(ZERO), output_field=QTY),
-        )
+    """Internal locations with how many items they hold and how much, from the stock summaries."""
+    here = StockSummary.objects.filter(location=OuterRef("pk")).order_by().values("location")
+    return Location.objects.filter(company=company, kind=LocationKind.INTERNAL).annotate(
+        items=Coalesce(Subquery(here.filter(quantity__gt=0).annotate(n=Count("pk")).values("n")), Value(0)),
+        on_hand=Coalesce(Subquery(here.annotate(total=Sum("quantity")).values("total"), output_field=QTY), Value(ZERO), output_field=QTY),
     )
 
 
@@ -101,10 +100,9 @@ class ItemDetailView(CompanyObjectMixin, SingleTableMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         by_location = (
-            stock_on_hand(company=self.company)
-            .filter(item=self.object)
+            StockSummary.objects.filter(item=self.object, quantity__gt=0)
             .values("location_id", "location__code", "location__name")
-            .annotate(total=Sum("quantity"))
+            .annotate(total=F("quantity"))
             .order_by("location__code")
         )
         return super().get_context_data(

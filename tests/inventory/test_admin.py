@@ -25,6 +25,7 @@ from inventory.models import (
     Partner,
     SegmentKind,
     StockMove,
+    StockSummary,
     SubmissionKey,
     Tracking,
 )
@@ -33,7 +34,7 @@ from tests.inventory.factories import CompanyFactory, ItemFactory, LocationFacto
 from tests.inventory.flows import issue, receive
 
 SETUP_MODELS = [Company, Membership, Location, Partner, LotSerialClass, Item]
-READ_ONLY_MODELS = [Counter, StockMove, Balance, GenealogyLink, LotHoldEvent, Document, Allocation, SubmissionKey]
+READ_ONLY_MODELS = [Counter, StockMove, Balance, StockSummary, GenealogyLink, LotHoldEvent, Document, Allocation, SubmissionKey]
 MODELS = [*SETUP_MODELS, Lot, *READ_ONLY_MODELS]
 
 
@@ -67,6 +68,7 @@ def world(company, warehouse, user, serial_item):
         Lot: (first, "A1"),
         StockMove: (StockMove.objects.get(to_lot=first), "A1"),
         Balance: (Balance.objects.get(lot=first), "A1"),
+        StockSummary: (StockSummary.objects.get(item=serial_item, location=warehouse), serial_item.sku),
         GenealogyLink: (link, "A1"),
         LotHoldEvent: (lot_hold(lot=second, reason="QA").hold_events.get(), "A2"),
         Document: (document, document.number),

@@ -1,0 +1,120 @@
+"""The stock summaries: what an item holds at each internal location, kept by the posting service
+beside the balances, and checked by verify_ledger."""
+
+from decimal import Decimal
+
+import pytest
+from django.db.models import Count, Q, Sum
+
+from inventory.models import Balance, DocumentKind, Lot, StockSummary, Tracking
+from inventory.selectors import ledger_verify
+from inventory.services import document_reverse
+from tests.inventory.factories import ItemFactory, LocationFactory, LotClassFactory
+from tests.inventory.flows import issue, receive
+
+pytestmark = pytest.mark.django_db
+
+
+def from_balances(item) -> dict[int, tuple[Decimal, int]]:
+    rows = (
+        Balance.objects.filter(item=item)
+        .values("location_id")
+        .annotate(total=Sum("quantity"), lots=Count("pk", filter=Q(lot__isnull=False, quantity__gt=0)))
+    )
+    return {r["location_id"]: (r["total"], r["lots"]) for r in rows}
+
+
+def summaries(item) -> dict[int, tuple[Decimal, int]]:
+    return {s.location_id: (s.quantity, s.lots) for s in StockSummary.objects.filter(item=item)}
+
+
+@pytest.fixture
+def serial_item(company):
+    return ItemFactory(company=company, lot_class=LotClassFactory(company=company, tracking=Tracking.SERIAL))
+
+
+@pytest.fixture
+def lot_item(company):
+    return ItemFactory(company=company, lot_class=LotClassFactory(company=company, tracking=Tracking.LOT))
+
+
+def test_summary_follows_receipts_transfers_deliveries_and_reversals(company, warehouse, warehouse2, serial_item):
+    receive(item=serial_item, location=warehouse, numbers="S1-S5")
+    assert summaries(serial_item) == {warehouse.pk: (Decimal(5), 5)}
+    issue(kind=DocumentKind.TRANSFER, item=serial_item, location=warehouse, to_location=warehouse2, quantity=2, numbers="S1 S2")
+    assert summaries(serial_item) == {warehouse.pk: (Decimal(3), 3), warehouse2.pk: (Decimal(2), 2)}
+    delivery = issue(item=serial_item, location=warehouse2, quantity=1, numbers="S1")
+    assert summaries(serial_item) == {warehouse.pk: (Decimal(3), 3), warehouse2.pk: (Decimal(1), 1)}
+    document_reverse(document=delivery)
+    assert summaries(serial_item) == from_balances(serial_item) == {warehouse.pk: (Decimal(3), 3), warehouse2.pk: (Decimal(2), 2)}
+    assert ledger_verify() == []
+
+
+def test_summary_counts_a_lot_once_however_much_of_it_moves(company, warehouse, lot_item):
+    receive(item=lot_item, location=warehouse, numbers=["L1"], quantity=10)
+    receive(item=lot_item, location=warehouse, numbers=["L2"], quantity=Decimal("2.5"))
+    assert summaries(lot_item) == {warehouse.pk: (Decimal("12.5"), 2)}
+    issue(item=lot_item, location=warehouse, quantity=4, numbers=["L1"], lot_quantity=Decimal(4))
+    assert summaries(lot_item) == {warehouse.pk: (Decimal("8.5"), 2)}
+    issue(item=lot_item, location=warehouse, quantity=Decimal("2.5"), numbers=["L2"], lot_quantity=Decimal("2.5"))
+    assert summaries(lot_item) == from_balances(lot_item) == {warehouse.pk: (Decimal(6), 1)}
+
+
+def test_summary_of_unnumbered_stock_counts_no_lot(company, warehouse):
+    item = ItemFactory(company=company)
+    receive(item=item, location=warehouse, quantity=7)
+    issue(item=item, location=warehouse, quantity=3)
+    assert summaries(item) == {warehouse.pk: (Decimal(4), 0)}
+
+
+def test_a_refused_posting_leaves_the_summary_as_it_was(company, warehouse, serial_item):
+    receive(item=serial_item, location=warehouse, numbers="S1")
+    with pytest.raises(Exception):
+        issue(item=serial_item, location=warehouse, quantity=2, propose=True)
+    assert summaries(serial_item) == {warehouse.pk: (Decimal(1), 1)}
+
+
+def test_verify_ledger_names_a_summary_that_differs_from_the_moves(company, warehouse, serial_item):
+    receive(item=serial_item, location=warehouse, numbers="S1 S2")
+    StockSummary.objects.filter(item=serial_item).update(quantity=5, lots=1)
+    faults = [str(f) for f in ledger_verify()]
+    assert len(faults) == 1
+    assert faults[0].startswith("stock summary ") and f"item={serial_item.pk} location={warehouse.pk}" in faults[0]
+    assert "holds 5 in 1 lots, its moves 2 in 2" in faults[0]
+
+
+def test_verify_ledger_names_a_missing_summary(company, warehouse, serial_item):
+    receive(item=serial_item, location=warehouse, numbers="S1")
+    StockSummary.objects.filter(item=serial_item).delete()
+    faults = [str(f) for f in ledger_verify()]
+    assert faults == [f"stock summary (missing) item={serial_item.pk} location={warehouse.pk}: holds 0 in 0 lots, its moves 1 in 1"]
+
+
+def test_item_and_location_pages_show_the_summary(client, company, warehouse, warehouse2, lot_item):
+    from tests.inventory.test_views_catalog import sign_in
+
+    receive(item=lot_item, location=warehouse, numbers=["L1"], quantity=4)
+    receive(item=lot_item, location=warehouse2, numbers=["L2"], quantity=6)
+    sign_in(client, company, "Viewer")
+    items = client.get("/items/", secure=True).context["table"]
+    assert [(row.record.sku, row.record.on_hand) for row in items.paginated_rows] == [(lot_item.sku, Decimal(10))]
+    locations = client.get("/locations/", secure=True).context["table"]
+    assert {row.record.code: (row.record.items, row.record.on_hand) for row in locations.paginated_rows} == {
+        warehouse.code: (1, Decimal(4)), warehouse2.code: (1, Decimal(6)),
+    }
+    detail = client.get(f"/items/{lot_item.pk}/", secure=True).context["by_location"]
+    assert [(row["location__code"], row["total"]) for row in detail] == [(warehouse.code, Decimal(4)), (warehouse2.code, Decimal(6))]
+    assert Lot.objects.filter(item=lot_item).count() == 2
+
+
+def test_summaries_rebuilt_from_the_balances_are_what_posting_keeps(company, warehouse, warehouse2, serial_item, lot_item):
+    from inventory.services import stock_summaries_rebuild
+
+    receive(item=serial_item, location=warehouse, numbers="S1-S4")
+    receive(item=lot_item, location=warehouse2, numbers=["L1"], quantity=3)
+    issue(item=serial_item, location=warehouse, quantity=1, numbers="S2")
+    kept = {s.pk and (s.item_id, s.location_id): (s.quantity, s.lots) for s in StockSummary.objects.all()}
+    StockSummary.objects.all().update(quantity=0, lots=0)
+    assert stock_summaries_rebuild(company=company) == 2
+    assert {(s.item_id, s.location_id): (s.quantity, s.lots) for s in StockSummary.objects.all()} == kept
+    assert ledger_verify() == []
