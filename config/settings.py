@@ -195,7 +195,7 @@ LOGOUT_REDIRECT_URL = "login"
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
+DJANGO_TABLES2_TEMPLATE = "tables/bootstrap5.html"
 
 # Transport security: on by default whenever debug is off.
 SECURE = env_bool("DJANGO_SECURE_SSL", not DEBUG)

@@ -7,3 +7,6 @@ class InventoryConfig(AppConfig):
 
     def ready(self) -> None:
         from . import lookups  # noqa: F401  (registers the __any lookup)
+        from .templatetags.fast_tables import remember_signatures
+
+        remember_signatures()

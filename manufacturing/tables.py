@@ -1,7 +1,7 @@
 import django_tables2 as tables
 from django.utils.html import format_html
 
-from inventory.tables.catalog import QuantityColumn
+from inventory.tables.catalog import DateColumn, QuantityColumn
 
 from .models import WorkOrder
 
@@ -23,7 +23,7 @@ class WorkOrderTable(tables.Table):
     produced_quantity = QuantityColumn("Produced")
     state = tables.Column()
     location = tables.Column(accessor="location__code", verbose_name="Location", order_by=("location__code",))
-    due_date = tables.DateColumn(verbose_name="Due")
+    due_date = DateColumn(verbose_name="Due")
 
     class Meta:
         model = WorkOrder

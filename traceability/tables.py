@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from inventory.models import LotStatus
-from inventory.tables.catalog import ExpiryColumn, QuantityColumn, table_attrs
+from inventory.tables.catalog import DateTimeColumn, ExpiryColumn, QuantityColumn, table_attrs
 
 from .csv_safe import csv_cell
 
@@ -54,7 +54,7 @@ class LotLocationTable(tables.Table):
     )
     path = tables.Column("Path", accessor="location_id", orderable=False)
     quantity = QuantityColumn("On hand")
-    first_in_at = tables.DateTimeColumn(verbose_name="Arrived")
+    first_in_at = DateTimeColumn(verbose_name="Arrived")
 
     class Meta:
         attrs = table_attrs("lot-locations-table")
@@ -72,7 +72,7 @@ EFFECT_SIGN = {"in": "+", "out": "−", "moved": ""}
 
 
 class LotHistoryTable(tables.Table):
-    created_at = tables.DateTimeColumn(verbose_name="Date")
+    created_at = DateTimeColumn(verbose_name="Date")
     document = tables.Column(
         "Document", accessor="document__number", default="—", order_by=("document__number", "id"),
         linkify=lambda record: reverse("inventory:document-detail", kwargs={"document_pk": record.document_id}) if record.document_id else None,

@@ -2,6 +2,7 @@ import django_tables2 as tables
 from django.utils.html import format_html
 
 from ..models import Document, StockMove
+from .catalog import DateTimeColumn
 
 STATUS_BADGE = {"draft": "secondary", "posted": "success", "reversed": "warning", "cancelled": "dark"}
 
@@ -34,7 +35,7 @@ class DocumentTable(tables.Table):
 
 
 class MoveTable(tables.Table):
-    created_at = tables.DateTimeColumn(verbose_name="When")
+    created_at = DateTimeColumn(verbose_name="When")
     item = tables.Column(accessor="item__sku", verbose_name="Item")
     from_location = tables.Column(accessor="from_location__code", verbose_name="From")
     from_lot = tables.Column(accessor="from_lot__number", verbose_name="From lot/serial", default="")
