@@ -5,7 +5,7 @@ so another company's row is an invalid choice, never a filter that quietly match
 import django_filters as filters
 from django.db.models import Exists, OuterRef, Q
 
-from inventory.filters import DateFromTo, SearchFilter
+from inventory.filters import DateFromTo, SearchFilter, matching
 from inventory.filters.catalog import internal_locations
 from inventory.models import Balance, Company, Location, LotStatus
 
@@ -66,7 +66,7 @@ class LotFilter(filters.FilterSet):
         exact = queryset.filter(number=value)
         if exact.order_by().exists():
             return exact
-        return queryset.filter(Q(number__icontains=value) | Q(reference__icontains=value))
+        return matching(queryset, Q(number__icontains=value) | Q(reference__icontains=value))
 
     def with_status(self, queryset, name, value):
         return queryset if value == ALL_STATUSES else queryset.filter(status=value)

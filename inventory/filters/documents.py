@@ -1,7 +1,7 @@
 import django_filters
 from django.db.models import Q
 
-from . import DateFromTo, SearchFilter
+from . import DateFromTo, SearchFilter, matching
 from ..models import Allocation, Document, DocumentKind, DocumentLine, DocumentStatus, Location, Lot, Partner, StockMove
 
 GROUPS = [("kind", "Kind"), ("status", "Status"), ("partner", "Partner")]
@@ -34,13 +34,15 @@ class DocumentFilter(django_filters.FilterSet):
             return queryset
         company = self.request.company
         # Lot/serial numbers match exactly (they are indexed); numbers and references also in part.
+        # The lots are looked up first so that the moves are read by their lot indexes.
+        lot_ids = list(Lot.objects.filter(company=company, number=value).values_list("pk", flat=True)[:1000])
         on_lines = DocumentLine.objects.filter(company=company, lot_number=value).values("document_id")
-        allocated = Allocation.objects.filter(company=company).filter(Q(number=value) | Q(lot__in=Lot.objects.filter(company=company, number=value).values("pk"))).values("document_id")
-        lots = Lot.objects.filter(company=company, number=value).values("pk")
-        moved = StockMove.objects.filter(Q(from_lot__in=lots) | Q(to_lot__in=lots)).values("document_id")
-        return queryset.filter(
+        allocated = Allocation.objects.filter(company=company).filter(Q(number=value) | Q(lot_id__in=lot_ids)).values("document_id")
+        moved = StockMove.objects.filter(Q(from_lot_id__in=lot_ids) | Q(to_lot_id__in=lot_ids)).values("document_id")
+        return matching(
+            queryset,
             Q(number__icontains=value) | Q(reference__icontains=value)
-            | Q(pk__in=on_lines) | Q(pk__in=allocated) | Q(pk__in=moved)
+            | Q(pk__in=on_lines) | Q(pk__in=allocated) | Q(pk__in=moved),
         )
 
     def at_location(self, queryset, name, value):

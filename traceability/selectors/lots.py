@@ -32,6 +32,7 @@ from inventory.models import (
     StockMove,
     Tracking,
 )
+from inventory.paging import grouped_pages
 
 ZERO = Decimal("0")
 QTY = DecimalField(max_digits=18, decimal_places=4)
@@ -71,18 +72,21 @@ def lots_with_on_hand(*, company):
         default=Value(ZERO),
         output_field=QTY,
     )
-    return (
+    lots = (
         Lot.objects.filter(company=company)
         .select_related("item", "company")
         .annotate(on_hand=Coalesce(_on_hand_subquery(), Value(ZERO), output_field=QTY) + serials)
     )
+    # Grouped by product: SKU order, then the (company, item, number) index within each product.
+    return grouped_pages(lots, field="item", order=("sku", "id"), within=("number",), groups=Item.objects.filter(company=company))
 
 
-def lot_product_totals(*, lots) -> dict[int, dict]:
-    """Per product of ``lots`` (a filtered ``lots_with_on_hand``): how many lots and their total
-    quantity on hand, over the whole set, in one aggregate query."""
+def lot_product_totals(*, lots, item_ids) -> dict[int, dict]:
+    """Per product ``item_ids`` (those shown) of ``lots`` (a filtered ``lots_with_on_hand``): how
+    many lots and their total quantity on hand, over the whole set, in one aggregate query."""
+    lots = lots.filter(item_id__in=list(item_ids))
     # A serial's stock is in its own row and in its lot's: count it once, with its lot when the
-    # lot is in the set.
+    # lot is in the set (a serial's lot is of the same product).
     once = Q(parent__isnull=True) | ~Q(parent_id__in=lots.order_by().values("pk"))
     rows = lots.order_by().values("item_id").annotate(lots=Count("id"), quantity=Sum("on_hand", filter=once))
     return {row["item_id"]: row for row in rows}
@@ -159,7 +163,9 @@ def lot_usage(*, lot: Lot) -> LotUsage:
     serials = Lot.objects.filter(parent=OuterRef("pk"))
     in_stock = Balance.objects.filter(quantity__gt=0, location__kind=LocationKind.INTERNAL)
     row = here.annotate(
-        has_stock=Exists(in_stock.filter(Q(lot=OuterRef("pk")) | Q(lot__parent=OuterRef("pk"))))
+        # Two EXISTS, each on its own index (one OR across the lot join would scan every balance).
+        has_stock=Exists(in_stock.filter(lot=OuterRef("pk")))
+        | Exists(in_stock.filter(lot__parent=OuterRef("pk")))
         | Exists(serials.filter(in_stock=True))
         | Q(in_stock=True),
         moved=Exists(StockMove.objects.filter(Q(from_lot=OuterRef("pk")) | Q(to_lot=OuterRef("pk")))),

@@ -73,7 +73,7 @@ class LotListView(TrackingMixin, CompanyListView):
 
     def get_table_data(self):
         rows = super().get_table_data()
-        return rows.order_by("item__sku", "item_id", "number") if self.grouped else rows
+        return rows.order_by(*rows.page_order) if self.grouped else rows
 
     def get_table_kwargs(self):
         # Grouped lists keep their group order; sorting by a column would scatter the groups.
@@ -83,9 +83,9 @@ class LotListView(TrackingMixin, CompanyListView):
         context = super().get_context_data(**kwargs)
         context["groups"] = None
         if self.grouped and self.filterset.is_valid():
-            totals = lot_product_totals(lots=self.filterset.qs)
             table = context["table"]
             page = [row.record for row in table.page.object_list] if table.page else []
+            totals = lot_product_totals(lots=self.filterset.qs, item_ids={lot.item_id for lot in page})
             for lot in page:
                 lot.status_badge = lot_status_badge(lot.status)  # the same badge as the ungrouped list
             context["groups"] = [

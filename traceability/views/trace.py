@@ -22,6 +22,7 @@ from ..selectors.trace import (
     lot_genealogy,
     lot_lookup,
     lots_found,
+    recall_affected,
     recall_customers,
     recall_deliveries,
     recall_holdable_ids,
@@ -113,8 +114,28 @@ def _seed_ids(request) -> list[int]:
     return sorted(set(row_ids(request.GET.getlist("lot"))))[:MAX_SEEDS]
 
 
-def _page(request, rows, param: str):
-    return Paginator(rows, PAGE_SIZE).get_page(request.GET.get(param))
+def _known(ids: list[int] | None) -> int | None:
+    return None if ids is None else len(ids)
+
+
+class _Counted:
+    """Rows whose number is already known: the paginator takes it instead of counting again."""
+
+    def __init__(self, rows, count: int):
+        self.rows, self.total = rows, count
+
+    def count(self) -> int:
+        return self.total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, key):
+        return self.rows[key]
+
+
+def _page(request, rows, param: str, count: int | None = None):
+    return Paginator(rows if count is None else _Counted(rows, count), PAGE_SIZE).get_page(request.GET.get(param))
 
 
 class RecallView(TrackingMixin, TemplateView):
@@ -132,13 +153,18 @@ class RecallView(TrackingMixin, TemplateView):
         context = {"seeds": seeds, "numbers_text": ""}
         if seeds:
             ids = [lot.pk for lot in seeds]
+            # The walk, the customer moves and the customer rows are read once and shared by the
+            # sections; their counts come from what is already read.
+            affected = recall_affected(seed_ids=ids)
+            customers = list(recall_customers(affected=affected))  # one row per customer
+            totals = recall_totals(affected=affected, customers=customers)
             context.update(
                 query=urlencode([("lot", pk) for pk in ids]),
-                totals=recall_totals(seed_ids=ids),
-                customers=_page(request, recall_customers(seed_ids=ids), "cpage"),
-                deliveries=_page(request, recall_deliveries(seed_ids=ids), "dpage"),
-                units=_page(request, recall_units(seed_ids=ids), "upage"),
-                in_stock=_page(request, recall_in_stock(seed_ids=ids), "spage"),
+                totals=totals,
+                customers=_page(request, customers, "cpage"),
+                deliveries=_page(request, recall_deliveries(affected=affected), "dpage", _known(affected.customer_moves)),
+                units=_page(request, recall_units(affected=affected), "upage", totals["units"]),
+                in_stock=_page(request, recall_in_stock(affected=affected), "spage", totals["in_stock_rows"]),
             )
         return self.render_to_response(self.get_context_data(**context))
 
