@@ -14,11 +14,13 @@ from .models import (
     Allocation,
     Balance,
     Company,
+    CostLayer,
     Counter,
     Document,
     DocumentLine,
     GenealogyLink,
     Item,
+    ItemCost,
     Location,
     LocationKind,
     Lot,
@@ -302,6 +304,26 @@ class StockSummaryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ["company"]
     list_select_related = ["item", "location"]
     search_fields = ["item__sku", "item__name", "location__code"]
+    show_full_result_count = False
+
+
+@admin.register(ItemCost)
+class ItemCostAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """What the valuation report reads per item, kept by posting (``costs_rebuild`` rebuilds it)."""
+
+    list_display = ["item", "on_hand", "incoming_quantity", "incoming_value", "consumed_value", "unnumbered", "last_at"]
+    list_filter = ["company"]
+    list_select_related = ["item"]
+    search_fields = ["item__sku", "item__name"]
+    show_full_result_count = False
+
+
+@admin.register(CostLayer)
+class CostLayerAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["id", "item", "arrived_at", "unit_cost", "unbound", "quantity", "end_quantity", "end_value"]
+    list_filter = ["company", "unbound"]
+    list_select_related = ["item"]
+    search_fields = ["item__sku", "item__name"]
     show_full_result_count = False
 
 

@@ -1,11 +1,15 @@
 """Tables of the expiry and valuation reports. The expiry table reads the selector's queryset
-(select_related), the valuation table the selector's computed rows: no query per row."""
+(select_related), the valuation table the selector's computed rows or, by lot/serial, its
+annotated queryset: no query per row."""
 
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
+from inventory.models import ValuationMethod
 from inventory.tables.catalog import ExpiryColumn, QuantityColumn, table_attrs
 
 from .selectors.reports import money
@@ -27,6 +31,16 @@ class MoneyColumn(tables.Column):
 
     def render(self, value):
         return f"{money(value):,}"
+
+
+UNNUMBERED = mark_safe('<span class="text-muted">unnumbered</span>')
+_PLACEHOLDER = 987654321
+
+
+def _path_of(name: str, kwarg: str):
+    """The path of ``name`` for any primary key, from one ``reverse``."""
+    head, tail = reverse(name, kwargs={kwarg: _PLACEHOLDER}).split(str(_PLACEHOLDER))
+    return lambda pk: f"{head}{pk}{tail}"
 
 
 def _item_link(item_id, sku, name):
@@ -72,15 +86,17 @@ class ExpiryTable(tables.Table):
 
 
 class ValuationTable(tables.Table):
-    """Rows of ``stock_valuation``; the footer carries the total value."""
+    """Rows of ``stock_valuation`` (ValuationRow, or by lot/serial annotated balances: both
+    answer to these accessors); the footer carries the total value. By lot/serial the location
+    follows the number: a lot split between two locations is a row at each."""
 
-    location = tables.Column("Location", accessor="location_code", footer="Total")
+    location = tables.Column("Location", accessor="location_code", footer=lambda table: "Total" if table.by == "location" else "")
     item = tables.Column("Item", accessor="sku", footer=lambda table: "Total" if table.by != "location" else "")
-    method = tables.Column("Valuation", accessor="method_label", order_by=("method", "sku"))
-    lot = tables.TemplateColumn(
-        template_name="traceability/valuation.html#lot-link", verbose_name="Lot/serial", order_by=("lot_number",)
-    )
-    quantity = QuantityColumn("On hand")
+    method = tables.Column("Valuation", accessor="method", order_by=("method", "sku"))
+    # Rendered here rather than by a partial: the page shows 50 of them and a template per cell
+    # costs more than the rest of the row.
+    lot = tables.Column("Lot/serial", accessor="lot_number", order_by=("lot_number",), empty_values=())
+    quantity = QuantityColumn("On hand", accessor="on_hand")
     unit_cost = MoneyColumn("Unit cost", orderable=False)
     value = MoneyColumn("Value", footer=lambda table: f"{money(table.total):,}")
 
@@ -92,12 +108,35 @@ class ValuationTable(tables.Table):
 
     def __init__(self, *args, by: str, total, **kwargs):
         self.by, self.total = by, total
-        exclude = {"item": ("location", "lot"), "lot": ("location",), "location": ("lot",)}[by]
+        exclude = {"item": ("location", "lot"), "lot": (), "location": ("lot",)}[by]
+        if by == "lot":  # where each lot lies, after its number
+            kwargs.setdefault("sequence", ("item", "method", "lot", "location", "quantity", "unit_cost", "value"))
         super().__init__(*args, exclude=exclude, **kwargs)
 
+    @cached_property
+    def _paths(self):
+        """The pages the rows link to, reversed once per table, not once per cell."""
+        return {
+            "item": _path_of("inventory:item-detail", "item_pk"),
+            "lot": _path_of("traceability:lot-detail", "lot_pk"),
+            "location": _path_of("inventory:location-detail", "location_pk"),
+        }
+
     def render_item(self, record):
-        return _item_link(record.item_id, record.sku, record.item_name)
+        return format_html(
+            '<a href="{}">{}</a> <span class="text-muted">{}</span>', self._paths["item"](record.item_id), record.sku, record.item_name
+        )
+
+    def render_lot(self, record):
+        if not record.lot_id:
+            return UNNUMBERED
+        return format_html('<a class="font-monospace" href="{}">{}</a>', self._paths["lot"](record.lot_id), record.lot_number)
+
+    def render_method(self, value):
+        return ValuationMethod(value).label
 
     def render_location(self, record):
-        url = reverse("inventory:location-detail", kwargs={"location_pk": record.location_id})
-        return format_html('<a href="{}">{}</a>', url, record.location_code)
+        places = getattr(record, "places", 1)
+        if places > 1:  # an item's unnumbered stock, at every location that holds some
+            return format_html('<span class="text-muted">{} locations</span>', places)
+        return format_html('<a href="{}">{}</a>', self._paths["location"](record.location_id), record.location_code)

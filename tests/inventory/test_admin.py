@@ -9,11 +9,13 @@ from inventory.models import (
     Allocation,
     Balance,
     Company,
+    CostLayer,
     Counter,
     Document,
     DocumentLine,
     GenealogyLink,
     Item,
+    ItemCost,
     Location,
     LocationKind,
     Lot,
@@ -34,7 +36,7 @@ from tests.inventory.factories import CompanyFactory, ItemFactory, LocationFacto
 from tests.inventory.flows import issue, receive
 
 SETUP_MODELS = [Company, Membership, Location, Partner, LotSerialClass, Item]
-READ_ONLY_MODELS = [Counter, StockMove, Balance, StockSummary, GenealogyLink, LotHoldEvent, Document, Allocation, SubmissionKey]
+READ_ONLY_MODELS = [Counter, StockMove, Balance, StockSummary, ItemCost, CostLayer, GenealogyLink, LotHoldEvent, Document, Allocation, SubmissionKey]
 MODELS = [*SETUP_MODELS, Lot, *READ_ONLY_MODELS]
 
 
@@ -69,6 +71,8 @@ def world(company, warehouse, user, serial_item):
         StockMove: (StockMove.objects.get(to_lot=first), "A1"),
         Balance: (Balance.objects.get(lot=first), "A1"),
         StockSummary: (StockSummary.objects.get(item=serial_item, location=warehouse), serial_item.sku),
+        ItemCost: (ItemCost.objects.get(item=serial_item), serial_item.sku),
+        CostLayer: (CostLayer.objects.filter(item=serial_item).first(), serial_item.sku),
         GenealogyLink: (link, "A1"),
         LotHoldEvent: (lot_hold(lot=second, reason="QA").hold_events.get(), "A2"),
         Document: (document, document.number),

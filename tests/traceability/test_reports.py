@@ -567,3 +567,20 @@ def test_expiry_selector_orders_by_expiry_date(company, warehouse):
         receive_lot(milk, warehouse, number, 1, expiry=in_days(days))
 
     assert [b.lot.number for b in expiry_rows(company=company)] == ["A", "B", "C"]
+
+
+def test_valuation_by_lot_shows_a_split_lot_at_each_location_and_unnumbered_stock_once(viewer, company, warehouse, warehouse2):
+    flour = lot_item(company, sku="FLOUR", valuation_method=ValuationMethod.SPECIFIC, unit_cost=D("1"))
+    receive_lot(flour, warehouse, "F-1", 10, cost="2", expiry=in_days(100))
+    issue(kind=DocumentKind.TRANSFER, item=flour, location=warehouse, to_location=warehouse2, quantity=4, numbers=["F-1"], lot_quantity=D(4))
+    salt = ItemFactory(company=company, sku="SALT", valuation_method=ValuationMethod.FIFO)
+    receive(item=salt, location=warehouse, quantity=3, unit_cost=D("1.10"))
+    receive(item=salt, location=warehouse2, quantity=3, unit_cost=D("1.20"))
+
+    response = valuation(viewer, by="lot")
+    rows = [(r.sku, r.lot_number, r.location_code, r.on_hand, r.value) for r in rows_of(response)]
+
+    assert [r[:4] for r in rows] == [("FLOUR", "F-1", "WH1", D(6)), ("FLOUR", "F-1", "WH2", D(4)), ("SALT", None, "WH1", D(6))]
+    assert [r[4] for r in rows] == [D("12"), D("8"), D("6.9")]
+    assert "2 locations" in body(response)
+    assert response.context["valuation"].value == D("26.9")

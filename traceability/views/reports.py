@@ -142,7 +142,7 @@ class ExpiryView(TrackingMixin, SingleTableMixin, TemplateView):
 
 class ValuationView(TrackingMixin, SingleTableMixin, TemplateView):
     """On-hand value at internal locations by item, lot/serial or location, each item by its
-    valuation method (see ``stock_valuation``)."""
+    valuation method (see ``stock_valuation``). By lot/serial the table pages a queryset."""
 
     permission_required = ("inventory.view_lot", "inventory.view_stockmove")  # costs: not for cashiers
     template_name = "traceability/valuation.html"
