@@ -3,7 +3,7 @@ up inside the active company (tests/inventory/test_views_company.py checks every
 
 from django.urls import path
 
-from .views import allocations, catalog, documents, home, unassigned
+from .views import allocations, catalog, choices, documents, home, unassigned
 
 app_name = "inventory"
 
@@ -27,4 +27,6 @@ urlpatterns = [
     path("documents/<int:document_pk>/print/", documents.DocumentPrintView.as_view(), name="document-print"),
     path("lines/<int:line_pk>/allocations/", allocations.LineAllocationsView.as_view(), name="line-allocations"),
     path("lines/<int:line_pk>/candidates/", allocations.LineCandidatesView.as_view(), name="line-candidates"),
+    # Suggestions of a partner or item type-ahead (inventory/forms/choices.py).
+    path("choices/<str:source>/", choices.ChoicesView.as_view(), name="choices"),
 ]

@@ -3,15 +3,15 @@ from decimal import Decimal
 from django import forms
 
 from inventory.exceptions import InventoryError
+from inventory.forms.choices import SearchChoiceField
 from inventory.numbering import parse_numbers
 
-from traceability.forms import ProductField
-
-from .selectors import kit_items, producible_items, production_locations
+from .choices import KIT_ITEMS, PRODUCIBLE_ITEMS
+from .selectors import production_locations
 
 
 class WorkOrderForm(forms.Form):
-    item = ProductField(queryset=None, help_text="Items with an active bill of materials.")
+    item = SearchChoiceField(source=PRODUCIBLE_ITEMS, help_text="Items with an active bill of materials.")
     quantity = forms.DecimalField(max_digits=18, decimal_places=4, min_value=Decimal("0.0001"))
     location = forms.ModelChoiceField(queryset=None, label="Production location",
                                       help_text="Where components are taken from and finished goods put.")
@@ -21,7 +21,7 @@ class WorkOrderForm(forms.Form):
 
     def __init__(self, *args, company, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["item"].queryset = producible_items(company)
+        self.fields["item"].queryset = PRODUCIBLE_ITEMS.rows(company)
         self.fields["location"].queryset = production_locations(company)
 
     def clean(self):
@@ -75,7 +75,7 @@ class KitForm(forms.Form):
     ASSEMBLE, DISASSEMBLE = "assemble", "disassemble"
 
     action = forms.ChoiceField(choices=[(ASSEMBLE, "Assemble"), (DISASSEMBLE, "Take apart")], widget=forms.RadioSelect, initial=ASSEMBLE)
-    item = ProductField(queryset=None, label="Kit", help_text="Items whose bill of materials is a kit.")
+    item = SearchChoiceField(source=KIT_ITEMS, label="Kit", help_text="Items whose bill of materials is a kit.")
     location = forms.ModelChoiceField(queryset=None, label="Location")
     quantity = forms.DecimalField(
         max_digits=18, decimal_places=4, min_value=Decimal("0.0001"), required=False,
@@ -88,7 +88,7 @@ class KitForm(forms.Form):
 
     def __init__(self, *args, company, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["item"].queryset = kit_items(company)
+        self.fields["item"].queryset = KIT_ITEMS.rows(company)
         self.fields["location"].queryset = production_locations(company)
 
     def clean(self):

@@ -5,19 +5,15 @@ so another company's row is an invalid choice, never a filter that quietly match
 import django_filters as filters
 from django.db.models import Exists, OuterRef, Q
 
-from inventory.filters import DateFromTo, SearchFilter, matching
+from inventory.filters import DateFromTo, SearchChoiceFilter, SearchFilter, matching
 from inventory.filters.catalog import internal_locations
 from inventory.models import Balance, Company, Location, LotStatus
 
-from .selectors import tracked_items
+from .choices import TRACKED_ITEMS
 
 ALL_STATUSES = "all"
 STATUS_CHOICES = [*LotStatus.choices, (ALL_STATUSES, "Any, archived included")]
 GROUPS = [("product", "Product")]
-
-
-def _products(request):
-    return tracked_items(company=request.company) if request else tracked_items(company=None).none()
 
 
 def _companies(request):
@@ -32,7 +28,7 @@ def _locations(request):
 
 class LotFilter(filters.FilterSet):
     q = SearchFilter(method="search", placeholder="Lot/serial number or reference")
-    item = filters.ModelChoiceFilter(queryset=_products, label="Product", empty_label="Any product")
+    item = SearchChoiceFilter(source=TRACKED_ITEMS, label="Product", empty_label="Any product")
     company = filters.ModelChoiceFilter(queryset=_companies, label="Company", empty_label="Active company")
     status = filters.ChoiceFilter(
         choices=STATUS_CHOICES, method="with_status", label="Status", empty_label="Active and on hold"
@@ -43,10 +39,6 @@ class LotFilter(filters.FilterSet):
     created = DateFromTo(field_name="created_at", label="Created")
     expiry = DateFromTo(field_name="expiry_date", label="Expires")
     group = filters.ChoiceFilter(choices=GROUPS, method="no_filter", label="Group by", empty_label="No grouping")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.filters["item"].field.label_from_instance = lambda item: f"{item.sku} — {item.name}"
 
     @property
     def qs(self):

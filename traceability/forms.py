@@ -6,17 +6,13 @@ from decimal import Decimal
 
 from django import forms
 
+from inventory.forms.choices import SearchChoiceField
 from inventory.forms.documents import internal_locations
 from inventory.models import Company, LotStatus
 
-from .selectors import tracked_items
+from .choices import ACTIVE_TRACKED_ITEMS
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-class ProductField(forms.ModelChoiceField):
-    def label_from_instance(self, item):
-        return f"{item.sku} — {item.name}"
 
 
 class LotCreateForm(forms.Form):
@@ -24,8 +20,8 @@ class LotCreateForm(forms.Form):
         label="Lot/Serial Number", required=False, max_length=80,
         help_text="Leave blank to take the next number from the product's numbering when you save.",
     )
-    item = ProductField(
-        label="Product", queryset=None, empty_label="Choose a product…",
+    item = SearchChoiceField(
+        label="Product", source=ACTIVE_TRACKED_ITEMS, empty_label="Choose a product…",
         help_text="Only products tracked by lots or by serial numbers.",
     )
     quantity = forms.DecimalField(
@@ -55,7 +51,7 @@ class LotCreateForm(forms.Form):
 
     def __init__(self, *args, company: Company, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["item"].queryset = tracked_items(company=company, active_only=True)
+        self.fields["item"].queryset = ACTIVE_TRACKED_ITEMS.rows(company)
         self.fields["location"].queryset = internal_locations(company)
         self.fields["company"].queryset = Company.objects.filter(pk=company.pk)
         self.fields["company"].initial = company.pk

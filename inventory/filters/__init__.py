@@ -4,6 +4,8 @@ import django_filters
 from django import forms
 from django_filters.widgets import RangeWidget
 
+from ..forms.choices import SearchChoiceField
+
 
 class DateFromTo(django_filters.DateFromToRangeFilter):
     """A date range as two ``<input type=date>``, ``<name>_min`` (from) and ``<name>_max``
@@ -45,3 +47,15 @@ def matching(queryset, condition):
     filtered = queryset.filter(condition)
     ids = list(filtered.order_by().values_list("pk", flat=True)[: NARROW_MATCHES + 1])
     return queryset.filter(pk__in=ids) if len(ids) <= NARROW_MATCHES else filtered
+
+
+class SearchChoiceFilter(django_filters.ModelChoiceFilter):
+    """A list's filter by partner or item: a select while the company has few, a type-ahead past
+    that; it takes a code, a label, a name or a primary key (inventory/forms/choices.py), and
+    what names no row of ``source`` in the active company is a form error on the list."""
+
+    field_class = SearchChoiceField
+
+    def __init__(self, *args, source, **kwargs):
+        kwargs.setdefault("queryset", source.rows_for)
+        super().__init__(*args, source=source, **kwargs)

@@ -6,18 +6,15 @@ from django import forms
 from django.db.models import Q
 
 from ..models import Item, Location, LocationKind, Lot, LotSerialClass, Tracking
-from ..selectors import expiring_lots
-from . import SearchFilter, matching
+from ..selectors import expiry_window
+from ..forms.choices import ITEMS
+from . import NARROW_MATCHES, SearchChoiceFilter, SearchFilter
 
 YES_NO = forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
 
 
 def _search(placeholder):
     return SearchFilter(method="search", placeholder=placeholder)
-
-
-def company_items(request):
-    return Item.objects.filter(company=request.company).only("pk", "sku", "name")
 
 
 def company_classes(request):
@@ -68,14 +65,15 @@ class ExpiringFilter(filters.Filter):
     def filter(self, queryset, value):
         if value == "":
             return queryset
+        # On the balance's own copy of its lot's expiry date (indexed), not through the lots.
         company = self.parent.request.company
-        lots = expiring_lots(company=company, within_days=None if value == "alert" else value)
-        return queryset.filter(lot__in=lots.values("pk"))
+        window = expiry_window(company=company, within_days=None if value == "alert" else value)
+        return queryset.filter(expiry_date__isnull=False).filter(window)
 
 
 class StockFilter(filters.FilterSet):
     q = _search("Lot/serial number or SKU")
-    item = filters.ModelChoiceFilter(queryset=company_items, empty_label="Any item")
+    item = SearchChoiceFilter(source=ITEMS, empty_label="Any item")
     location = filters.ModelChoiceFilter(queryset=internal_locations, empty_label="Any location")
     expiring = ExpiringFilter(
         label="Expiring within",
@@ -84,11 +82,14 @@ class StockFilter(filters.FilterSet):
     unnumbered = filters.BooleanFilter(field_name="lot", lookup_expr="isnull", label="Unnumbered", widget=YES_NO)
 
     def search(self, queryset, name, value):
-        # Each part on its own table's index (a trigram one for lot numbers on PostgreSQL).
+        # The matching lots and items first, each on its own table's index (a trigram one for lot
+        # numbers on PostgreSQL); then their balances by the balance's own indexes.
         company = self.request.company
-        lots = Lot.objects.filter(company=company, number__icontains=value).values("pk")
-        items = Item.objects.filter(company=company, sku__icontains=value).values("pk")
-        return matching(queryset, Q(lot__in=lots) | Q(item__in=items))
+        lot_ids = list(Lot.objects.filter(company=company, number__icontains=value).values_list("pk", flat=True)[: NARROW_MATCHES + 1])
+        item_ids = list(Item.objects.filter(company=company, sku__icontains=value).values_list("pk", flat=True)[: NARROW_MATCHES + 1])
+        if len(lot_ids) > NARROW_MATCHES or len(item_ids) > NARROW_MATCHES:
+            return queryset.filter(Q(lot__number__icontains=value) | Q(item__sku__icontains=value))
+        return queryset.filter(Q(lot_id__in=lot_ids) | Q(item_id__in=item_ids))
 
 
 class UnassignedFilter(filters.FilterSet):

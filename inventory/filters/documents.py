@@ -1,14 +1,11 @@
 import django_filters
 from django.db.models import Q
 
-from . import DateFromTo, SearchFilter, matching
-from ..models import Allocation, Document, DocumentKind, DocumentLine, DocumentStatus, Location, Lot, Partner, StockMove
+from . import DateFromTo, SearchChoiceFilter, SearchFilter, matching
+from ..forms.choices import PARTNERS
+from ..models import Allocation, Document, DocumentKind, DocumentLine, DocumentStatus, Location, Lot, StockMove
 
 GROUPS = [("kind", "Kind"), ("status", "Status"), ("partner", "Partner")]
-
-
-def _partners(request):
-    return Partner.objects.filter(company=request.company) if request else Partner.objects.none()
 
 
 def _locations(request):
@@ -19,7 +16,7 @@ class DocumentFilter(django_filters.FilterSet):
     q = SearchFilter(method="search", placeholder="Number, reference or lot/serial")
     kind = django_filters.ChoiceFilter(choices=DocumentKind.choices, empty_label="Any kind")
     status = django_filters.ChoiceFilter(choices=DocumentStatus.choices, empty_label="Any status")
-    partner = django_filters.ModelChoiceFilter(queryset=_partners, empty_label="Any partner")
+    partner = SearchChoiceFilter(source=PARTNERS, empty_label="Any partner")
     location = django_filters.ModelChoiceFilter(queryset=_locations, method="at_location", label="Location", empty_label="Any location")
     date = DateFromTo(label="Date")
     group = django_filters.ChoiceFilter(choices=GROUPS, method="no_filter", empty_label="No grouping", label="Group by")

@@ -1,7 +1,8 @@
 """Forms of the stock documents: the header (fields depend on the kind) and its lines.
 
 Choices are read once per page and shared by every line, so a document of 200 lines costs the
-same queries as one of 2.
+same queries as one of 2. The partner and each line's item are a select while the company has
+few, a type-ahead past that (choices.py).
 """
 
 from decimal import Decimal
@@ -12,6 +13,8 @@ from django.db.models import Q
 from ..models import DocumentKind, Item, Location, LocationKind, Partner
 from ..models.catalog import MAX_QUANTITY
 from ..services.documents import KIND_ENDS
+from .choices import CUSTOMERS, PARTNERS, STOCKED_ITEMS, SUPPLIERS, ChoiceSet, SearchChoiceField
+from .widgets import CHOICE_INPUT_MAX_LENGTH, SearchSelect
 
 INCOMING = {DocumentKind.RECEIPT, DocumentKind.CUSTOMER_RETURN}
 ADJUST_IN, ADJUST_OUT = "in", "out"
@@ -22,7 +25,7 @@ def internal_locations(company):
 
 
 class DocumentForm(forms.Form):
-    partner = forms.ModelChoiceField(queryset=Partner.objects.none(), required=False)
+    partner = SearchChoiceField(queryset=Partner.objects.none(), source=PARTNERS, required=False)
     from_location = forms.ModelChoiceField(queryset=Location.objects.none(), label="From location")
     to_location = forms.ModelChoiceField(queryset=Location.objects.none(), label="To location")
     direction = forms.ChoiceField(
@@ -39,7 +42,6 @@ class DocumentForm(forms.Form):
         self.kind = kind
         self.problems: list[str] = []  # refusals of the posting service, shown above the form
         locations = internal_locations(company)
-        partners = Partner.objects.filter(company=company)
         if kind == DocumentKind.ADJUSTMENT:
             del self.fields["from_location"], self.fields["to_location"], self.fields["partner"]
             self.fields["location"].queryset = locations
@@ -55,7 +57,8 @@ class DocumentForm(forms.Form):
                 del self.fields["partner"]
             else:
                 supplier_side = kind in (DocumentKind.RECEIPT, DocumentKind.SUPPLIER_RETURN)
-                self.fields["partner"].queryset = partners.filter(**{"is_supplier" if supplier_side else "is_customer": True})
+                source = SUPPLIERS if supplier_side else CUSTOMERS
+                self.fields["partner"].offer(source, source.rows(company))
                 self.fields["partner"].label = "Supplier" if supplier_side else "Customer"
 
     def clean(self):
@@ -90,24 +93,38 @@ class DocumentForm(forms.Form):
 
 
 class ItemChoices:
-    """The company's stocked items, read once and shared by all line forms of a page."""
+    """The company's stocked items, shared by all line forms of a page: read once as the lines'
+    options while they are few; past that, what the lines typed is looked up for all of them at
+    once (``look_up``)."""
 
     def __init__(self, company, document=None):
         # A draft keeps offering the items already on it, even one deactivated since.
         on_document = Q(pk__in=document.lines.values("item_id")) if document is not None else Q(pk__in=[])
-        self.items = {
-            item.pk: item
-            for item in Item.objects.filter(company=company, is_stocked=True)
+        items = (
+            Item.objects.filter(company=company, is_stocked=True)
             .filter(Q(is_active=True) | on_document)
             .select_related("lot_class", "company")
             .order_by("sku")
-        }
-        self.choices = [("", "Choose an item…")] + [(pk, f"{i.sku} — {i.name}") for pk, i in self.items.items()]
+        )
+        self.choice_set = ChoiceSet(STOCKED_ITEMS, items)
+
+    def look_up(self, values) -> None:
+        """What each line's item names (typed text, or a primary key from the lines' initial)."""
+        keys = []
+        for value in values:
+            if isinstance(value, int):
+                keys.append(value)
+            elif isinstance(value, str) and value.strip() and "\x00" not in value and len(value.strip()) <= CHOICE_INPUT_MAX_LENGTH:
+                keys.append(value.strip())
+        self.choice_set.look_up(keys)
 
 
 class LineForm(forms.Form):
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    item = forms.TypedChoiceField(coerce=int, choices=())
+    item = SearchChoiceField(
+        source=STOCKED_ITEMS, empty_label="Choose an item…",
+        widget=SearchSelect(attrs={"class": "form-select form-select-sm", "aria-label": "Item"}),
+    )
     quantity = forms.DecimalField(max_digits=18, decimal_places=4, min_value=Decimal("0.0001"), max_value=MAX_QUANTITY)
     unit_cost = forms.DecimalField(required=False, max_digits=18, decimal_places=4, min_value=Decimal("0"))
     lot_number = forms.CharField(
@@ -119,17 +136,11 @@ class LineForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.items = items
         self.problems: list[str] = []  # refusals of the posting service, shown on the row
-        self.fields["item"].choices = items.choices
+        self.fields["item"].share(items.choice_set)
         if kind not in INCOMING and kind != DocumentKind.ADJUSTMENT:
             del self.fields["unit_cost"]
         if kind not in INCOMING:
             del self.fields["lot_number"], self.fields["expiry_date"]
-
-    def clean_item(self):
-        item = self.items.items.get(self.cleaned_data["item"])
-        if item is None:
-            raise forms.ValidationError("Choose one of this company's stocked items.")
-        return item
 
     def clean(self):
         data = super().clean()
@@ -155,6 +166,11 @@ class BaseLineFormSet(forms.BaseFormSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.items, self.kind = self.form_kwargs["items"], self.form_kwargs["kind"]
+        # Every line's item, looked up at once: what was sent, else the lines as they were.
+        if self.is_bound:
+            self.items.look_up(v for k, v in self.data.items() if k.startswith(f"{self.prefix}-") and k.endswith("-item"))
+        else:
+            self.items.look_up(row.get("item") for row in self.initial or [])
 
     def clean(self):
         if any(self.errors):

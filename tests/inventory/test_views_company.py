@@ -77,7 +77,7 @@ ROW_KWARGS = {
     "work_order_pk": work_order_of,
 }
 # URL arguments that name no row: a valid value each.
-VALUE_KWARGS = {"kind": DocumentKind.DELIVERY.value}
+VALUE_KWARGS = {"kind": DocumentKind.DELIVERY.value, "source": "items"}
 
 
 def _kwarg_names(pattern) -> list[str]:

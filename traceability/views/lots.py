@@ -18,7 +18,7 @@ from inventory.exceptions import InventoryError
 from inventory.models import LotStatus
 from inventory.services import number_preview
 from inventory.tables.catalog import PAGINATION
-from inventory.views.base import CompanyListView, clean_text, row_ids
+from inventory.views.base import CompanyListView, clean_text
 from inventory.views.catalog import location_paths
 
 from ..filters import ALL_STATUSES, LotFilter
@@ -32,7 +32,6 @@ from ..selectors import (
     lot_production,
     lot_usage,
     lots_with_on_hand,
-    tracked_items,
 )
 from ..services import (
     LotRefused,
@@ -147,11 +146,11 @@ class LotCreateView(TrackingMixin, FormView):
         return {**super().get_form_kwargs(), "company": self.company}
 
     def get_initial(self):
-        """A product chosen (``?item=``) pre-fills the number its numbering would give next. A
-        number the clerk typed is kept; the previous preview is replaced."""
+        """A product chosen (``?item=``: its SKU, label or primary key, as the form takes it)
+        pre-fills the number its numbering would give next. A number the clerk typed is kept;
+        the previous preview is replaced."""
         initial = super().get_initial()
-        chosen = row_ids([self.request.GET.get("item", "")])
-        item = tracked_items(company=self.company, active_only=True).filter(pk=chosen[0]).first() if chosen else None
+        item = LotCreateForm(company=self.company).fields["item"].choice_set.shown(self.request.GET.get("item", ""))
         if item is not None:
             typed = clean_text(self.request.GET.get("number"))
             initial["item"] = item.pk
