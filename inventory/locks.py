@@ -3,6 +3,8 @@
     document → item (while numbers are allocated) → numbering counters
              → lots/serials (primary key order) → balances (primary key order)
              → stock summaries ((item, location) order, taken by the upsert that adds to them)
+             → item cost rows (item order, taken by the upsert that adds to them; then each
+               item's cost layers, which only a holder of its cost row writes)
 
 Two transactions that follow this order can wait for each other but never deadlock.
 Rows that do not exist yet are inserted first, in sorted key order, for the same reason.

@@ -162,7 +162,15 @@ def ledger_verify() -> list[LedgerFault]:
             expected[(r["item_id"], r["key_lot"], r[f"{side}_location_id"])] += sign * Decimal(int(r["total"])).scaleb(-4)
     actual: dict[tuple, tuple[int, Decimal | None, str]] = {}
     in_place: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
-    for b in Balance.objects.values("id", "item_id", "lot_id", "location_id", "is_serial", text=Cast("quantity", TextField())):
+    rows = Balance.objects.values(
+        "id", "item_id", "lot_id", "location_id", "is_serial", "lot_number", "lot__number", "expiry_date", "lot__expiry_date",
+        text=Cast("quantity", TextField()),
+    )
+    for b in rows:
+        if b["lot_number"] != b["lot__number"]:
+            faults.append(LedgerFault(f"balance {b['id']}: says lot number {b['lot_number']!r}, its lot is {b['lot__number']!r}"))
+        if b["expiry_date"] != b["lot__expiry_date"]:
+            faults.append(LedgerFault(f"balance {b['id']}: says it expires {b['expiry_date']}, its lot {b['lot__expiry_date']}"))
         quantity = _stored_quantity(b["text"])
         actual[(b["item_id"], b["lot_id"], b["location_id"])] = (b["id"], quantity, b["text"])
         if b["is_serial"] and quantity is not None and quantity > 0:
@@ -182,6 +190,8 @@ def ledger_verify() -> list[LedgerFault]:
         if have < 0:
             faults.append(LedgerFault(f"balance {balance_id}: negative quantity {have}"))
     faults += _summaries_verify(expected)
+    faults += _document_totals_verify()
+    faults += _costs_verify(expected)
     # Fully tracked serials: in stock exactly where their balance says, at most one place.
     bound_items = [
         item.pk
@@ -238,6 +248,31 @@ def _summaries_verify(moved: dict[tuple, Decimal]) -> list[LedgerFault]:
     return faults
 
 
+def _costs_verify(moved: dict[tuple, Decimal]) -> list[LedgerFault]:
+    """The cost state the valuation report reads is what a rebuild from the moves would make."""
+    from .services.costing import cost_state_faults
+
+    return [LedgerFault(what) for what in cost_state_faults(moved=moved)]
+
+
+def _document_totals_verify() -> list[LedgerFault]:
+    """Each document's line count and total quantity are those of its lines."""
+    from django.db.models import Count
+
+    from .models import Document
+
+    lines = {
+        r["document_id"]: (r["n"], r["total"])
+        for r in DocumentLine.objects.order_by().values("document_id").annotate(n=Count("pk"), total=Sum("quantity"))
+    }
+    faults = []
+    for pk, number, count, total in Document.objects.order_by("pk").values_list("pk", "number", "line_count", "total_quantity"):
+        want_count, want_total = lines.get(pk, (0, ZERO))
+        if (count, total) != (want_count, want_total):
+            faults.append(LedgerFault(f"document {number}: says {count} lines of {_plain(total)} in all, its lines are {want_count} of {_plain(want_total)}"))
+    return faults
+
+
 def fully_tracked_q(prefix: str = "item__") -> Q:
     """Items whose stock is kept per lot/serial (the database form of ``Item.binds_lots``)."""
     p = prefix
@@ -259,24 +294,31 @@ def unassigned_balances(*, company):
     )
 
 
-def expiring_lots(*, company, within_days: int | None = None):
-    """Lots/serials in stock whose expiry falls within ``within_days`` of today (default: each
-    class's alert period), expired ones included."""
+def expiry_window(*, company, within_days: int | None = None, field: str = "expiry_date", item: str = "item__") -> Q:
+    """The expiry dates that count as expired or expiring: on or before ``within_days`` from
+    today, or (None) each tracking class's own alert period, on the rows' ``field`` and the class
+    of their item (``item`` is the path to it)."""
     from datetime import timedelta
 
     from .models import LotSerialClass
 
     today = timezone.localdate()
-    # A serial keeps its in-stock flag; a lot is in stock where a balance of it is positive.
-    on_hand = Balance.objects.filter(lot=OuterRef("pk"), quantity__gt=0)
-    rows = Lot.objects.filter(company=company, expiry_date__isnull=False).filter(Q(in_stock=True) | Exists(on_hand))
     if within_days is not None:
-        return rows.filter(expiry_date__lte=today + timedelta(days=within_days))
+        return Q(**{f"{field}__lte": today + timedelta(days=within_days)})
     alerts = LotSerialClass.objects.filter(company=company, track_expiry=True).values_list("pk", "expiry_alert_days")
     window = Q(pk__in=[])
     for class_id, days in alerts:
-        window |= Q(item__lot_class_id=class_id, expiry_date__lte=today + timedelta(days=days))
-    return rows.filter(window)
+        window |= Q(**{f"{item}lot_class_id": class_id, f"{field}__lte": today + timedelta(days=days)})
+    return window
+
+
+def expiring_lots(*, company, within_days: int | None = None):
+    """Lots/serials in stock whose expiry falls within ``within_days`` of today (default: each
+    class's alert period), expired ones included."""
+    # A serial keeps its in-stock flag; a lot is in stock where a balance of it is positive.
+    on_hand = Balance.objects.filter(lot=OuterRef("pk"), quantity__gt=0)
+    rows = Lot.objects.filter(company=company, expiry_date__isnull=False).filter(Q(in_stock=True) | Exists(on_hand))
+    return rows.filter(expiry_window(company=company, within_days=within_days))
 
 
 def lots_customer_net(*, lot_ids, partner=None) -> dict[int, Decimal]:

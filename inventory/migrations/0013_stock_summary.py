@@ -26,9 +26,9 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('quantity', models.DecimalField(decimal_places=4, default=0, max_digits=24)),
                 ('lots', models.IntegerField(default=0, verbose_name='lots/serials in stock')),
-                ('company', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='inventory.company')),
-                ('item', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='summaries', to='inventory.item')),
-                ('location', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='summaries', to='inventory.location')),
+                ('company', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='inventory.company')),
+                ('item', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='summaries', to='inventory.item')),
+                ('location', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='summaries', to='inventory.location')),
             ],
             options={
                 'indexes': [models.Index(fields=['company', 'location', 'item'], name='summary_location_item')],

@@ -12,6 +12,7 @@ from .catalog import (
     ValuationMethod,
 )
 from .company import Company, Location, LocationKind, Membership, Partner
+from .costing import CostLayer, ItemCost
 from .documents import Allocation, Document, DocumentKind, DocumentLine, DocumentStatus, SubmissionKey
 from .stock import Balance, GenealogyLink, Lot, LotHoldEvent, LotKind, LotStatus, MoveReason, StockMove, StockSummary
 
@@ -19,6 +20,7 @@ __all__ = [
     "Allocation",
     "Balance",
     "Company",
+    "CostLayer",
     "Counter",
     "Document",
     "DocumentKind",
@@ -27,6 +29,7 @@ __all__ = [
     "GenealogyLink",
     "IssueMethod",
     "Item",
+    "ItemCost",
     "Location",
     "LocationKind",
     "Lot",

@@ -83,13 +83,20 @@ class Document(models.Model):
     reversed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # How many lines and how much in all, kept by the line services (under the document's lock):
+    # the documents list and its group subtotals read them instead of adding up every line.
+    line_count = models.PositiveIntegerField("lines", default=0, db_default=0)
+    total_quantity = models.DecimalField("quantity", default=0, db_default=0, max_digits=24, decimal_places=4)
 
     class Meta:
         ordering = ["-date", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["company", "number"], name="document_unique_number"),
         ]
-        indexes = [models.Index(fields=["company", "kind", "status"], name="document_kind_status")]
+        indexes = [
+            models.Index(fields=["company", "kind", "status"], name="document_kind_status"),
+            models.Index(fields=["company", "date", "id"], name="document_company_date"),
+        ]
         permissions = [
             ("post_document", "Can post and reverse stock documents"),
             ("allocate_production", "Can choose the lots and serials of production documents"),
@@ -147,6 +154,8 @@ class DocumentLine(models.Model):
             models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
             models.CheckConstraint(condition=Q(quantity__lte=MAX_QUANTITY), name="line_quantity_at_most_max"),
         ]
+        # The documents list's search by a lot number typed on a line.
+        indexes = [models.Index(fields=["company", "lot_number"], name="line_lot_number")]
 
     def __str__(self) -> str:
         return f"{self.document.number} line {self.position}"

@@ -172,6 +172,12 @@ class Balance(models.Model):
     quantity = models.DecimalField(default=0, **QUANTITY)
     is_serial = models.BooleanField(default=False)
     first_in_at = models.DateTimeField(null=True, blank=True)
+    # The lot's number (a number never changes), so that stock lists are read in number order
+    # from an index of this table; empty (NULL) for stock without a number.
+    lot_number = models.CharField(max_length=80, null=True, blank=True)
+    # The lot's expiry date, kept equal to it by the posting service and by ``lot_update``: the
+    # expiry report reads the stock that expires soonest from an index of this table.
+    expiry_date = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -194,6 +200,14 @@ class Balance(models.Model):
         ]
         indexes = [
             models.Index(fields=["company", "location", "item"], name="balance_location_item"),
+            # Stock on hand by item, and at a location by item, in lot number order.
+            models.Index(fields=["company", "item", "lot_number"], condition=Q(quantity__gt=0), name="balance_item_number"),
+            models.Index(
+                fields=["company", "location", "item", "lot_number"], condition=Q(quantity__gt=0), name="balance_place_item_number"
+            ),
+            models.Index(
+                fields=["company", "expiry_date"], condition=Q(quantity__gt=0, expiry_date__isnull=False), name="balance_expiry"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -210,12 +224,21 @@ class StockSummary(models.Model):
     the balances, so the item, location and valuation pages read one row per item and location
     instead of adding up a million balances (``verify_ledger`` checks it against them)."""
 
-    # Few rows, so real foreign keys; the unique and company indexes below serve their lookups.
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", db_index=False)
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="summaries", db_index=False)
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="summaries", db_index=False)
+    # No database constraint on these keys (as on the other rows posting writes, HOT above): a
+    # constraint's check locks the item row (FOR KEY SHARE) while the posting holds lot and balance
+    # locks, out of the lock order of inventory/locks.py, and deadlocks against a posting that
+    # locks the item to number it. The unique and company indexes below serve their lookups.
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", **HOT)
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="summaries", **HOT)
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="summaries", **HOT)
     quantity = models.DecimalField(default=0, **TOTAL)
     lots = models.IntegerField("lots/serials in stock", default=0)
+    # The lots/serials here at their own cost (Lot.unit_cost, else the cost of the move that first
+    # brought the lot in): what specific costing values them at. Kept by inventory.services.costing,
+    # after the upsert of the quantities, which leaves it to the database default when inserting.
+    lots_value = models.DecimalField(
+        "value of the lots/serials at their cost", default=0, db_default=0, max_digits=40, decimal_places=8
+    )
 
     class Meta:
         # No CHECK on the sums: the posting service adds to them with one upsert, whose proposed

@@ -9,7 +9,16 @@ from .allocation import (
     line_numbers_generate,
     line_scan,
 )
-from .documents import document_cancel, document_cancel_draft, document_create, document_line_add, document_post, document_reverse
+from .costing import costs_rebuild
+from .documents import (
+    document_cancel,
+    document_cancel_draft,
+    document_create,
+    document_line_add,
+    document_post,
+    document_reverse,
+    document_totals_rebuild,
+)
 from .drafts import document_line_remove, document_line_update, document_update
 from .genealogy import genealogy_links_add, genealogy_links_remove
 from .lots import UnassignedGenerated, lot_hold, lot_release, lot_update, lots_hold, unassigned_assign, unassigned_generate
@@ -34,6 +43,7 @@ __all__ = [
     "UnassignedGenerated",
     "allocations_clear",
     "company_create",
+    "costs_rebuild",
     "document_cancel",
     "document_cancel_draft",
     "document_create",
@@ -43,6 +53,7 @@ __all__ = [
     "document_update",
     "document_post",
     "document_reverse",
+    "document_totals_rebuild",
     "genealogy_links_add",
     "genealogy_links_remove",
     "line_allocate",

@@ -6,7 +6,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .. import locks
@@ -148,7 +149,7 @@ def document_line_add(
     if problems:
         raise InvalidDocument(problems)
     last = document.lines.order_by("-position").values_list("position", flat=True).first() or 0
-    return DocumentLine.objects.create(
+    line = DocumentLine.objects.create(
         company=document.company,
         document=document,
         position=last + 1,
@@ -157,6 +158,24 @@ def document_line_add(
         unit_cost=unit_cost,
         lot_number=lot_number.strip(),
         expiry_date=expiry_date,
+    )
+    document_totals_add(document_id=document.pk, lines=1, quantity=quantity)
+    return line
+
+
+def document_totals_add(*, document_id: int, lines: int, quantity: Decimal) -> None:
+    """Add to a document's line count and total quantity; its caller holds the document's lock."""
+    Document.objects.filter(pk=document_id).update(line_count=F("line_count") + lines, total_quantity=F("total_quantity") + quantity)
+
+
+@transaction.atomic
+def document_totals_rebuild(*, company) -> None:
+    """Every document's line count and total quantity made again from its lines: for lines
+    written around the services (the benchmark's bulk data)."""
+    lines = DocumentLine.objects.filter(document=OuterRef("pk")).order_by().values("document")
+    Document.objects.filter(company=company).update(
+        line_count=Coalesce(Subquery(lines.annotate(n=Count("pk")).values("n")), Value(0)),
+        total_quantity=Coalesce(Subquery(lines.annotate(t=Sum("quantity")).values("t")), Value(Decimal(0))),
     )
 
 

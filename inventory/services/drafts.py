@@ -9,7 +9,7 @@ from django.db.models import Sum
 from .. import locks
 from ..exceptions import InvalidDocument, Problem
 from ..models import Allocation, Document, DocumentKind, DocumentLine, Item, Location, LocationKind, Partner
-from .documents import _check_ends, _require_draft, line_problems
+from .documents import _check_ends, _require_draft, document_totals_add, line_problems
 from .setup import virtual_location
 
 ZERO = Decimal("0")
@@ -98,6 +98,7 @@ def document_line_update(
         if lot_number.strip() != line.lot_number or expiry_date != line.expiry_date:
             # New numbers carry the lot and expiry they were generated with; they would no longer match.
             line.allocations.filter(lot__isnull=True).delete()
+    document_totals_add(document_id=document.pk, lines=0, quantity=quantity - line.quantity)
     line.item = item
     line.quantity = quantity
     line.unit_cost = unit_cost
@@ -113,4 +114,7 @@ def document_line_remove(*, line: DocumentLine) -> None:
     document = locks.document_lock(line.document_id)
     _require_draft(document)
     Allocation.objects.filter(line_id=line.pk).delete()
-    DocumentLine.objects.filter(pk=line.pk).delete()
+    removed = DocumentLine.objects.filter(pk=line.pk).values_list("quantity", flat=True).first()
+    if removed is not None:
+        DocumentLine.objects.filter(pk=line.pk).delete()
+        document_totals_add(document_id=document.pk, lines=-1, quantity=-removed)

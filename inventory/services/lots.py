@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 
 from ..exceptions import InvalidDocument, Problem
-from ..models import Document, DocumentKind, Item, Location, Lot, LotHoldEvent, LotStatus, Tracking
+from ..models import Balance, Document, DocumentKind, Item, Location, Lot, LotHoldEvent, LotStatus, Tracking
 from ..selectors import unnumbered_available
 from .allocation import line_allocate
 from .documents import document_create, document_line_add, document_post
@@ -86,6 +87,9 @@ def lot_update(*, lot: Lot, user=None, **changes) -> Lot:
         _hold_events([lot], action, lot.hold_reason, user)
     if "expiry_date" in changes:
         Lot.objects.filter(parent=lot).update(expiry_date=lot.expiry_date)
+        # The balances carry the date too (the expiry report reads them by it); after the lot,
+        # as posting locks them.
+        Balance.objects.filter(lot_id__in=Lot.objects.filter(Q(pk=lot.pk) | Q(parent=lot)).values("pk")).update(expiry_date=lot.expiry_date)
     return lot
 
 

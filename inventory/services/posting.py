@@ -34,6 +34,7 @@ from ..models import (
     TrackingScope,
 )
 from ..models.catalog import MAX_QUANTITY
+from .costing import costs_post
 
 ZERO = Decimal("0")
 ONE = Decimal("1")
@@ -190,7 +191,9 @@ def moves_post(
             conflicts.append(Problem(f"serial {lot.number} would be at {location.code} twice", line=spec.line_position, number=lot.number))
         if balance is None:
             if delta > 0:
-                inserts.append((company.pk, key[0], key[1], key[2], new_quantity, is_serial, arrived))
+                inserts.append(
+                    (company.pk, key[0], key[1], key[2], new_quantity, is_serial, arrived, lot.number if lot else None, lot.expiry_date if lot else None)
+                )
             continue
         first_in = balance.first_in_at if quantity > 0 or new_quantity <= 0 else arrived
         if new_quantity != quantity or first_in != balance.first_in_at:
@@ -218,12 +221,13 @@ def moves_post(
             bulk_update_rows(Lot, ["in_stock", "last_location", "received_at"], lot_states)
             # Last, so the rows every posting of an item at a place shares are held the shortest.
             bulk_add_rows(StockSummary, keys=["item", "location"], fixed=["company"], added=["quantity", "lots"], rows=summaries)
+            costs_post(company=company, specs=specs, moves=rows, fields=MOVE_FIELDS, move_ids=ids, deltas=deltas, lots=lots)
     except IntegrityError as exc:  # a rule the checks above should have caught; never shown raw
         raise SerialConflict("the stock changed while posting; nothing was posted, please try again") from exc
     return ids
 
 
-BALANCE_FIELDS = ["company", "item", "lot", "location", "quantity", "is_serial", "first_in_at"]
+BALANCE_FIELDS = ["company", "item", "lot", "location", "quantity", "is_serial", "first_in_at", "lot_number", "expiry_date"]
 
 
 @transaction.atomic

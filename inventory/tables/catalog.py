@@ -154,14 +154,20 @@ class LocationTable(tables.Table):
 
 
 class BalanceTable(tables.Table):
-    """A balance row: one (item, lot/serial or unnumbered, location) quantity."""
+    """A balance row: one (item, lot/serial or unnumbered, location) quantity. Sorting by item or
+    location keeps lot number order within it (the order ``stock_on_hand`` pages by index)."""
 
-    item = tables.Column(linkify=("inventory:item-detail", {"item_pk": tables.A("item_id")}), order_by=("item__sku",))
+    item = tables.Column(
+        linkify=("inventory:item-detail", {"item_pk": tables.A("item_id")}),
+        order_by=("item__sku", "item__id", "lot_number", "location__code"),
+    )
     lot = tables.Column(
-        "Lot/serial", accessor="lot__number", default=mark_safe('<span class="text-muted">unnumbered</span>')
+        "Lot/serial", accessor="lot__number", default=mark_safe('<span class="text-muted">unnumbered</span>'),
+        order_by=("lot_number", "item__sku", "location__code"),
     )
     location = tables.Column(
-        linkify=("inventory:location-detail", {"location_pk": tables.A("location_id")}), order_by=("location__code",)
+        linkify=("inventory:location-detail", {"location_pk": tables.A("location_id")}),
+        order_by=("location__code", "location__id", "lot_number"),
     )
     quantity = QuantityColumn()
     expiry = ExpiryColumn(verbose_name="Expiry", accessor="lot__expiry_date")

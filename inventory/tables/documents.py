@@ -30,8 +30,8 @@ class DocumentTable(tables.Table):
     def render_status(self, record):
         return status_badge(record)
 
-    def render_total_quantity(self, value):
-        return f"{value.normalize():f}" if value is not None else "—"
+    def render_total_quantity(self, value, record):
+        return f"{value.normalize():f}" if record.line_count else "—"
 
 
 class MoveTable(tables.Table):

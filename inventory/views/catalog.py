@@ -9,6 +9,7 @@ from django_tables2 import SingleTableMixin
 
 from ..filters.catalog import ItemFilter, LocationFilter, StockFilter, UnassignedFilter
 from ..models import Balance, Item, Location, LocationKind, StockSummary, Tracking
+from ..paging import grouped_pages
 from ..selectors import unassigned_balances
 from ..tables.catalog import PAGINATION, BalanceTable, ItemTable, LocationTable, UnassignedTable, table_attrs
 from .base import CompanyListView, CompanyObjectMixin
@@ -62,12 +63,20 @@ def location_paths(*, company) -> dict[int, str]:
     return paths
 
 
-def stock_on_hand(*, company):
-    return (
-        Balance.objects.filter(company=company, quantity__gt=0, location__kind=LocationKind.INTERNAL)
-        .select_related("item", "lot", "location")
-        .order_by("item__sku", "lot__number", "location__code")
+def stock_on_hand(*, company, by: str = "item"):
+    """Positive balances at internal locations, in item (SKU) then lot number order, or (``by``
+    location) location then lot number: a page of it is read group by group from the balance's
+    (item, lot number) or (location, item, lot number) index (inventory/paging.py)."""
+    rows = Balance.objects.filter(company=company, quantity__gt=0, location__kind=LocationKind.INTERNAL).select_related(
+        "item", "lot", "location"
     )
+    if by == "location":
+        places = Location.objects.filter(company=company, kind=LocationKind.INTERNAL)
+        paged = grouped_pages(rows, field="location", order=("code", "id"), within=("lot_number",), groups=places)
+    else:
+        items = Item.objects.filter(company=company)
+        paged = grouped_pages(rows, field="item", order=("sku", "id"), within=("lot_number", "location__code"), groups=items)
+    return paged.order_by(*paged.page_order)
 
 
 # Pages.
@@ -93,7 +102,7 @@ class ItemDetailView(CompanyObjectMixin, SingleTableMixin, TemplateView):
         return self.company_object(Item.objects.select_related("lot_class", "company"), self.kwargs["item_pk"])
 
     def get_table_data(self):
-        return stock_on_hand(company=self.company).filter(item=self.object).order_by("location__code", "lot__number")
+        return stock_on_hand(company=self.company, by="location").filter(item=self.object)
 
     def get_table_kwargs(self):
         return {"exclude": ("item",), "attrs": table_attrs("item-stock-table")}

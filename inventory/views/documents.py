@@ -6,8 +6,8 @@ from itertools import groupby
 
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value, Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models import Count, F, Q, Sum, Window
+from django.db.models.functions import RowNumber
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
@@ -57,16 +57,7 @@ class DocumentListView(CompanyListView):
     template_name = "inventory/document_list.html"
 
     def get_queryset(self):
-        # Subqueries, not a join grouped by document: they are computed for the page's rows only.
-        lines = DocumentLine.objects.filter(document=OuterRef("pk")).order_by().values("document")
-        return (
-            documents_of(self.company)
-            .annotate(
-                line_count=Coalesce(Subquery(lines.annotate(n=Count("pk")).values("n")), Value(0)),
-                total_quantity=Subquery(lines.annotate(total=Sum("quantity")).values("total")),
-            )
-            .order_by("-date", "-id")
-        )
+        return documents_of(self.company).order_by("-date", "-id")
 
     def get_table_data(self):
         rows = super().get_table_data()
@@ -98,7 +89,7 @@ class DocumentListView(CompanyListView):
             if None in shown:
                 in_groups |= Q(**{f"{key}__isnull": True})
             grouped = self.filterset.qs.filter(in_groups).order_by().values(key)
-            subtotals = {row[key]: row for row in grouped.annotate(documents=Count("id", distinct=True), quantity=Sum("lines__quantity"))}
+            subtotals = {row[key]: row for row in grouped.annotate(documents=Count("id"), quantity=Sum("total_quantity"))}
             labels = dict(DocumentKind.choices) | dict(DocumentStatus.choices)
             context["groups"] = [
                 (labels.get(k, k) or "(no partner)", subtotals.get(k, {}), list(docs)) for k, docs in groupby(page, key=value)

@@ -13,6 +13,9 @@ from ..selectors import expiring_lots, unassigned_balances
 from .base import CompanyMixin, row_ids
 
 
+EXPIRING_SHOWN = 1_000
+
+
 class HomeView(CompanyMixin, TemplateView):
     """What needs doing: drafts waiting, unassigned quantities, lots expiring soon."""
 
@@ -26,9 +29,17 @@ class HomeView(CompanyMixin, TemplateView):
             drafts=Document.objects.filter(company=company, status=DocumentStatus.DRAFT).count(),
             unassigned_quantity=unassigned["total"] or 0,
             unassigned_rows=unassigned["rows"] or 0,
-            expiring=expiring_lots(company=company).count(),
+            **self.expiring(company),
             **kwargs,
         )
+
+
+    @staticmethod
+    def expiring(company) -> dict:
+        """How many lots expire within their alert period, counted to EXPIRING_SHOWN ("1,000+"):
+        a count past that would read every one of them on every visit to the home page."""
+        found = expiring_lots(company=company).order_by().values("pk")[: EXPIRING_SHOWN + 1].count()
+        return {"expiring": min(found, EXPIRING_SHOWN), "expiring_label": f"{EXPIRING_SHOWN:,}+" if found > EXPIRING_SHOWN else str(found)}
 
 
 class CompanySwitchView(View):

@@ -14,6 +14,7 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from inventory import filters as list_filters
+from inventory import paging
 from inventory.models import Item, Lot, LotKind, LotStatus
 from inventory.paging import grouped_pages
 from inventory.tables import catalog as catalog_tables
@@ -43,22 +44,30 @@ def grouped(company):
     return grouped_pages(lots, field="item", order=("sku", "id"), within=("number",), groups=Item.objects.filter(company=company))
 
 
+@pytest.fixture(params=[0, 5_000], ids=["by-group", "sorted-whole"])
+def sorted_up_to(request, monkeypatch):
+    """Both ways of reading a page: group by group (any list longer than 0 rows), and sorting a
+    short list whole."""
+    monkeypatch.setattr(paging, "SORTED_UP_TO", request.param)
+    return request.param
+
+
 @pytest.mark.parametrize("start, stop", [(0, 10), (10, 20), (35, 60), (55, 90), (0, 200), (190, 260)])
-def test_grouped_pages_are_the_rows_of_the_plain_order(company, start, stop):
+def test_grouped_pages_are_the_rows_of_the_plain_order(company, sorted_up_to, start, stop):
     make_lots(company, items=6, lots=200)
     paged = grouped(company)
     plain = Lot.objects.filter(company=company).order_by("item__sku", "item__id", "number")
     assert [lot.pk for lot in paged.order_by(*paged.page_order)[start:stop]] == [lot.pk for lot in plain[start:stop]]
 
 
-def test_grouped_pages_follow_filters(company):
+def test_grouped_pages_follow_filters(company, sorted_up_to):
     make_lots(company, items=5, lots=150)
     paged = grouped(company).filter(status=LotStatus.ON_HOLD).exclude(number__contains="7")
     plain = Lot.objects.filter(company=company, status=LotStatus.ON_HOLD).exclude(number__contains="7").order_by("item__sku", "item__id", "number")
     assert [lot.pk for lot in paged.order_by(*paged.page_order)[20:45]] == [lot.pk for lot in plain[20:45]]
 
 
-def test_grouped_pages_keep_annotations_and_related_rows(company):
+def test_grouped_pages_keep_annotations_and_related_rows(company, sorted_up_to):
     make_lots(company, items=3, lots=30)
     paged = grouped(company)
     page = list(paged.order_by(*paged.page_order)[:10])
@@ -69,12 +78,18 @@ def test_grouped_pages_keep_annotations_and_related_rows(company):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the group-by-group read is PostgreSQL's; SQLite runs the plain query")
 @pytest.mark.postgres
-def test_grouped_pages_read_each_group_by_its_index(company):
+def test_grouped_pages_read_each_group_by_its_index(company, monkeypatch):
     make_lots(company, items=4, lots=100)
+    monkeypatch.setattr(paging, "SORTED_UP_TO", 99)
     paged = grouped(company)
     with CaptureQueriesContext(connection) as queries:
         list(paged.order_by(*paged.page_order)[50:60])
-    assert "LATERAL" in queries[0]["sql"] and "LIMIT 10 OFFSET 50" in queries[0]["sql"]
+    assert "LIMIT 100" in queries[0]["sql"]  # counted up to the sorted-whole bound: 100 rows is more
+    assert "LATERAL" in queries[1]["sql"] and "LIMIT 10 OFFSET 50" in queries[1]["sql"]
+    with CaptureQueriesContext(connection) as queries:
+        list(paged.filter(number__endswith="7").order_by(*paged.page_order)[:10])
+    assert "LATERAL" not in queries[1]["sql"]  # a few rows: sorted whole
+    assert len(queries) == 3
 
 
 def test_an_other_order_reads_the_plain_way(company):

@@ -108,7 +108,7 @@ def test_item_and_location_pages_show_the_summary(client, company, warehouse, wa
 
 
 def test_summaries_rebuilt_from_the_balances_are_what_posting_keeps(company, warehouse, warehouse2, serial_item, lot_item):
-    from inventory.services import stock_summaries_rebuild
+    from inventory.services import costs_rebuild, stock_summaries_rebuild
 
     receive(item=serial_item, location=warehouse, numbers="S1-S4")
     receive(item=lot_item, location=warehouse2, numbers=["L1"], quantity=3)
@@ -116,5 +116,51 @@ def test_summaries_rebuilt_from_the_balances_are_what_posting_keeps(company, war
     kept = {s.pk and (s.item_id, s.location_id): (s.quantity, s.lots) for s in StockSummary.objects.all()}
     StockSummary.objects.all().update(quantity=0, lots=0)
     assert stock_summaries_rebuild(company=company) == 2
+    costs_rebuild(company=company)  # the summaries' value at the lots' cost is the cost service's
     assert {(s.item_id, s.location_id): (s.quantity, s.lots) for s in StockSummary.objects.all()} == kept
     assert ledger_verify() == []
+
+
+def test_a_balance_carries_its_lot_number_for_the_stock_lists(company, warehouse, serial_item):
+    receive(item=serial_item, location=warehouse, numbers="S1 S2")
+    unnumbered = ItemFactory(company=company)
+    receive(item=unnumbered, location=warehouse, quantity=3)
+    assert {b.lot.number if b.lot else None: b.lot_number for b in Balance.objects.all()} == {"S1": "S1", "S2": "S2", None: None}
+    Balance.objects.filter(lot__number="S2").update(lot_number="S9")
+    faults = [str(f) for f in ledger_verify()]
+    assert faults == [f"balance {Balance.objects.get(lot__number='S2').pk}: says lot number 'S9', its lot is 'S2'"]
+
+
+def test_a_document_keeps_its_line_count_and_total_through_its_line_services(company, warehouse):
+    from inventory.models import Document
+    from inventory.services import document_create, document_line_add, document_line_remove, document_line_update
+
+    item = ItemFactory(company=company)
+    draft = document_create(company=company, kind=DocumentKind.RECEIPT, to_location=warehouse)
+    first = document_line_add(document=draft, item=item, quantity=Decimal(3))
+    second = document_line_add(document=draft, item=item, quantity=Decimal("2.5"))
+    document_line_update(line=second, item=item, quantity=Decimal(4))
+    document_line_remove(line=first)
+    draft.refresh_from_db()
+    assert (draft.line_count, draft.total_quantity) == (1, Decimal(4))
+    assert ledger_verify() == []
+    Document.objects.filter(pk=draft.pk).update(total_quantity=9)
+    assert [str(f) for f in ledger_verify()] == [f"document {draft.number}: says 1 lines of 9 in all, its lines are 1 of 4"]
+
+
+def test_a_balance_carries_its_lot_expiry_even_when_the_lot_is_edited(company, warehouse, warehouse2):
+    from datetime import date
+
+    from inventory.services import lot_update
+
+    item = ItemFactory(company=company, lot_class=LotClassFactory(company=company, tracking=Tracking.LOT, track_expiry=True))
+    receive(item=item, location=warehouse, numbers=["L1"], quantity=6, expiry=date(2031, 1, 31))
+    issue(kind=DocumentKind.TRANSFER, item=item, location=warehouse, to_location=warehouse2, quantity=2, numbers=["L1"], lot_quantity=Decimal(2))
+    assert set(Balance.objects.filter(item=item).values_list("expiry_date", flat=True)) == {date(2031, 1, 31)}
+    lot_update(lot=Lot.objects.get(item=item, number="L1"), expiry_date=date(2030, 6, 30))
+    assert set(Balance.objects.filter(item=item).values_list("expiry_date", flat=True)) == {date(2030, 6, 30)}
+    assert ledger_verify() == []
+    Balance.objects.filter(item=item, location=warehouse2).update(expiry_date=date(2099, 1, 1))
+    assert [str(f) for f in ledger_verify()] == [
+        f"balance {Balance.objects.get(item=item, location=warehouse2).pk}: says it expires 2099-01-01, its lot 2030-06-30"
+    ]

@@ -83,13 +83,26 @@ def lots_with_on_hand(*, company):
 
 def lot_product_totals(*, lots, item_ids) -> dict[int, dict]:
     """Per product ``item_ids`` (those shown) of ``lots`` (a filtered ``lots_with_on_hand``): how
-    many lots and their total quantity on hand, over the whole set, in one aggregate query."""
-    lots = lots.filter(item_id__in=list(item_ids))
-    # A serial's stock is in its own row and in its lot's: count it once, with its lot when the
-    # lot is in the set (a serial's lot is of the same product).
-    once = Q(parent__isnull=True) | ~Q(parent_id__in=lots.order_by().values("pk"))
-    rows = lots.order_by().values("item_id").annotate(lots=Count("id"), quantity=Sum("on_hand", filter=once))
-    return {row["item_id"]: row for row in rows}
+    many lots and their total quantity on hand, over the whole filtered set.
+
+    The quantity is the set's balances at internal locations, each counted once: a lot-and-serial
+    lot's stock lies on its serials, so those count with their lot when it is in the set (and not
+    again on their own). Read from the balances by item, not lot by lot.
+    """
+    chosen = lots.filter(item_id__in=list(item_ids)).order_by()
+    totals = {row["item_id"]: {**row, "quantity": ZERO} for row in chosen.values("item_id").annotate(lots=Count("id"))}
+    if not totals:
+        return {}
+    ids = chosen.values("pk")
+    internal = Balance.objects.filter(item_id__in=list(totals), location__kind=LocationKind.INTERNAL).order_by()
+    sums = [internal.filter(lot__in=ids)]
+    lot_serial = list(Item.objects.filter(pk__in=list(totals), lot_class__tracking=Tracking.LOT_AND_SERIAL).values_list("pk", flat=True))
+    if lot_serial:
+        sums.append(internal.filter(item_id__in=lot_serial, lot__parent__in=ids).exclude(lot__in=ids))
+    for rows in sums:
+        for row in rows.values("item_id").annotate(total=Sum("quantity")):
+            totals[row["item_id"]]["quantity"] += row["total"] or ZERO
+    return totals
 
 
 def lot_on_hand(*, lot: Lot) -> Decimal:

@@ -1,37 +1,43 @@
 """Reads of the expiry dashboard and the stock valuation report.
 
 Both cost a fixed number of queries whatever the number of items, lots, locations or moves:
-aggregates grouped in the database, and one ordered pass over grouped rows where the rule
-(FIFO layers) is easier to state in Python than in SQL.
+the expiry report groups in the database; the valuation report reads what the posting service
+keeps per item and per (item, location) (``inventory/models/costing.py``, the stock summaries),
+never the ledger, and pages its lot/serial rows in SQL.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import (
     BooleanField,
     Case,
+    Count,
     DecimalField,
+    Exists,
+    ExpressionWrapper,
     F,
-    Max,
+    Func,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncWeek
+from django.db.models.functions import Coalesce, Greatest, NullIf, TruncWeek
 from django.utils import timezone
 
-from inventory.models import Balance, LocationKind, StockMove, ValuationMethod
-from inventory.selectors import expiring_lots
+from inventory.models import Balance, Item, ItemCost, LocationKind, StockSummary, ValuationMethod
+from inventory.paging import grouped_pages
+from inventory.selectors import expiry_window
+from inventory.services.costing import lot_cost_expression
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
 QTY = DecimalField(max_digits=18, decimal_places=4)
-MONEY = DecimalField(max_digits=18, decimal_places=4)
 CHART_WEEKS = 12
 
 
@@ -56,21 +62,20 @@ def _on_hand(*, company, item=None, location=None):
 def expiry_rows(*, company, within_days: int | None = None, item=None, location=None, today: date | None = None):
     """One row per (lot/serial, internal location) with stock, of the lots expired or expiring
     within ``within_days`` of today, or, when it is None, within each class's own alert period
-    (the rule of ``inventory.selectors.expiring_lots``, which picks the lots).
+    (``inventory.selectors.expiry_window``).
 
     Annotated with ``expired`` (expiry before today); ordered by expiry date, then item, number
-    and location.
+    and location. Read from the balances' own copy of their lot's expiry date, soonest first
+    from its index, whatever the number of lots.
     """
     today = today or timezone.localdate()
-    lots = expiring_lots(company=company, within_days=within_days).values("pk")
     return (
         _on_hand(company=company, item=item, location=location)
-        .filter(lot__in=lots)
+        .filter(expiry_date__isnull=False)
+        .filter(expiry_window(company=company, within_days=within_days))
         .select_related("item", "lot", "location")
-        .annotate(
-            expired=Case(When(lot__expiry_date__lt=today, then=Value(True)), default=Value(False), output_field=BooleanField())
-        )
-        .order_by("lot__expiry_date", "item__sku", "lot__number", "location__code", "pk")
+        .annotate(expired=Case(When(expiry_date__lt=today, then=Value(True)), default=Value(False), output_field=BooleanField()))
+        .order_by("expiry_date", "item__sku", "lot_number", "location__code", "pk")
     )
 
 
@@ -78,8 +83,8 @@ def expiry_totals(*, rows, today: date | None = None) -> dict[str, Decimal]:
     """``expired`` and ``expiring`` (not yet expired, inside the window) quantities of ``expiry_rows``."""
     today = today or timezone.localdate()
     totals = rows.order_by().aggregate(
-        expired=Coalesce(Sum("quantity", filter=Q(lot__expiry_date__lt=today)), Value(ZERO), output_field=QTY),
-        expiring=Coalesce(Sum("quantity", filter=Q(lot__expiry_date__gte=today)), Value(ZERO), output_field=QTY),
+        expired=Coalesce(Sum("quantity", filter=Q(expiry_date__lt=today)), Value(ZERO), output_field=QTY),
+        expiring=Coalesce(Sum("quantity", filter=Q(expiry_date__gte=today)), Value(ZERO), output_field=QTY),
     )
     return {"expired": totals["expired"], "expiring": totals["expiring"]}
 
@@ -107,8 +112,8 @@ def expiry_weeks(*, company, item=None, location=None, today: date | None = None
     after = first + timedelta(weeks=weeks)
     grouped = (
         _on_hand(company=company, item=item, location=location)
-        .filter(lot__expiry_date__gte=first, lot__expiry_date__lt=after)
-        .annotate(week=TruncWeek("lot__expiry_date"))
+        .filter(expiry_date__gte=first, expiry_date__lt=after)
+        .annotate(week=TruncWeek("expiry_date"))
         .values("week")
         .annotate(total=Sum("quantity"))
         .order_by("week")
@@ -126,11 +131,12 @@ def _as_date(value) -> date:
 # Valuation ------------------------------------------------------------------------------------
 
 GROUPINGS = ("item", "lot", "location")
+PRECISE = DecimalField(max_digits=40, decimal_places=8)  # unrounded values and unit costs
 
 
 @dataclass
 class ValuationRow:
-    """On-hand quantity and value of one item, (item, lot/serial) or (location, item)."""
+    """On-hand quantity and value of one item or (location, item)."""
 
     item_id: int
     sku: str
@@ -144,6 +150,10 @@ class ValuationRow:
     location_code: str = ""
 
     @property
+    def on_hand(self) -> Decimal:  # the name the lot rows (balances) give it
+        return self.quantity
+
+    @property
     def unit_cost(self) -> Decimal:
         return self.value / self.quantity if self.quantity else ZERO
 
@@ -154,13 +164,16 @@ class ValuationRow:
 
 @dataclass
 class Valuation:
-    rows: list[ValuationRow]
-    value: Decimal  # sum of the rows' unrounded values
+    # By item or location: computed rows. By lot: a queryset of balances (``valuation_lot_rows``),
+    # annotated like a ValuationRow (``on_hand`` for its quantity).
+    rows: list[ValuationRow] | QuerySet
+    value: Decimal  # the total, unrounded; the same whichever the grouping
 
 
 @dataclass
 class _ItemCost:
-    """What valuing one item needs, company-wide (a location filter never changes an item's cost)."""
+    """What valuing one item needs, company-wide (a location filter never changes an item's
+    cost): its ``ItemCost`` row and its standard cost, as read now."""
 
     method: str
     standard: Decimal
@@ -168,8 +181,10 @@ class _ItemCost:
     unnumbered: Decimal = ZERO
     incoming_quantity: Decimal = ZERO
     incoming_value: Decimal = ZERO
-    layers_value: Decimal = ZERO  # value of the FIFO layers still on hand
-    layers_left: Decimal = ZERO  # quantity the layers have yet to cover while walking them
+    consumed_value: Decimal = ZERO
+    unbound_quantity: Decimal = ZERO
+    unbound_value: Decimal = ZERO
+    unbound_consumed_value: Decimal = ZERO
 
     def unit_cost(self) -> Decimal:
         """Per-unit cost of this item's stock that carries no specific (lot) cost."""
@@ -177,23 +192,19 @@ class _ItemCost:
             return self.standard
         if self.method == ValuationMethod.AVERAGE:
             return self.incoming_value / self.incoming_quantity if self.incoming_quantity else self.standard
-        covered = self.on_hand if self.method == ValuationMethod.FIFO else self.unnumbered
+        if self.method == ValuationMethod.FIFO:
+            covered, layered = self.on_hand, self.incoming_quantity
+            value = self.incoming_value - self.consumed_value
+        else:
+            covered, layered = self.unnumbered, self.unbound_quantity
+            value = self.unbound_value - self.unbound_consumed_value
         if not covered:
             return self.standard
-        # Units no remaining layer explains (a ledger older than its receipts) at standard cost.
-        return (self.layers_value + self.layers_left * self.standard) / covered
+        # Units no layer explains (a ledger older than its receipts) at standard cost.
+        return (value + max(covered - layered, ZERO) * self.standard) / covered
 
 
-def _incoming_moves(*, company):
-    """Moves that brought stock into the company: from a virtual location (supplier, customer,
-    production, adjustment) to an internal one. A move later reversed and the reversal moves
-    themselves are left out: they cancel each other in the on-hand quantity too."""
-    reversed_ids = StockMove.objects.filter(company=company, reverses__isnull=False).values("reverses_id")
-    return (
-        StockMove.objects.filter(company=company, to_location__kind=LocationKind.INTERNAL, reverses__isnull=True)
-        .exclude(from_location__kind=LocationKind.INTERNAL)
-        .exclude(pk__in=reversed_ids)
-    )
+COST_FIELDS = [f.name for f in fields(_ItemCost)][2:]
 
 
 def stock_valuation(*, company, by: str = "item", item=None, location=None) -> Valuation:
@@ -209,125 +220,174 @@ def stock_valuation(*, company, by: str = "item", item=None, location=None) -> V
     * **fifo** — the on-hand quantity (all lots and locations together) is made of the most
       recent incoming moves: walk them newest first, taking each move's quantity × unit cost
       until the on-hand quantity is covered (the last move taken in part). Value = sum of those
-      layers. Each balance gets its share: value × balance quantity / item on-hand quantity.
+      layers. Each row gets its share: value × its quantity / item on-hand quantity.
     * **average** — every incoming move of the item, all time:
       unit cost = Σ(quantity × unit cost) / Σ quantity; value = on-hand quantity × that cost.
       (The weighted average of all receipts, not a perpetual average recomputed after each
       issue; with no incoming move, the standard cost.)
     * **standard** — ``Item.unit_cost`` × on-hand quantity.
 
-    "Incoming" is defined by ``_incoming_moves``. Costs never depend on the ``location`` filter:
-    it only chooses which balances are shown. Values are unrounded Decimals (``money()`` rounds
-    for display); ``Valuation.value`` is the sum of the unrounded rows, so it is the same total
-    whichever grouping is chosen.
+    "Incoming" is defined by ``inventory.services.costing.incoming_moves``: from a virtual
+    location into an internal one, leaving out reversed moves and the reversals. Costs never
+    depend on the ``location`` filter: it only chooses which stock is shown. Values are
+    unrounded Decimals (``money()`` rounds for display); ``Valuation.value`` is the sum of the
+    (location, item) values, so it is the same total whichever grouping is chosen.
 
-    Three queries whatever the data: the balances, the items' company-wide on-hand, and the
-    incoming moves grouped by (item, time, unit cost), read once newest first.
+    Read from what the posting service keeps (``inventory/models/costing.py``): the stock
+    summaries per (item, location) with their lots' value, each item's cost row, and the
+    unnumbered balances of specific-cost items — two queries whatever the data. By lot/serial,
+    the rows are a queryset of balances (``valuation_lot_rows``: a lot/serial per location it
+    lies at, the unnumbered stock per item) that the page pages in SQL.
     """
     if by not in GROUPINGS:
         raise ValueError(f"by must be one of {GROUPINGS}")
-    first_cost = (
-        StockMove.objects.filter(to_lot=OuterRef("lot_id"), to_location__kind=LocationKind.INTERNAL)
-        .order_by("created_at", "pk")
-        .values("unit_cost")[:1]
-    )
-    balances = list(
-        _on_hand(company=company, item=item, location=location)
-        .annotate(lot_cost=Coalesce(F("lot__unit_cost"), Subquery(first_cost, output_field=MONEY)))
-        .values(
-            "item_id", "lot_id", "location_id", "quantity", "lot_cost", "item__sku", "item__name",
-            "item__valuation_method", "item__unit_cost", "lot__number", "location__code",
-        )
-        .order_by()
-    )
-    costs = _item_costs(company=company, item=item, location=location) if balances else {}
-
+    places = _valued_places(company=company, item=item, location=location)
+    total = sum((p.value for p in places), ZERO)
+    if by == "lot":
+        return Valuation(rows=valuation_lot_rows(company=company, item=item, location=location), value=total)
     rows: dict[tuple, ValuationRow] = {}
-    total = ZERO
-    for b in balances:
-        cost = costs[b["item_id"]]
-        quantity = b["quantity"]
-        numbered = b["lot_id"] is not None
-        if cost.method == ValuationMethod.SPECIFIC and numbered:
-            value = quantity * (b["lot_cost"] if b["lot_cost"] is not None else cost.standard)
+    for place in places:
+        if by == "location":
+            key, extra = (place.location_id, place.item_id), {"location_id": place.location_id, "location_code": place.location_code}
         else:
-            value = quantity * cost.unit_cost()
-        key, extra = _row_key(by, b)
+            key, extra = (place.item_id,), {}
         row = rows.get(key)
         if row is None:
             row = rows[key] = ValuationRow(
-                item_id=b["item_id"], sku=b["item__sku"], item_name=b["item__name"], method=cost.method, **extra
+                item_id=place.item_id, sku=place.sku, item_name=place.item_name, method=place.method, **extra
             )
-        row.quantity += quantity
-        row.value += value
-        total += value
-    ordered = sorted(rows.values(), key=_row_order(by))
+        row.quantity += place.quantity
+        row.value += place.value
+    if by == "location":
+        ordered = sorted(rows.values(), key=lambda r: (r.location_code, r.location_id, r.sku, r.item_id))
+    else:
+        ordered = sorted(rows.values(), key=lambda r: (r.sku, r.item_id))
     return Valuation(rows=ordered, value=total)
 
 
-def _row_key(by: str, b: dict) -> tuple[tuple, dict]:
-    if by == "lot":
-        return (b["item_id"], b["lot_id"]), {"lot_id": b["lot_id"], "lot_number": b["lot__number"] or ""}
-    if by == "location":
-        return (b["location_id"], b["item_id"]), {"location_id": b["location_id"], "location_code": b["location__code"]}
-    return (b["item_id"],), {}
-
-
-def _row_order(by: str):
-    if by == "lot":
-        return lambda r: (r.sku, r.item_id, r.lot_id is None, r.lot_number, r.lot_id or 0)
-    if by == "location":
-        return lambda r: (r.location_code, r.location_id, r.sku, r.item_id)
-    return lambda r: (r.sku, r.item_id)
-
-
-def _item_costs(*, company, item, location) -> dict[int, _ItemCost]:
-    """Per item in stock (at ``location`` if given): company-wide on-hand (all and unnumbered),
-    the incoming totals (average) and the FIFO layers still on hand. Two queries however many items."""
-    shown = _on_hand(company=company, item=item, location=location).values("item_id")
-    on_hand = (
-        _on_hand(company=company, item=item)
-        .filter(item_id__in=shown)
-        .values("item_id", "item__valuation_method", "item__unit_cost")
-        .annotate(
-            total=Sum("quantity"),
-            unnumbered=Coalesce(Sum("quantity", filter=Q(lot__isnull=True)), Value(ZERO), output_field=QTY),
-        )
-        .order_by()
+def _valued_places(*, company, item=None, location=None) -> list[ValuationRow]:
+    """One row per (item, internal location) with stock, valued: the stock summary, the item's
+    cost row, and (specific cost) the unnumbered balance there. Two queries."""
+    cost = "item__cost__"
+    summaries = StockSummary.objects.filter(company=company, quantity__gt=0, location__kind=LocationKind.INTERNAL)
+    unnumbered = Balance.objects.filter(
+        company=company, lot__isnull=True, quantity__gt=0, location__kind=LocationKind.INTERNAL,
+        item__valuation_method=ValuationMethod.SPECIFIC,
     )
-    costs: dict[int, _ItemCost] = {}
-    for r in on_hand:
-        cost = _ItemCost(
-            method=r["item__valuation_method"], standard=r["item__unit_cost"], on_hand=r["total"], unnumbered=r["unnumbered"]
+    if item is not None:
+        summaries, unnumbered = summaries.filter(item=item), unnumbered.filter(item=item)
+    if location is not None:
+        summaries, unnumbered = summaries.filter(location=location), unnumbered.filter(location=location)
+    unnumbered_at = {(i, loc): q for i, loc, q in unnumbered.values_list("item_id", "location_id", "quantity").order_by()}
+    rows = summaries.values(
+        "item_id", "location_id", "quantity", "lots_value", "location__code", "item__sku", "item__name",
+        "item__valuation_method", "item__unit_cost", *(cost + name for name in COST_FIELDS),
+    ).order_by()
+    unit_costs: dict[int, Decimal] = {}
+    places = []
+    for r in rows:
+        method, unit_cost = r["item__valuation_method"], unit_costs.get(r["item_id"])
+        if unit_cost is None:
+            state = {name: r[cost + name] for name in COST_FIELDS if r[cost + name] is not None}
+            unit_cost = unit_costs[r["item_id"]] = _ItemCost(method=method, standard=r["item__unit_cost"], **state).unit_cost()
+        quantity = r["quantity"]
+        if method == ValuationMethod.SPECIFIC:
+            loose = unnumbered_at.get((r["item_id"], r["location_id"]), ZERO)
+            value = r["lots_value"] + (loose * unit_cost if loose else ZERO)
+        else:
+            value = quantity * unit_cost
+        places.append(
+            ValuationRow(
+                item_id=r["item_id"], sku=r["item__sku"], item_name=r["item__name"], method=method,
+                quantity=quantity, value=value, location_id=r["location_id"], location_code=r["location__code"],
+            )
         )
-        if cost.method == ValuationMethod.FIFO:
-            cost.layers_left = cost.on_hand
-        elif cost.method == ValuationMethod.SPECIFIC:
-            cost.layers_left = cost.unnumbered
-        costs[r["item_id"]] = cost
+    return places
 
-    # Only the items whose cost depends on their receipts; grouped so that a receipt of 10,000
-    # serials at one cost is one row.
-    needs_moves = [ValuationMethod.FIFO, ValuationMethod.AVERAGE, ValuationMethod.SPECIFIC]
-    unbound = Q(to_lot__isnull=True) | Q(binds_lot=False)
-    layers = (
-        _incoming_moves(company=company)
-        .filter(item_id__in=shown, item__valuation_method__in=needs_moves)
-        .annotate(unbound=Case(When(unbound, then=Value(True)), default=Value(False), output_field=BooleanField()))
-        .values("item_id", "created_at", "unit_cost", "unbound")
-        .annotate(quantity=Sum("quantity"), last_id=Max("pk"))
-        .order_by("item_id", "-created_at", "-last_id")
+
+# ``lot_number`` is the balance's copy of its lot's number (NULL unnumbered: last, as the page lists it).
+LOT_WITHIN = (F("lot_number").asc(nulls_last=True), "location__code")
+
+
+def valuation_lot_rows(*, company, item=None, location=None):
+    """The lot/serial rows of the valuation, for the table to page in SQL: the positive balances
+    of lots/serials at internal locations (a lot split between two locations is two rows), and
+    the stock without a number as one row per item, ordered by item, number (unnumbered last)
+    and location.
+
+    Unless ``location`` is given, an item's unnumbered row is its balance at the first location
+    (by id), standing for all of them: ``on_hand`` adds them up and ``places`` counts them. Every
+    row is annotated with ``on_hand``, ``places``, ``unit_cost`` and ``value`` (``on_hand`` × the
+    lot's cost for specific-cost numbered stock, × the item's unit cost as ``stock_valuation``
+    computes it otherwise, from the item's cost row), ``sku``, ``item_name``, ``method`` and
+    ``location_code`` (``lot_number`` is the balance's own): no query per row, and the lots'
+    rows are balances as they are, so counting and ordering them reads indexes only.
+    """
+    rows = _on_hand(company=company, item=item, location=location)
+    if location is not None:
+        on_hand, places = F("quantity"), Value(1)
+    else:
+        # Balances are kept at internal locations only (see Balance): no join to check the kind.
+        # The lots' rows are told by the balance's copy of the number, which the indexes of
+        # positive balances hold: counting a page's worth of them reads an index only.
+        loose = Balance.objects.filter(item=OuterRef("item_id"), lot__isnull=True, quantity__gt=0).order_by().values("item")
+        rows = rows.filter(Q(lot_number__isnull=False) | ~Exists(loose.filter(location_id__lt=OuterRef("location_id"))))
+        on_hand = Case(
+            When(lot__isnull=True, then=Subquery(loose.annotate(total=Sum("quantity")).values("total"), output_field=QTY)),
+            default=F("quantity"),
+            output_field=QTY,
+        )
+        places = Case(When(lot__isnull=True, then=Subquery(loose.annotate(n=Count("pk")).values("n"))), default=Value(1))
+    specific_lot = Q(item__valuation_method=ValuationMethod.SPECIFIC, lot__isnull=False)
+    unit_cost = Case(When(specific_lot, then=lot_cost_expression(joined=False)), default=_item_unit_cost(), output_field=PRECISE)
+    rows = (
+        rows.annotate(
+            sku=F("item__sku"), item_name=F("item__name"), method=F("item__valuation_method"),
+            location_code=F("location__code"), on_hand=on_hand, places=places,
+        )
+        .annotate(unit_cost=unit_cost)
+        .annotate(value=ExpressionWrapper(F("on_hand") * F("unit_cost"), output_field=PRECISE))
     )
-    for r in layers.iterator():
-        cost = costs.get(r["item_id"])
-        if cost is None:
-            continue
-        quantity, unit_cost = r["quantity"], r["unit_cost"]
-        cost.incoming_quantity += quantity
-        cost.incoming_value += quantity * unit_cost
-        counts_as_layer = cost.method == ValuationMethod.FIFO or (cost.method == ValuationMethod.SPECIFIC and r["unbound"])
-        if counts_as_layer and cost.layers_left > 0:
-            taken = min(quantity, cost.layers_left)
-            cost.layers_value += taken * unit_cost
-            cost.layers_left -= taken
-    return costs
+    # A page is read item by item from the (item, lot number) index (inventory/paging.py).
+    paged = grouped_pages(
+        rows, field="item", order=("sku", "id"), within=LOT_WITHIN, groups=Item.objects.filter(company=company)
+    )
+    return paged.order_by(*paged.page_order)
+
+
+class _Dividend(Func):
+    """A decimal about to be divided: SQLite stores whole decimals as integers and would divide
+    them as integers (9 / 6 = 1), so there it is made a float first; PostgreSQL keeps numeric."""
+
+    template = "%(expressions)s"
+    output_field = PRECISE
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, template="CAST(%(expressions)s AS REAL)", **extra_context)
+
+
+def _item_unit_cost():
+    """``_ItemCost.unit_cost`` as SQL, from the item's cost row and its standard cost.
+
+    The cost row is read by a subquery, not a join: a page of rows ordered and cut by LIMIT
+    reads it for its own rows only, and the order is left to the tables it is made of."""
+    standard = F("item__unit_cost")
+
+    def layered(quantity: str, covered: str, value: str, consumed: str):
+        beyond = Greatest(F(covered) - F(quantity), Value(ZERO), output_field=QTY)
+        worth = F(value) - F(consumed) + beyond * standard
+        return Coalesce(ExpressionWrapper(_Dividend(worth) / NullIf(F(covered), Value(ZERO)), output_field=PRECISE), standard)
+
+    average = ExpressionWrapper(_Dividend(F("incoming_value")) / NullIf(F("incoming_quantity"), Value(ZERO)), output_field=PRECISE)
+    by_method = Case(
+        When(item__valuation_method=ValuationMethod.AVERAGE, then=Coalesce(average, standard)),
+        When(item__valuation_method=ValuationMethod.FIFO, then=layered("incoming_quantity", "on_hand", "incoming_value", "consumed_value")),
+        default=layered("unbound_quantity", "unnumbered", "unbound_value", "unbound_consumed_value"),
+        output_field=PRECISE,
+    )
+    row = ItemCost.objects.filter(item_id=OuterRef("item_id")).annotate(unit_cost=by_method).values("unit_cost")[:1]
+    return Case(
+        When(item__valuation_method=ValuationMethod.STANDARD, then=standard),
+        default=Coalesce(Subquery(row, output_field=PRECISE), standard),
+        output_field=PRECISE,
+    )
