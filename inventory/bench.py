@@ -3,12 +3,16 @@
 Receiving and delivering generated serials through documents, the same with the numbers stored
 on the draft first, posting many small documents, and ``verify_ledger``: every write goes through
 the posting service, as a clerk's would.
+
+``pages`` declares this app's pages, which the trace suite opens on its data (see
+``inventory/bench_pages.py``).
 """
 
 from decimal import Decimal
 
 from django.db import transaction
 
+from .bench_pages import GROUPED, LIST, SEARCH, Page
 from .models import DocumentKind, Item, LotSerialClass, NumberSegment, Partner, Tracking
 from .selectors import ledger_verify
 from .services import (
@@ -32,6 +36,97 @@ SIZES = {
 
 def suites():
     return [("posting", run)]
+
+
+def _receipt(d) -> dict:  # a posted receipt of 100 lots
+    return {"document_pk": d["receipt"]}
+
+
+def _draft(d) -> dict:  # a draft delivery
+    return {"document_pk": d["draft"]}
+
+
+def _line(d) -> dict:  # the draft's line of a lot-tracked item
+    return {"line_pk": d["draft_line"]}
+
+
+def _delivery(d) -> dict:
+    return {"kind": DocumentKind.DELIVERY}
+
+
+def pages(data=None) -> list[Page]:
+    """The back office's pages, on the trace suite's data (its keys: ``traceability/bench.py``)."""
+    return [
+        Page("home", "inventory:home", LIST, texts=lambda d: [d["company_name"], d["unassigned_quantity"]]),
+        Page("items", "inventory:item-list", LIST, texts=lambda d: [d["item_sku"]]),
+        Page("item", "inventory:item-detail", LIST, kwargs=lambda d: {"item_pk": d["item"]}, texts=lambda d: [d["item_sku"]]),
+        Page("locations", "inventory:location-list", LIST, texts=lambda d: [d["warehouse_code"]]),
+        Page(
+            "location", "inventory:location-detail", LIST, kwargs=lambda d: {"location_pk": d["warehouse"]},
+            texts=lambda d: [d["warehouse_code"], d["item_sku"]],
+        ),
+        Page("stock", "inventory:stock-list", LIST, texts=lambda d: [d["item_sku"]]),
+        Page(
+            "stock_searched", "inventory:stock-list", SEARCH, params=lambda d: {"q": d["part"]},
+            texts=lambda d: [d["part_match"]],
+        ),
+        Page(
+            "stock_at_location", "inventory:stock-list", LIST, params=lambda d: {"location": d["warehouse"]},
+            texts=lambda d: [d["item_sku"]],
+        ),
+        Page("unassigned", "inventory:unassigned-list", LIST, texts=lambda d: [d["unassigned_sku"]]),
+        Page(
+            "unassigned_assign", "inventory:unassigned-assign", LIST, kwargs=lambda d: {"balance_pk": d["unassigned_balance"]},
+            texts=lambda d: [d["unassigned_sku"]],
+        ),
+        Page("documents", "inventory:document-list", LIST, texts=lambda d: [d["draft_number"]]),
+        Page(
+            "documents_filtered", "inventory:document-list", LIST,
+            params=lambda d: {"kind": DocumentKind.RECEIPT, "status": "posted"}, texts=lambda d: [d["newest_receipt_number"]],
+        ),
+        Page("documents_by_kind", "inventory:document-list", GROUPED, params=lambda d: {"group": "kind"}, texts=lambda d: [d["draft_number"]]),
+        Page(
+            "documents_by_status", "inventory:document-list", GROUPED, params=lambda d: {"group": "status"},
+            texts=lambda d: [d["draft_number"]],
+        ),
+        Page(
+            "documents_by_partner", "inventory:document-list", GROUPED, params=lambda d: {"group": "partner"},
+            texts=lambda d: [d["first_partner_name"]],
+        ),
+        Page(
+            "documents_searched", "inventory:document-list", LIST, params=lambda d: {"q": d["receipt_lot"]},
+            texts=lambda d: [d["receipt_number"]],
+        ),
+        Page("document_create", "inventory:document-create", LIST, kwargs=_delivery, texts=lambda d: ['name="partner"', "Customer"]),
+        # A type-ahead's suggestions, asked for at each key typed: part of a customer's name, of a SKU.
+        Page(
+            "choices_customers", "inventory:choices", SEARCH, kwargs=lambda d: {"source": "customers"},
+            params=lambda d: {"q": d["last_customer_name"][:-1]}, texts=lambda d: [d["last_customer_name"]],
+            headers={"HX-Request": "true"},
+        ),
+        Page(
+            "choices_items", "inventory:choices", SEARCH, kwargs=lambda d: {"source": "items"},
+            params=lambda d: {"q": d["item_sku"][:-1]}, texts=lambda d: [d["item_sku"]], headers={"HX-Request": "true"},
+        ),
+        Page(
+            "document_line_row", "inventory:document-line-row", LIST, kwargs=_delivery, params=lambda d: {"lines-TOTAL_FORMS": 1},
+            texts=lambda d: ["lines-1-item", d["item_sku"]], headers={"HX-Request": "true"},
+        ),
+        Page("document", "inventory:document-detail", LIST, kwargs=_receipt, texts=lambda d: [d["receipt_number"], d["receipt_lot"]]),
+        Page("document_print", "inventory:document-print", LIST, kwargs=_receipt, texts=lambda d: [d["receipt_number"], d["receipt_lot"]]),
+        Page("document_reverse", "inventory:document-cancel", LIST, kwargs=_receipt, texts=lambda d: [d["receipt_number"]]),
+        Page("draft", "inventory:document-detail", LIST, kwargs=_draft, texts=lambda d: [d["draft_number"]]),
+        Page("draft_edit", "inventory:document-update", LIST, kwargs=_draft, texts=lambda d: [d["item_sku"]]),
+        Page("draft_post", "inventory:document-post", LIST, kwargs=_draft, texts=lambda d: [d["draft_number"]]),
+        Page(
+            "line_allocations", "inventory:line-allocations", LIST, kwargs=_line, texts=lambda d: [d["candidate"]],
+            headers={"HX-Request": "true"},
+        ),
+        Page(
+            "line_candidates_searched", "inventory:line-candidates", SEARCH, kwargs=_line, params=lambda d: {"q": d["candidate"][1:]},
+            texts=lambda d: [d["candidate"]], headers={"HX-Request": "true"},
+        ),
+    ]
 
 
 def run(measure, options) -> None:

@@ -7,6 +7,9 @@ the finished numbers are generated on the output draft, the components proposed,
 serial mapped to its sub-assembly serial one scan at a time (``work_order_unit_map``; set-up, timed
 on stderr and not counted). Only ``work_order_complete`` is measured: its query count must not grow
 with the order size (tests/manufacturing/test_bench_mfg.py checks that).
+
+``pages`` declares the work order pages, which the trace suite opens on its data after this
+module has added a bill of materials, a kit and work orders to it (see ``inventory/bench_pages.py``).
 """
 
 import time
@@ -15,10 +18,12 @@ from decimal import Decimal
 from django.core.management.base import CommandError
 from django.db import transaction
 
+from inventory.bench_pages import GROUPED, LIST, Page
 from inventory.models import (
     Allocation,
     DocumentKind,
     Item,
+    Lot,
     LotSerialClass,
     NumberSegment,
     Tracking,
@@ -34,7 +39,7 @@ from inventory.services import (
     location_create,
 )
 
-from .models import BillOfMaterials, BomLine, UnitGenealogy, WorkOrderState
+from .models import BillOfMaterials, BomLine, UnitGenealogy, WorkOrder, WorkOrderState
 from .services import (
     work_order_complete,
     work_order_components_propose,
@@ -47,6 +52,7 @@ SIZES = {"units": (1_000, "finished serials of the completed work order (manufac
 
 WIDTH = 7  # digits of the generated serials: SA0000001, FG0000001
 LOT_PER_UNIT = Decimal("0.5")
+WORK_ORDERS = 300  # written on the trace suite's data for the work order pages
 
 
 def suites():
@@ -57,6 +63,70 @@ def check(options) -> None:
     limit = 10**WIDTH - 1
     if options["units"] > limit:
         raise CommandError(f"--units must be at most {limit:,}")
+
+
+def _released(d) -> dict:
+    return {"work_order_pk": d["work_order"]}
+
+
+def pages(data=None) -> list[Page]:
+    """The work order pages. Given the trace suite's data, first adds what they show to it."""
+    if data is not None:
+        data.update(_pages_data(data))
+    return [
+        Page("work_orders", "manufacturing:work-order-list", LIST, texts=lambda d: [d["work_order_number"]]),
+        Page(
+            "work_orders_by_state", "manufacturing:work-order-list", GROUPED, params=lambda d: {"group": "state"},
+            texts=lambda d: [d["cancelled_work_order_number"]],
+        ),
+        Page("work_order_create", "manufacturing:work-order-create", LIST, texts=lambda d: [d["work_order_sku"]]),
+        Page("work_order", "manufacturing:work-order-detail", LIST, kwargs=_released, texts=lambda d: [d["work_order_number"]]),
+        Page("work_order_units", "manufacturing:work-order-units", LIST, kwargs=_released, texts=lambda d: [d["work_order_number"]]),
+        Page(
+            "work_order_release", "manufacturing:work-order-release", LIST,
+            kwargs=lambda d: {"work_order_pk": d["draft_work_order"]}, texts=lambda d: [d["draft_work_order_number"]],
+        ),
+        Page("work_order_propose", "manufacturing:work-order-propose", LIST, kwargs=_released, texts=lambda d: [d["work_order_number"]]),
+        Page("work_order_complete", "manufacturing:work-order-complete", LIST, kwargs=_released, texts=lambda d: [d["work_order_number"]]),
+        Page("work_order_cancel", "manufacturing:work-order-cancel", LIST, kwargs=_released, texts=lambda d: [d["work_order_number"]]),
+        Page("kits", "manufacturing:kit", LIST, texts=lambda d: [d["kit_sku"]]),
+        Page("boms", "manufacturing:bom-list", LIST, texts=lambda d: [d["work_order_sku"], d["kit_sku"]]),
+    ]
+
+
+def _pages_data(data: dict) -> dict:
+    """A device made of a lot-tracked and a serial item of the trace data, with its bill; a kit;
+    ``WORK_ORDERS`` work orders of the device (drafts, every fourth cancelled), written in one
+    statement; and two through the services, a draft and, the newest, one released (its drafts)."""
+    company, user = data["company"], data["user"]
+    component = Item.objects.get(pk=data["item"])  # lot-tracked
+    serial = Lot.objects.select_related("item").get(pk=data["serial"]).item
+    location = company.locations.get(pk=data["warehouse"])
+    device = Item.objects.create(company=company, sku="WO-DEVICE", name="Device (work orders)", lot_class=serial.lot_class)
+    bom = BillOfMaterials.objects.create(company=company, item=device)
+    BomLine.objects.create(bom=bom, position=1, component=component, quantity=LOT_PER_UNIT)
+    BomLine.objects.create(bom=bom, position=2, component=serial, quantity=Decimal("1"))
+    kit = Item.objects.create(company=company, sku="WO-KIT", name="Kit (work orders)")
+    kit_bom = BillOfMaterials.objects.create(company=company, item=kit, is_kit=True)
+    BomLine.objects.create(bom=kit_bom, position=1, component=component, quantity=Decimal("2"))
+    # Numbered apart from the work orders' counter (WO-000001…), which the services below use.
+    WorkOrder.objects.bulk_create(
+        WorkOrder(
+            company=company, number=f"WOB-{n:06d}", item=device, quantity=Decimal(1 + n % 10), bom=bom, location=location,
+            state=WorkOrderState.CANCELLED if n % 4 == 0 else WorkOrderState.DRAFT, created_by=user,
+        )
+        for n in range(1, WORK_ORDERS + 1)
+    )
+    draft = work_order_create(company=company, item=device, quantity=Decimal(5), location=location, user=user)
+    released = work_order_release(
+        work_order=work_order_create(company=company, item=device, quantity=Decimal(10), location=location, user=user), user=user
+    )
+    return {
+        "work_order": released.pk, "work_order_number": released.number, "work_order_sku": device.sku, "kit_sku": kit.sku,
+        "draft_work_order": draft.pk, "draft_work_order_number": draft.number,
+        # The first group (cancelled) lists its newest first.
+        "cancelled_work_order_number": f"WOB-{WORK_ORDERS // 4 * 4:06d}",
+    }
 
 
 def _serial_class(company, code: str, prefix: str, batch_size: int) -> LotSerialClass:

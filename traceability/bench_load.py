@@ -2,11 +2,14 @@
 
 On the trace suite's data set (1,000,000 lots and 5,000,000 moves by default) it starts the
 production server (gunicorn, debug off, ``--workers``), signs ``--clients`` users in over loopback
-and has them work for ``--seconds`` on a mixed workload: the documents list, the lot list searched,
+and has them work for ``--seconds`` on a mixed workload, each pausing ``--think`` milliseconds on
+average between two requests as a clerk reading the page would (``--think 0``: back to back, the
+server's saturation): the documents list, the lot list searched,
 the lookup of a serial, a lot's page, the allocations dialog of a draft, and small deliveries posted
 through the form ("Save & post", one unit each). It reports the p50 and p95 latency of every kind
 of request and of all of them (``queries`` is the number of requests there), the errors (5xx
-answers or failed connections), the deliveries posted, and then runs ``verify_ledger``. The clients are plain threads with the standard library's HTTP client, bounded
+answers or failed connections), the requests per second and the deliveries posted; with a pause,
+the same clients then work as fast as they can (``load_saturation_*``); last ``verify_ledger``. The clients are plain threads with the standard library's HTTP client, bounded
 in count and time.
 """
 
@@ -162,11 +165,7 @@ def run_load(measure, options) -> None:
     measure.note(f"load: data set of {plan.lots:,} lots / {plan.moves:,} moves ready in {time.perf_counter() - started:.1f} s (not measured)")
 
     delivered = Document.objects.filter(company=company, kind=DocumentKind.DELIVERY, status=DocumentStatus.POSTED)
-    posted_before = delivered.count()
     process, base = start_server(options["workers"])
-    timings: dict[str, list[float]] = {name: [] for name, _ in WORKLOAD}
-    errors: list[str] = []
-    refused: list[int] = []
     lock = threading.Lock()
     q, _ = plan.search()
 
@@ -193,39 +192,78 @@ def run_load(measure, options) -> None:
 
     names = [name for name, weight in WORKLOAD for _ in range(weight)]
 
-    def client(username: str, seed: int, deadline: float) -> None:
-        rng = random.Random(seed)
-        session = Session(base)
-        try:
-            session.sign_in(username)
-        except Exception as error:  # noqa: BLE001 - a client that cannot start is an error of the run
-            with lock:
-                errors.append(f"{username}: {error}")
-            return
-        while time.monotonic() < deadline:
-            name = rng.choice(names)
-            start = time.perf_counter()
-            try:
-                status = operation(session, name, rng)
-            except Exception as error:  # noqa: BLE001 - a failed connection counts as an error
-                status, detail = 0, str(error)
-            else:
-                detail = ""
-            elapsed = time.perf_counter() - start
-            with lock:
-                timings[name].append(elapsed)
-                if status == 0 or status >= 500:
-                    errors.append(f"{name}: {status} {detail}".strip())
-                elif name == "delivery" and status != 302:
-                    refused.append(status)  # the form answered with its refusal instead of posting
+    def phase(prefix: str, think_ms: int) -> None:
+        """``--clients`` clients at work for ``--seconds``, pausing ``think_ms`` on average."""
+        timings: dict[str, list[float]] = {name: [] for name, _ in WORKLOAD}
+        errors: list[str] = []
+        refused: list[int] = []
+        posted_before = delivered.count()
 
-    try:
+        def client(username: str, seed: int, deadline: float) -> None:
+            rng = random.Random(seed)
+            session = Session(base)
+            try:
+                session.sign_in(username)
+            except Exception as error:  # noqa: BLE001 - a client that cannot start is an error of the run
+                with lock:
+                    errors.append(f"{username}: {error}")
+                return
+            pause = think_ms / 1000
+            while time.monotonic() < deadline:
+                if pause:
+                    # A clerk reads the page before the next click: half to one and a half times
+                    # the mean pause, so the clients do not march in step.
+                    time.sleep(pause * (0.5 + rng.random()))
+                    if time.monotonic() >= deadline:
+                        break
+                name = rng.choice(names)
+                start = time.perf_counter()
+                try:
+                    status = operation(session, name, rng)
+                except Exception as error:  # noqa: BLE001 - a failed connection counts as an error
+                    status, detail = 0, str(error)
+                else:
+                    detail = ""
+                elapsed = time.perf_counter() - start
+                with lock:
+                    timings[name].append(elapsed)
+                    if status == 0 or status >= 500:
+                        errors.append(f"{name}: {status} {detail}".strip())
+                    elif name == "delivery" and status != 302:
+                        refused.append(status)  # the form answered with its refusal instead of posting
+
         deadline = time.monotonic() + options["seconds"]
         threads = [threading.Thread(target=client, args=(u, n, deadline)) for n, u in enumerate(users)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(timeout=options["seconds"] + 180)
+        every = [t for values in timings.values() for t in values]
+        if not every:
+            raise CommandError("the load clients made no request: " + "; ".join(errors[:5]))
+        for name, values in [*timings.items(), ("all", every)]:
+            if not values:
+                continue
+            cuts = statistics.quantiles(values, n=100) if len(values) >= 2 else [values[0]] * 99
+            measure.results.append(
+                {"name": f"{prefix}_{name}_p95", "seconds": round(cuts[94], 4), "queries": len(values), "p50": round(cuts[49], 4)}
+            )
+        measure.results.append({"name": f"{prefix}_errors", "seconds": 0, "queries": len(errors), "examples": errors[:5]})
+        rate = round(len(every) / options["seconds"], 1)
+        measure.results.append({"name": f"{prefix}_requests_per_second", "seconds": 0, "queries": rate, "think_ms": think_ms})
+        posted = delivered.count() - posted_before
+        measure.results.append({"name": f"{prefix}_deliveries_posted", "seconds": 0, "queries": posted, "refused": len(refused)})
+        measure.note(
+            f"{prefix}: {len(every):,} requests ({rate}/s) from {len(users)} clients in {options['seconds']} s, pausing "
+            f"{think_ms} ms on average between requests: {len(errors)} errors, "
+            f"p95 {statistics.quantiles(every, n=100)[94] * 1000:.0f} ms, {posted} deliveries posted ({len(refused)} refused)"
+        )
+
+    try:
+        phase("load", options["think"])
+        if options["think"]:
+            # Then the same clients with no pause at all: the most the server answers, and how slowly.
+            phase("load_saturation", 0)
     finally:
         process.terminate()
         try:
@@ -233,25 +271,9 @@ def run_load(measure, options) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
 
-    every = [t for values in timings.values() for t in values]
-    if not every:
-        raise CommandError("the load clients made no request: " + "; ".join(errors[:5]))
-    for name, values in [*timings.items(), ("all", every)]:
-        if not values:
-            continue
-        cuts = statistics.quantiles(values, n=100) if len(values) >= 2 else [values[0]] * 99
-        measure.results.append(
-            {"name": f"load_{name}_p95", "seconds": round(cuts[94], 4), "queries": len(values), "p50": round(cuts[49], 4)}
-        )
-    measure.results.append({"name": "load_errors", "seconds": 0, "queries": len(errors), "examples": errors[:5]})
-    posted = delivered.count() - posted_before
-    measure.results.append({"name": "load_deliveries_posted", "seconds": 0, "queries": posted, "refused": len(refused)})
     with measure("verify_ledger_after_load"):
         faults = ledger_verify()
     measure.results.append({"name": "verify_ledger_faults", "seconds": 0, "queries": len(faults), "examples": [str(f) for f in faults[:5]]})
-    measure.note(
-        f"load: {len(every):,} requests from {len(users)} clients in {options['seconds']} s, {len(errors)} errors, "
-        f"p95 {statistics.quantiles(every, n=100)[94] * 1000:.0f} ms; verify_ledger: {len(faults)} faults"
-    )
+    measure.note(f"load: verify_ledger after the load: {len(faults)} faults")
     if settings.DEBUG:
         measure.note("load: the server ran with debug off; this process's DEBUG setting does not matter to it")

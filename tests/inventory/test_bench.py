@@ -4,30 +4,28 @@ import subprocess
 import sys
 from pathlib import Path
 
+from inventory.bench_pages import declared_pages
+
 ROOT = Path(__file__).resolve().parents[2]
-NAMES = [
+POSTING = [
     "receive_10000_serials",
     "deliver_10000_serials",
     "receive_10000_serials_drafted",
     "deliver_10000_serials_drafted",
     "post_1000_documents",
     "verify_ledger",
-    "trace_lot_list_filtered",
-    "trace_lookup_serial",
-    "trace_history_serial",
-    "trace_recall_lot",
-    "mfg_complete_work_order",
 ]
 
 
 def test_bench_prints_each_operation_with_seconds_and_queries_as_json():
     result = subprocess.run(
         [sys.executable, "manage.py", "bench", "--json", "--serials", "40", "--documents", "4",
-         "--lots", "2000", "--moves", "10000", "--finished", "50", "--customers", "10", "--units", "20"],
+         "--lots", "2000", "--moves", "10000", "--finished", "50", "--customers", "10", "--runs", "1", "--units", "20"],
         cwd=ROOT, env={**os.environ, "DJANGO_DEBUG": "true"}, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert [op["name"] for op in report["operations"]] == NAMES
+    pages = [f"page_{page.name}" for page in declared_pages()]
+    assert [op["name"] for op in report["operations"]] == [*POSTING, *pages, "mfg_complete_work_order"]
     for op in report["operations"]:
         assert op["seconds"] > 0 and op["queries"] > 0, op
