@@ -30,6 +30,7 @@ from .models import (
     NumberSegment,
     Partner,
     StockMove,
+    ExpirySummary,
     StockSummary,
     SubmissionKey,
     Tracking,
@@ -301,6 +302,17 @@ class BalanceAdmin(ReadOnlyMixin, admin.ModelAdmin):
 @admin.register(StockSummary)
 class StockSummaryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["id", "item", "location", "quantity", "lots"]
+    list_filter = ["company"]
+    list_select_related = ["item", "location"]
+    search_fields = ["item__sku", "item__name", "location__code"]
+    show_full_result_count = False
+
+
+@admin.register(ExpirySummary)
+class ExpirySummaryAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """What the expiry report's totals and chart read, kept by posting."""
+
+    list_display = ["id", "item", "location", "expiry_date", "quantity"]
     list_filter = ["company"]
     list_select_related = ["item", "location"]
     search_fields = ["item__sku", "item__name", "location__code"]

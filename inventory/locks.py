@@ -3,6 +3,7 @@
     document → item (while numbers are allocated) → numbering counters
              → lots/serials (primary key order) → balances (primary key order)
              → stock summaries ((item, location) order, taken by the upsert that adds to them)
+             → expiry summaries ((item, location, expiry date) order, the same way)
              → item cost rows (item order, taken by the upsert that adds to them; then each
                item's cost layers, which only a holder of its cost row writes)
 
@@ -105,3 +106,23 @@ def balances_lock(*, item_ids: set[int], lot_ids: set[int], location_ids: set[in
         .values_list("id", "item_id", "lot_id", "location_id", "quantity", "is_serial", "first_in_at")
     )
     return [BalanceRow(*row) for row in rows]
+
+
+@dataclass(slots=True)
+class DatedBalance:
+    item_id: int
+    location_id: int
+    quantity: Decimal
+    expiry_date: date | None
+
+
+def balances_of_lot(lot_id: int) -> list[DatedBalance]:
+    """Lock the balances of a lot/serial and of its serials, in primary-key order (its expiry
+    date changing)."""
+    rows = (
+        Balance.objects.select_for_update(**of_self())
+        .filter(Q(lot_id=lot_id) | Q(lot__parent_id=lot_id))
+        .order_by("pk")
+        .values_list("item_id", "location_id", "quantity", "expiry_date")
+    )
+    return [DatedBalance(*row) for row in rows]

@@ -190,6 +190,7 @@ def ledger_verify() -> list[LedgerFault]:
         if have < 0:
             faults.append(LedgerFault(f"balance {balance_id}: negative quantity {have}"))
     faults += _summaries_verify(expected)
+    faults += _expiry_summaries_verify(expected)
     faults += _document_totals_verify()
     faults += _costs_verify(expected)
     # Fully tracked serials: in stock exactly where their balance says, at most one place.
@@ -243,6 +244,35 @@ def _summaries_verify(moved: dict[tuple, Decimal]) -> list[LedgerFault]:
                     f"stock summary {summary_id or '(missing)'} item={key[0]} location={key[1]}: holds "
                     f"{_plain(quantity) if quantity is not None else 'no quantity'} in {lots} lots, its moves "
                     f"{_plain(want_quantity)} in {want_lots}"
+                )
+            )
+    return faults
+
+
+def _expiry_summaries_verify(moved: dict[tuple, Decimal]) -> list[LedgerFault]:
+    """Each (item, location, expiry date) summary holds what the moves left there of the lots
+    expiring that day (from the moves and the lots, not the balances: a bad balance is named
+    once, itself)."""
+    from .models import ExpirySummary
+
+    expires = dict(Lot.objects.filter(expiry_date__isnull=False).values_list("id", "expiry_date"))
+    expected: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
+    for (item_id, lot_id, location_id), quantity in moved.items():
+        if lot_id in expires and quantity > 0:
+            expected[(item_id, location_id, expires[lot_id])] += quantity
+    found = {
+        r[1:4]: (r[0], _stored_quantity(r[4]))
+        for r in ExpirySummary.objects.values_list("id", "item_id", "location_id", "expiry_date", Cast("quantity", TextField()))
+    }
+    faults = []
+    for key in sorted(set(expected) | set(found)):
+        want = expected.get(key, ZERO)
+        summary_id, have = found.get(key, (None, ZERO))
+        if have != want:
+            faults.append(
+                LedgerFault(
+                    f"expiry summary {summary_id or '(missing)'} item={key[0]} location={key[1]} expiry={key[2]}: holds "
+                    f"{_plain(have) if have is not None else 'no quantity'}, its moves {_plain(want)}"
                 )
             )
     return faults

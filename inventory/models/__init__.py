@@ -14,7 +14,7 @@ from .catalog import (
 from .company import Company, Location, LocationKind, Membership, Partner
 from .costing import CostLayer, ItemCost
 from .documents import Allocation, Document, DocumentKind, DocumentLine, DocumentStatus, SubmissionKey
-from .stock import Balance, GenealogyLink, Lot, LotHoldEvent, LotKind, LotStatus, MoveReason, StockMove, StockSummary
+from .stock import Balance, ExpirySummary, GenealogyLink, Lot, LotHoldEvent, LotKind, LotStatus, MoveReason, StockMove, StockSummary
 
 __all__ = [
     "Allocation",
@@ -46,6 +46,7 @@ __all__ = [
     "SegmentKind",
     "StockMove",
     "StockSummary",
+    "ExpirySummary",
     "SubmissionKey",
     "Tracking",
     "TrackingScope",

@@ -255,6 +255,32 @@ class StockSummary(models.Model):
         return f"{self.item_id}@{self.location_id}: {self.quantity} ({self.lots} lots)"
 
 
+class ExpirySummary(models.Model):
+    """What an item holds at one location of lots/serials expiring on one day: the sum of those
+    balances. Kept by the posting service beside ``StockSummary`` (and by ``lot_update`` when a
+    lot's expiry date changes), so the expiry report's totals and weekly chart add up one row per
+    (item, location, day) instead of every balance in the window (``verify_ledger`` checks it)."""
+
+    # No database constraint on the keys, for the reason given on StockSummary.
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", **HOT)
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+", **HOT)
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+", **HOT)
+    expiry_date = models.DateField()
+    quantity = models.DecimalField(default=0, **TOTAL)
+
+    class Meta:
+        verbose_name_plural = "expiry summaries"
+        constraints = [
+            models.UniqueConstraint(fields=["item", "location", "expiry_date"], name="expiry_summary_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["company", "expiry_date"], name="expiry_summary_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}@{self.location_id} {self.expiry_date}: {self.quantity}"
+
+
 class GenealogyLink(models.Model):
     """Lot ``consumed`` went into lot ``produced`` (work orders, kit assembly), optionally per unit."""
 

@@ -23,7 +23,7 @@ from .drafts import document_line_remove, document_line_update, document_update
 from .genealogy import genealogy_links_add, genealogy_links_remove
 from .lots import UnassignedGenerated, lot_hold, lot_release, lot_update, lots_hold, unassigned_assign, unassigned_generate
 from .numbers import GeneratedNumbers, lot_class_check, number_preview, number_shape, numbers_generate, numbers_taken
-from .posting import MoveSpec, moves_post, number_required, partner_class, stock_summaries_rebuild
+from .posting import MoveSpec, expiry_summaries_rebuild, moves_post, number_required, partner_class, stock_summaries_rebuild
 from .setup import company_create, location_create, membership_add, virtual_location, virtual_locations_ensure
 from .submissions import (
     SubmissionRepeated,
@@ -75,6 +75,7 @@ __all__ = [
     "numbers_taken",
     "partner_class",
     "stock_summaries_rebuild",
+    "expiry_summaries_rebuild",
     "submission_claim",
     "submission_done",
     "submission_first",

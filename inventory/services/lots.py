@@ -1,5 +1,6 @@
 """Lot-level services: holds, and numbering unassigned stock."""
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -7,11 +8,13 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Q
 
+from .. import locks
 from ..exceptions import InvalidDocument, Problem
 from ..models import Balance, Document, DocumentKind, Item, Location, Lot, LotHoldEvent, LotStatus, Tracking
 from ..selectors import unnumbered_available
 from .allocation import line_allocate
 from .documents import document_create, document_line_add, document_post
+from .posting import expiry_summaries_add
 
 
 def _hold_events(lots, action: str, reason: str, user) -> None:
@@ -89,8 +92,23 @@ def lot_update(*, lot: Lot, user=None, **changes) -> Lot:
         Lot.objects.filter(parent=lot).update(expiry_date=lot.expiry_date)
         # The balances carry the date too (the expiry report reads them by it); after the lot,
         # as posting locks them.
-        Balance.objects.filter(lot_id__in=Lot.objects.filter(Q(pk=lot.pk) | Q(parent=lot)).values("pk")).update(expiry_date=lot.expiry_date)
+        _balances_redate(lot=lot)
     return lot
+
+
+def _balances_redate(*, lot: Lot) -> None:
+    """Give the balances of ``lot`` and its serials the lot's expiry date, and move what they hold
+    between the days of the expiry summaries. The balances are locked first (after the lot, as
+    posting locks them), so no posting changes them between the read and the writes."""
+    changes: dict[tuple, Decimal] = defaultdict(Decimal)
+    for row in locks.balances_of_lot(lot.pk):
+        if row.quantity > 0:
+            if row.expiry_date is not None:
+                changes[(row.item_id, row.location_id, row.expiry_date)] -= row.quantity
+            if lot.expiry_date is not None:
+                changes[(row.item_id, row.location_id, lot.expiry_date)] += row.quantity
+    Balance.objects.filter(Q(lot_id=lot.pk) | Q(lot__parent_id=lot.pk)).update(expiry_date=lot.expiry_date)
+    expiry_summaries_add(company_id=lot.company_id, changes=changes)
 
 
 MAX_ASSIGN = 100_000  # numbers in one assignment; a larger paste is refused before anything is judged

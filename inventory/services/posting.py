@@ -30,6 +30,7 @@ from ..models import (
     Lot,
     LotStatus,
     StockMove,
+    ExpirySummary,
     StockSummary,
     TrackingScope,
 )
@@ -221,6 +222,7 @@ def moves_post(
             bulk_update_rows(Lot, ["in_stock", "last_location", "received_at"], lot_states)
             # Last, so the rows every posting of an item at a place shares are held the shortest.
             bulk_add_rows(StockSummary, keys=["item", "location"], fixed=["company"], added=["quantity", "lots"], rows=summaries)
+            expiry_summaries_add(company_id=company.pk, changes=_expiry_changes(deltas, lots))
             costs_post(company=company, specs=specs, moves=rows, fields=MOVE_FIELDS, move_ids=ids, deltas=deltas, lots=lots)
     except IntegrityError as exc:  # a rule the checks above should have caught; never shown raw
         raise SerialConflict("the stock changed while posting; nothing was posted, please try again") from exc
@@ -232,8 +234,9 @@ BALANCE_FIELDS = ["company", "item", "lot", "location", "quantity", "is_serial",
 
 @transaction.atomic
 def stock_summaries_rebuild(*, company: Company) -> int:
-    """The company's stock summaries made again from its balances: for stock written around the
-    posting service (the benchmark's bulk data). Returns how many rows there are."""
+    """The company's stock summaries (and expiry summaries) made again from its balances: for stock
+    written around the posting service (the benchmark's bulk data). Returns how many stock
+    summary rows there are."""
     StockSummary.objects.filter(company=company).delete()
     with connection.cursor() as cursor:
         cursor.execute(
@@ -241,6 +244,22 @@ def stock_summaries_rebuild(*, company: Company) -> int:
             "SELECT company_id, item_id, location_id, SUM(quantity), "
             "SUM(CASE WHEN lot_id IS NOT NULL AND quantity > 0 THEN 1 ELSE 0 END) "
             "FROM inventory_balance WHERE company_id = %s GROUP BY company_id, item_id, location_id",
+            [company.pk],
+        )
+        count = cursor.rowcount
+    expiry_summaries_rebuild(company=company)
+    return count
+
+
+def expiry_summaries_rebuild(*, company: Company) -> int:
+    """The company's expiry summaries made again from its balances (with ``stock_summaries_rebuild``)."""
+    ExpirySummary.objects.filter(company=company).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO inventory_expirysummary (company_id, item_id, location_id, expiry_date, quantity) "
+            "SELECT company_id, item_id, location_id, expiry_date, SUM(quantity) FROM inventory_balance "
+            "WHERE company_id = %s AND expiry_date IS NOT NULL AND quantity > 0 "
+            "GROUP BY company_id, item_id, location_id, expiry_date",
             [company.pk],
         )
         return cursor.rowcount
@@ -262,6 +281,23 @@ def _summary_changes(company: Company, deltas, balances) -> list[tuple]:
         for (item_id, location_id), (quantity, lots) in sorted(changes.items())
         if quantity or lots
     ]
+
+
+def _expiry_changes(deltas, lots) -> dict[tuple[int, int, date], Decimal]:
+    """What the posting adds to each (item, location, expiry date) summary."""
+    changes: dict[tuple[int, int, date], Decimal] = defaultdict(lambda: ZERO)
+    for (item_id, lot_id, location_id), delta in deltas.items():
+        lot = lots.get(lot_id) if lot_id is not None else None
+        if lot is not None and lot.expiry_date is not None:
+            changes[(item_id, location_id, lot.expiry_date)] += delta
+    return changes
+
+
+def expiry_summaries_add(*, company_id: int, changes: dict[tuple[int, int, date], Decimal]) -> None:
+    """Add ``changes`` ((item, location, expiry date) → quantity) to the expiry summaries, in key
+    order (their lock order, after the stock summaries)."""
+    rows = [(*key, company_id, quantity) for key, quantity in sorted(changes.items()) if quantity]
+    bulk_add_rows(ExpirySummary, keys=["item", "location", "expiry_date"], fixed=["company"], added=["quantity"], rows=rows)
 
 
 def _balances_insert(inserts: list[tuple], deltas, lots) -> list[tuple]:

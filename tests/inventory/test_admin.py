@@ -27,6 +27,7 @@ from inventory.models import (
     Partner,
     SegmentKind,
     StockMove,
+    ExpirySummary,
     StockSummary,
     SubmissionKey,
     Tracking,
@@ -36,7 +37,7 @@ from tests.inventory.factories import CompanyFactory, ItemFactory, LocationFacto
 from tests.inventory.flows import issue, receive
 
 SETUP_MODELS = [Company, Membership, Location, Partner, LotSerialClass, Item]
-READ_ONLY_MODELS = [Counter, StockMove, Balance, StockSummary, ItemCost, CostLayer, GenealogyLink, LotHoldEvent, Document, Allocation, SubmissionKey]
+READ_ONLY_MODELS = [Counter, StockMove, Balance, StockSummary, ExpirySummary, ItemCost, CostLayer, GenealogyLink, LotHoldEvent, Document, Allocation, SubmissionKey]
 MODELS = [*SETUP_MODELS, Lot, *READ_ONLY_MODELS]
 
 
@@ -71,6 +72,10 @@ def world(company, warehouse, user, serial_item):
         StockMove: (StockMove.objects.get(to_lot=first), "A1"),
         Balance: (Balance.objects.get(lot=first), "A1"),
         StockSummary: (StockSummary.objects.get(item=serial_item, location=warehouse), serial_item.sku),
+        ExpirySummary: (
+            ExpirySummary.objects.create(company=company, item=serial_item, location=warehouse, expiry_date="2031-01-31"),
+            serial_item.sku,
+        ),
         ItemCost: (ItemCost.objects.get(item=serial_item), serial_item.sku),
         CostLayer: (CostLayer.objects.filter(item=serial_item).first(), serial_item.sku),
         GenealogyLink: (link, "A1"),

@@ -164,3 +164,68 @@ def test_a_balance_carries_its_lot_expiry_even_when_the_lot_is_edited(company, w
     assert [str(f) for f in ledger_verify()] == [
         f"balance {Balance.objects.get(item=item, location=warehouse2).pk}: says it expires 2099-01-01, its lot 2030-06-30"
     ]
+
+
+def expiry_summaries(item) -> dict[tuple, Decimal]:
+    from inventory.models import ExpirySummary
+
+    return {(s.location_id, s.expiry_date): s.quantity for s in ExpirySummary.objects.filter(item=item) if s.quantity}
+
+
+def test_expiry_summary_follows_postings_reversals_and_a_changed_expiry(company, warehouse, warehouse2):
+    from datetime import date
+
+    from inventory.services import lot_update
+
+    item = ItemFactory(company=company, lot_class=LotClassFactory(company=company, tracking=Tracking.LOT, track_expiry=True))
+    receive(item=item, location=warehouse, numbers=["L1"], quantity=6, expiry=date(2031, 1, 31))
+    receive(item=item, location=warehouse, numbers=["L2"], quantity=4, expiry=date(2031, 1, 31))
+    receive(item=item, location=warehouse, numbers=["L3"], quantity=1, expiry=date(2032, 2, 1))
+    assert expiry_summaries(item) == {(warehouse.pk, date(2031, 1, 31)): Decimal(10), (warehouse.pk, date(2032, 2, 1)): Decimal(1)}
+    issue(kind=DocumentKind.TRANSFER, item=item, location=warehouse, to_location=warehouse2, quantity=2, numbers=["L1"], lot_quantity=Decimal(2))
+    delivery = issue(item=item, location=warehouse, quantity=Decimal("1.5"), numbers=["L2"], lot_quantity=Decimal("1.5"))
+    assert expiry_summaries(item) == {
+        (warehouse.pk, date(2031, 1, 31)): Decimal("6.5"), (warehouse2.pk, date(2031, 1, 31)): Decimal(2),
+        (warehouse.pk, date(2032, 2, 1)): Decimal(1),
+    }
+    document_reverse(document=delivery)
+    lot_update(lot=Lot.objects.get(item=item, number="L1"), expiry_date=date(2030, 6, 30))
+    assert expiry_summaries(item) == {
+        (warehouse.pk, date(2030, 6, 30)): Decimal(4), (warehouse2.pk, date(2030, 6, 30)): Decimal(2),
+        (warehouse.pk, date(2031, 1, 31)): Decimal(4), (warehouse.pk, date(2032, 2, 1)): Decimal(1),
+    }
+    lot_update(lot=Lot.objects.get(item=item, number="L3"), expiry_date=None)
+    assert (warehouse.pk, date(2032, 2, 1)) not in expiry_summaries(item)
+    assert ledger_verify() == []
+
+
+def test_expiry_summary_of_a_lot_and_its_serials_moves_with_the_lot(company, warehouse):
+    from datetime import date
+
+    from inventory.services import lot_update
+
+    item = ItemFactory(
+        company=company, lot_class=LotClassFactory(company=company, tracking=Tracking.LOT_AND_SERIAL, track_expiry=True)
+    )
+    receive(item=item, location=warehouse, numbers="S1-S3", parent_number="L1", expiry=date(2031, 1, 31))
+    assert expiry_summaries(item) == {(warehouse.pk, date(2031, 1, 31)): Decimal(3)}
+    lot_update(lot=Lot.objects.get(item=item, number="L1"), expiry_date=date(2030, 1, 1))
+    assert expiry_summaries(item) == {(warehouse.pk, date(2030, 1, 1)): Decimal(3)}
+    assert ledger_verify() == []
+
+
+def test_verify_ledger_names_an_expiry_summary_that_differs_from_the_moves(company, warehouse):
+    from datetime import date
+
+    from inventory.models import ExpirySummary
+    from inventory.services import expiry_summaries_rebuild
+
+    item = ItemFactory(company=company, lot_class=LotClassFactory(company=company, tracking=Tracking.LOT, track_expiry=True))
+    receive(item=item, location=warehouse, numbers=["L1"], quantity=6, expiry=date(2031, 1, 31))
+    summary = ExpirySummary.objects.get(item=item)
+    ExpirySummary.objects.filter(pk=summary.pk).update(quantity=2)
+    assert [str(f) for f in ledger_verify()] == [
+        f"expiry summary {summary.pk} item={item.pk} location={warehouse.pk} expiry=2031-01-31: holds 2, its moves 6"
+    ]
+    assert expiry_summaries_rebuild(company=company) == 1
+    assert ledger_verify() == []

@@ -30,7 +30,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest, NullIf, TruncWeek
 from django.utils import timezone
 
-from inventory.models import Balance, Item, ItemCost, LocationKind, StockSummary, ValuationMethod
+from inventory.models import Balance, ExpirySummary, Item, ItemCost, LocationKind, StockSummary, ValuationMethod
 from inventory.paging import grouped_pages
 from inventory.selectors import expiry_window
 from inventory.services.costing import lot_cost_expression
@@ -79,12 +79,30 @@ def expiry_rows(*, company, within_days: int | None = None, item=None, location=
     )
 
 
-def expiry_totals(*, rows, today: date | None = None) -> dict[str, Decimal]:
-    """``expired`` and ``expiring`` (not yet expired, inside the window) quantities of ``expiry_rows``."""
+def _expiring_on_hand(*, company, item=None, location=None):
+    """The expiry summaries (quantity per item, internal location and expiry day) with stock, of
+    one item / at one location when given: what the totals and the chart add up."""
+    rows = ExpirySummary.objects.filter(company=company, quantity__gt=0, location__kind=LocationKind.INTERNAL)
+    if item is not None:
+        rows = rows.filter(item=item)
+    if location is not None:
+        rows = rows.filter(location=location)
+    return rows
+
+
+def expiry_totals(
+    *, company, within_days: int | None = None, item=None, location=None, today: date | None = None
+) -> dict[str, Decimal]:
+    """``expired`` and ``expiring`` (not yet expired, inside the window) quantities of the rows
+    ``expiry_rows`` lists for the same arguments, from the expiry summaries."""
     today = today or timezone.localdate()
-    totals = rows.order_by().aggregate(
-        expired=Coalesce(Sum("quantity", filter=Q(expiry_date__lt=today)), Value(ZERO), output_field=QTY),
-        expiring=Coalesce(Sum("quantity", filter=Q(expiry_date__gte=today)), Value(ZERO), output_field=QTY),
+    totals = (
+        _expiring_on_hand(company=company, item=item, location=location)
+        .filter(expiry_window(company=company, within_days=within_days))
+        .aggregate(
+            expired=Coalesce(Sum("quantity", filter=Q(expiry_date__lt=today)), Value(ZERO), output_field=QTY),
+            expiring=Coalesce(Sum("quantity", filter=Q(expiry_date__gte=today)), Value(ZERO), output_field=QTY),
+        )
     )
     return {"expired": totals["expired"], "expiring": totals["expiring"]}
 
@@ -105,13 +123,13 @@ def expiry_weeks(*, company, item=None, location=None, today: date | None = None
 
     The current week counts from its Monday, so a lot that expired earlier this week is in the
     first bar. One query: the database groups by ``TruncWeek`` (Monday-based on SQLite and
-    PostgreSQL alike).
+    PostgreSQL alike), over the expiry summaries: one row per item, location and day.
     """
     today = today or timezone.localdate()
     first = today - timedelta(days=today.weekday())
     after = first + timedelta(weeks=weeks)
     grouped = (
-        _on_hand(company=company, item=item, location=location)
+        _expiring_on_hand(company=company, item=item, location=location)
         .filter(expiry_date__gte=first, expiry_date__lt=after)
         .annotate(week=TruncWeek("expiry_date"))
         .values("week")

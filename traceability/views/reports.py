@@ -134,7 +134,7 @@ class ExpiryView(TrackingMixin, SingleTableMixin, TemplateView):
         if self.valid:
             context.update(
                 days=self.form.cleaned_data["days"],
-                totals=expiry_totals(rows=self.rows),
+                totals=expiry_totals(within_days=self.form.cleaned_data["days"], **self.scope),
                 chart=week_chart(expiry_weeks(**self.scope)),
             )
         return super().get_context_data(**context, **kwargs)
