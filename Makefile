@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 SERVE_DEBUG := $(if $(filter environment command,$(firstword $(origin DJANGO_DEBUG))),$(DJANGO_DEBUG),false)
 export DJANGO_DEBUG ?= true
 
-.PHONY: run serve manage test install bench check-python clean
+.PHONY: run serve manage lint test install bench check-python clean
 
 check-python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -59,7 +59,14 @@ serve: $(STAMP)
 manage: $(STAMP)
 	$(PY) manage.py $(ARGS)
 
-test: $(STAMP)
+# The build's rules on the code: ruff (lint and format) and the apps' import contracts
+# (import-linter), all in pyproject.toml. `make test` runs them first, as CI does.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+test: $(STAMP) lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

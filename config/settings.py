@@ -150,10 +150,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Selects with thousands of options (customers, items) written in one pass: inventory/forms/widgets.py.
-FORM_RENDERER = "inventory.forms.widgets.FastSelectRenderer"
+# Selects with thousands of options (customers, items) written in one pass: inventory/web/widgets.py.
+FORM_RENDERER = "inventory.web.widgets.FastSelectRenderer"
 # A choice of partner or item is an ordinary select up to this many rows; past it, a text input
-# whose suggestions are fetched as the user types (inventory/forms/choices.py).
+# whose suggestions are fetched as the user types (inventory/web/choices.py).
 CHOICES_SELECT_LIMIT = 200
 
 AUTH_PASSWORD_VALIDATORS = [

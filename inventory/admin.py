@@ -18,6 +18,7 @@ from .models import (
     Counter,
     Document,
     DocumentLine,
+    ExpirySummary,
     GenealogyLink,
     Item,
     ItemCost,
@@ -30,7 +31,6 @@ from .models import (
     NumberSegment,
     Partner,
     StockMove,
-    ExpirySummary,
     StockSummary,
     SubmissionKey,
     Tracking,
@@ -67,9 +67,11 @@ class CompanyForm(forms.ModelForm):
 
     def clean_tracking_enabled(self):
         enabled = self.cleaned_data["tracking_enabled"]
-        if self.instance.pk and self.instance.tracking_enabled and not enabled:
-            if Balance.objects.filter(company=self.instance, lot__isnull=False, quantity__gt=0).exists():
-                raise forms.ValidationError(
+        if (
+            self.instance.pk and self.instance.tracking_enabled and not enabled
+            and Balance.objects.filter(company=self.instance, lot__isnull=False, quantity__gt=0).exists()
+        ):
+            raise forms.ValidationError(
                     "Lots and serials are in stock; tracking cannot be turned off while they are."
                 )
         return enabled

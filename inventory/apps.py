@@ -7,7 +7,7 @@ class InventoryConfig(AppConfig):
 
     def ready(self) -> None:
         from . import lookups  # noqa: F401  (registers the __any lookup)
-        from .forms import choices  # noqa: F401  (registers the partner and item choice sources)
         from .templatetags.fast_tables import remember_signatures
+        from .web import choices  # noqa: F401  (registers the partner and item choice sources)
 
         remember_signatures()

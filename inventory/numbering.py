@@ -1,9 +1,9 @@
 """Lot/serial number templates and typed-in number lists (pure functions, no database)."""
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterable, Sequence
 
 from .exceptions import NumberingError, Problem
 
@@ -267,7 +267,7 @@ def pattern_shape(pattern: str) -> NumberShape:
     try:
         compiled = re.compile(pattern)
     except re.error as error:
-        raise NumberingError(Problem(f"the number pattern {pattern!r} is not a valid regular expression: {error}"))
+        raise NumberingError(Problem(f"the number pattern {pattern!r} is not a valid regular expression: {error}")) from None
     return NumberShape(compiled, f"the pattern {pattern}")
 
 

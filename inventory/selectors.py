@@ -7,18 +7,21 @@ from decimal import Decimal, InvalidOperation
 from django.db.models import (
     BigIntegerField,
     Case,
+    Count,
     DecimalField,
     Exists,
     F,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
     Sum,
     TextField,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import Cast, Coalesce, Round
+from django.db.models.functions import Cast, Coalesce, Round, RowNumber
 from django.utils import timezone
 
 from .models import (
@@ -27,6 +30,8 @@ from .models import (
     DocumentLine,
     IssueMethod,
     Item,
+    Location,
+    LocationKind,
     Lot,
     LotKind,
     LotStatus,
@@ -432,3 +437,51 @@ def document_unnumbered(*, document) -> list[tuple[int, str, Decimal]]:
         .order_by("line__position")
     )
     return [(r["line__position"], r["item__sku"], r["total"]) for r in rows]
+
+
+def location_paths(*, company) -> dict[int, str]:
+    """Every location's "warehouse / zone / bin" path, from one query instead of one per level."""
+    locations = Location.objects.filter(company=company).values_list("pk", "parent_id", "code")
+    rows = {pk: (parent_id, code) for pk, parent_id, code in locations}
+    paths: dict[int, str] = {}
+    for pk in rows:
+        parts, node, seen = [], pk, set()
+        while node in rows and node not in seen:
+            seen.add(node)
+            parent_id, code = rows[node]
+            parts.append(code)
+            node = parent_id
+        paths[pk] = " / ".join(reversed(parts))
+    return paths
+
+
+def line_summaries(document) -> dict[int, dict]:
+    """Per line: allocated quantity, how many numbers, and the first few — three queries in all."""
+    summary = defaultdict(lambda: {"allocated": 0, "count": 0, "numbers": []})
+    if document.is_draft:
+        totals = Allocation.objects.filter(document=document).values("line_id").annotate(q=Sum("quantity"), n=Count("id"))
+        first = (
+            Allocation.objects.filter(document=document)
+            .annotate(row=Window(RowNumber(), partition_by=[F("line_id")], order_by=[F("id").asc()]))
+            .filter(row__lte=5)
+            .values_list("line_id", "number", "lot__number")
+        )
+    else:
+        moves = StockMove.objects.filter(document=document, reverses__isnull=True)
+        totals = moves.values("line_id").annotate(q=Sum("quantity"), n=Count("id", filter=Q(from_lot__isnull=False) | Q(to_lot__isnull=False)))
+        first = (
+            moves.filter(Q(from_lot__isnull=False) | Q(to_lot__isnull=False))
+            .annotate(row=Window(RowNumber(), partition_by=[F("line_id")], order_by=[F("id").asc()]))
+            .filter(row__lte=5)
+            .values_list("line_id", "to_lot__number", "from_lot__number")
+        )
+    for row in totals:
+        summary[row["line_id"]].update(allocated=row["q"], count=row["n"])
+    for line_id, a, b in first:
+        summary[line_id]["numbers"].append(a or b)
+    return summary
+
+
+def internal_locations(*, company) -> "QuerySet[Location]":
+    """The company's active internal locations, by code: where stock may be put or taken."""
+    return Location.objects.filter(company=company, kind=LocationKind.INTERNAL, is_active=True).order_by("code")

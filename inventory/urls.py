@@ -27,6 +27,6 @@ urlpatterns = [
     path("documents/<int:document_pk>/print/", documents.DocumentPrintView.as_view(), name="document-print"),
     path("lines/<int:line_pk>/allocations/", allocations.LineAllocationsView.as_view(), name="line-allocations"),
     path("lines/<int:line_pk>/candidates/", allocations.LineCandidatesView.as_view(), name="line-candidates"),
-    # Suggestions of a partner or item type-ahead (inventory/forms/choices.py).
+    # Suggestions of a partner or item type-ahead (inventory/web/choices.py).
     path("choices/<str:source>/", choices.ChoicesView.as_view(), name="choices"),
 ]

@@ -19,15 +19,7 @@ from django.core.management.base import CommandError
 from django.db import transaction
 
 from inventory.bench_pages import GROUPED, LIST, Page
-from inventory.models import (
-    Allocation,
-    DocumentKind,
-    Item,
-    Lot,
-    LotSerialClass,
-    NumberSegment,
-    Tracking,
-)
+from inventory.models import Allocation, DocumentKind, Item, Lot, LotSerialClass, NumberSegment, Tracking
 from inventory.selectors import ledger_verify
 from inventory.services import (
     company_create,
@@ -40,13 +32,7 @@ from inventory.services import (
 )
 
 from .models import BillOfMaterials, BomLine, UnitGenealogy, WorkOrder, WorkOrderState
-from .services import (
-    work_order_complete,
-    work_order_components_propose,
-    work_order_create,
-    work_order_release,
-    work_order_unit_map,
-)
+from .services import work_order_complete, work_order_components_propose, work_order_create, work_order_release, work_order_unit_map
 
 SIZES = {"units": (1_000, "finished serials of the completed work order (manufacturing suite)")}
 

@@ -1,8 +1,8 @@
 """The item choices of the manufacturing pages: a select, or a type-ahead past a company's first
-few hundred items (inventory/forms/choices.py)."""
+few hundred items (inventory/web/choices.py)."""
 
-from inventory.forms.choices import choice_source
 from inventory.models import Item
+from inventory.web.choices import choice_source
 
 from .selectors import kit_items, producible_items
 

@@ -1,6 +1,6 @@
 import django_filters
 
-from inventory.filters import DateFromTo, SearchChoiceFilter, SearchFilter
+from inventory.web.filters import DateFromTo, SearchChoiceFilter, SearchFilter
 
 from .choices import WORK_ORDER_ITEMS
 from .models import WorkOrder, WorkOrderState

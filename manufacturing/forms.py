@@ -3,8 +3,8 @@ from decimal import Decimal
 from django import forms
 
 from inventory.exceptions import InventoryError
-from inventory.forms.choices import SearchChoiceField
 from inventory.numbering import parse_numbers
+from inventory.web.choices import SearchChoiceField
 
 from .choices import KIT_ITEMS, PRODUCIBLE_ITEMS
 from .selectors import production_locations
@@ -59,7 +59,7 @@ class CompleteForm(forms.Form):
         try:
             return parse_numbers(self.cleaned_data["numbers"] or "")
         except InventoryError as error:  # a malformed range is the user's typing, not a server error
-            raise forms.ValidationError([str(p) for p in error.problems])
+            raise forms.ValidationError([str(p) for p in error.problems]) from None
 
 
 class UnitScanForm(forms.Form):

@@ -6,8 +6,8 @@ Every read here costs a fixed number of queries whatever the number of rows it r
 from django.db.models import Count, Q
 
 from inventory.models import Allocation, Item, Location, LocationKind, Lot, StockMove
+from inventory.selectors import line_summaries
 from inventory.services import number_required
-from inventory.views.documents import line_summaries
 
 from .models import BillOfMaterials, Completion, UnitGenealogy, WorkOrder
 

@@ -1,7 +1,7 @@
 import django_tables2 as tables
 from django.utils.html import format_html
 
-from inventory.tables.catalog import DateColumn, QuantityColumn
+from inventory.web.tables import DateColumn, QuantityColumn
 
 from .models import WorkOrder
 

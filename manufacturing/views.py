@@ -24,13 +24,7 @@ from inventory.services import (
     submission_key_new,
     submission_key_of,
 )
-from inventory.views.base import (
-    CompanyListView,
-    CompanyMixin,
-    CompanyObjectMixin,
-    clean_text,
-    row_ids,
-)
+from inventory.web.views import CompanyListView, CompanyMixin, CompanyObjectMixin, clean_text, row_ids
 
 from .exceptions import InvalidWorkOrder, OverCompletion
 from .filters import GROUPS, WorkOrderFilter

@@ -6,4 +6,4 @@ class TraceabilityConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import choices  # noqa: F401  (registers its choice sources: inventory/forms/choices.py)
+        from . import choices  # noqa: F401  (registers its choice sources: inventory/web/choices.py)

@@ -107,6 +107,12 @@ def start_server(workers: int) -> tuple[subprocess.Popen, str]:
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_SSL": "false",
     }
+    # Off debug the pages name their static files through collectstatic's manifest, as `make serve` does.
+    collected = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=BASE_DIR, env=env, capture_output=True, text=True
+    )
+    if collected.returncode:
+        raise CommandError(f"collectstatic failed for the load server: {collected.stderr[-2000:]}")
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
          "--timeout", "120", "--log-level", "warning"],
@@ -121,6 +127,9 @@ def start_server(workers: int) -> tuple[subprocess.Popen, str]:
             with urllib.request.urlopen(base + "/accounts/login/", timeout=5) as response:
                 if response.status == 200:
                     return process, base
+        except urllib.error.HTTPError as error:  # up, but the sign-in page fails: no use waiting
+            process.terminate()
+            raise CommandError(f"the load server answered {error.code} for the sign-in page: {process.stderr.read().decode()[-2000:]}") from None
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.3)
     process.terminate()

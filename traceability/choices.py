@@ -1,8 +1,8 @@
 """The product choices of the lot pages: a select, or a type-ahead past a company's first few
-hundred products (inventory/forms/choices.py)."""
+hundred products (inventory/web/choices.py)."""
 
-from inventory.forms.choices import choice_source
 from inventory.models import Item
+from inventory.web.choices import choice_source
 
 from .selectors import tracked_items
 

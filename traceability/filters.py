@@ -5,9 +5,8 @@ so another company's row is an invalid choice, never a filter that quietly match
 import django_filters as filters
 from django.db.models import Exists, OuterRef, Q
 
-from inventory.filters import DateFromTo, SearchChoiceFilter, SearchFilter, matching
-from inventory.filters.catalog import internal_locations
 from inventory.models import Balance, Company, Location, LotStatus
+from inventory.web.filters import DateFromTo, SearchChoiceFilter, SearchFilter, internal_locations, matching
 
 from .choices import TRACKED_ITEMS
 

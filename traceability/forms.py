@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from django import forms
 
-from inventory.forms.choices import SearchChoiceField
-from inventory.forms.documents import internal_locations
 from inventory.models import Company, LotStatus
+from inventory.selectors import internal_locations
+from inventory.web.choices import SearchChoiceField
 
 from .choices import ACTIVE_TRACKED_ITEMS
 
@@ -52,7 +52,7 @@ class LotCreateForm(forms.Form):
     def __init__(self, *args, company: Company, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["item"].queryset = ACTIVE_TRACKED_ITEMS.rows(company)
-        self.fields["location"].queryset = internal_locations(company)
+        self.fields["location"].queryset = internal_locations(company=company)
         self.fields["company"].queryset = Company.objects.filter(pk=company.pk)
         self.fields["company"].initial = company.pk
         self.fields["company"].empty_label = None

@@ -16,17 +16,7 @@ from django.db.models import ProtectedError
 
 from inventory import locks
 from inventory.exceptions import InventoryError, NumberingError, Problem
-from inventory.models import (
-    Company,
-    DocumentKind,
-    Item,
-    Location,
-    LocationKind,
-    Lot,
-    LotKind,
-    LotStatus,
-    Tracking,
-)
+from inventory.models import Company, DocumentKind, Item, Location, LocationKind, Lot, LotKind, LotStatus, Tracking
 from inventory.services import (
     document_create,
     document_line_add,

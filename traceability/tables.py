@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from inventory.models import LotStatus
-from inventory.tables.catalog import DateTimeColumn, ExpiryColumn, QuantityColumn, table_attrs
+from inventory.web.tables import DateTimeColumn, ExpiryColumn, QuantityColumn, table_attrs
 
 from .csv_safe import csv_cell
 

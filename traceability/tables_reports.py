@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from inventory.models import ValuationMethod
-from inventory.tables.catalog import ExpiryColumn, QuantityColumn, table_attrs
+from inventory.web.tables import ExpiryColumn, QuantityColumn, table_attrs
 
 from .selectors.reports import money
 from .tables import lot_status_badge

@@ -5,10 +5,10 @@ import django_filters as filters
 from django import forms
 from django.db.models import Q
 
-from ..models import Item, Location, LocationKind, Lot, LotSerialClass, Tracking
+from ..models import Item, Lot, LotSerialClass, Tracking
 from ..selectors import expiry_window
-from ..forms.choices import ITEMS
-from . import NARROW_MATCHES, SearchChoiceFilter, SearchFilter
+from ..web.choices import ITEMS
+from ..web.filters import NARROW_MATCHES, SearchChoiceFilter, SearchFilter, internal_locations
 
 YES_NO = forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
 
@@ -19,10 +19,6 @@ def _search(placeholder):
 
 def company_classes(request):
     return LotSerialClass.objects.filter(company=request.company)
-
-
-def internal_locations(request):
-    return Location.objects.filter(company=request.company, kind=LocationKind.INTERNAL).only("pk", "code", "name")
 
 
 class ItemFilter(filters.FilterSet):

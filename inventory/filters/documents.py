@@ -1,9 +1,9 @@
 import django_filters
 from django.db.models import Q
 
-from . import DateFromTo, SearchChoiceFilter, SearchFilter, matching
-from ..forms.choices import PARTNERS
 from ..models import Allocation, Document, DocumentKind, DocumentLine, DocumentStatus, Location, Lot, StockMove
+from ..web.choices import PARTNERS
+from ..web.filters import DateFromTo, SearchChoiceFilter, SearchFilter, matching
 
 GROUPS = [("kind", "Kind"), ("status", "Status"), ("partner", "Partner")]
 

@@ -10,18 +10,15 @@ from decimal import Decimal
 from django import forms
 from django.db.models import Q
 
-from ..models import DocumentKind, Item, Location, LocationKind, Partner
+from ..models import DocumentKind, Item, Location, Partner
 from ..models.catalog import MAX_QUANTITY
+from ..selectors import internal_locations
 from ..services.documents import KIND_ENDS
-from .choices import CUSTOMERS, PARTNERS, STOCKED_ITEMS, SUPPLIERS, ChoiceSet, SearchChoiceField
-from .widgets import CHOICE_INPUT_MAX_LENGTH, SearchSelect
+from ..web.choices import CUSTOMERS, PARTNERS, STOCKED_ITEMS, SUPPLIERS, ChoiceSet, SearchChoiceField
+from ..web.widgets import CHOICE_INPUT_MAX_LENGTH, SearchSelect
 
 INCOMING = {DocumentKind.RECEIPT, DocumentKind.CUSTOMER_RETURN}
 ADJUST_IN, ADJUST_OUT = "in", "out"
-
-
-def internal_locations(company):
-    return Location.objects.filter(company=company, kind=LocationKind.INTERNAL, is_active=True).order_by("code")
 
 
 class DocumentForm(forms.Form):
@@ -41,7 +38,7 @@ class DocumentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.kind = kind
         self.problems: list[str] = []  # refusals of the posting service, shown above the form
-        locations = internal_locations(company)
+        locations = internal_locations(company=company)
         if kind == DocumentKind.ADJUSTMENT:
             del self.fields["from_location"], self.fields["to_location"], self.fields["partner"]
             self.fields["location"].queryset = locations

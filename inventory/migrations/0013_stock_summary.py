@@ -3,7 +3,6 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-
 BACKFILL = """
 INSERT INTO inventory_stocksummary (company_id, item_id, location_id, quantity, lots)
 SELECT b.company_id, b.item_id, b.location_id, SUM(b.quantity),

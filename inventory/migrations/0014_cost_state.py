@@ -3,7 +3,6 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-
 # The cost state of the data already there, built from the moves: a copy of what
 # ``inventory.services.costing.costs_rebuild`` ran when this migration was written (a migration
 # must not change with the code after it).

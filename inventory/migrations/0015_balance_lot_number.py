@@ -2,7 +2,6 @@
 
 from django.db import migrations, models
 
-
 # Each balance of a lot takes the lot's number (set before the indexes are built).
 BACKFILL = """
 UPDATE inventory_balance SET lot_number = lot.number

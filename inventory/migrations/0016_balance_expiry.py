@@ -2,7 +2,6 @@
 
 from django.db import migrations, models
 
-
 # Each balance of a lot takes the lot's expiry date (set before the index is built).
 BACKFILL = """
 UPDATE inventory_balance SET expiry_date = lot.expiry_date

@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.db import migrations, models
 
-
 # Every document's line count and total quantity, from its lines.
 BACKFILL = """
 UPDATE inventory_document SET

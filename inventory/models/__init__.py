@@ -1,7 +1,7 @@
 from .catalog import (
     Counter,
-    Item,
     IssueMethod,
+    Item,
     LotSerialClass,
     NumberAssignment,
     NumberCheck,

@@ -25,14 +25,7 @@ from .lots import UnassignedGenerated, lot_hold, lot_release, lot_update, lots_h
 from .numbers import GeneratedNumbers, lot_class_check, number_preview, number_shape, numbers_generate, numbers_taken
 from .posting import MoveSpec, expiry_summaries_rebuild, moves_post, number_required, partner_class, stock_summaries_rebuild
 from .setup import company_create, location_create, membership_add, virtual_location, virtual_locations_ensure
-from .submissions import (
-    SubmissionRepeated,
-    submission_claim,
-    submission_done,
-    submission_first,
-    submission_key_new,
-    submission_key_of,
-)
+from .submissions import SubmissionRepeated, submission_claim, submission_done, submission_first, submission_key_new, submission_key_of
 
 __all__ = [
     "AllocationOutcome",

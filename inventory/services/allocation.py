@@ -17,17 +17,7 @@ from django.utils import timezone
 from .. import locks
 from ..bulk import bulk_insert_rows, filter_in_chunks
 from ..exceptions import InvalidDocument, NumberingError
-from ..models import (
-    Allocation,
-    Balance,
-    DocumentKind,
-    DocumentLine,
-    IssueMethod,
-    Lot,
-    LotStatus,
-    NumberAssignment,
-    Tracking,
-)
+from ..models import Allocation, Balance, DocumentKind, DocumentLine, IssueMethod, Lot, LotStatus, NumberAssignment, Tracking
 from ..numbering import MAX_NUMBERS, parse_numbers
 from ..selectors import (
     allocation_candidates,
@@ -64,7 +54,7 @@ def _quantity(value) -> Decimal:
     try:
         quantity = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
-        raise InvalidDocument(f"{value!r} is not a quantity")
+        raise InvalidDocument(f"{value!r} is not a quantity") from None
     if not quantity.is_finite() or quantity <= 0:
         raise InvalidDocument("the quantity must be more than zero")
     if quantity != quantity.quantize(QUANTUM):

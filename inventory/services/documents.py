@@ -144,7 +144,7 @@ def document_line_add(
     try:
         quantity = Decimal(quantity)
     except (InvalidOperation, TypeError, ValueError):
-        raise InvalidDocument(f"{item.sku}: {quantity!r} is not a quantity")
+        raise InvalidDocument(f"{item.sku}: {quantity!r} is not a quantity") from None
     problems = line_problems(item=item, quantity=quantity, company=document.company, unit_cost=unit_cost)
     if problems:
         raise InvalidDocument(problems)
@@ -217,7 +217,6 @@ def document_post(*, document: Document, user=None, auto_allocate: bool = False)
     lines = list(document.lines.select_related("item__lot_class", "item__company").order_by("position"))
     if not lines:
         raise InvalidDocument(f"{document.number} has no lines")
-    from_location, to_location = document.from_location, document.to_location
     allocations: dict[int, list[AllocationRow]] = defaultdict(list)
     for row in Allocation.objects.filter(document=document).order_by("id").values(*AllocationRow.__slots__):
         allocations[row["line_id"]].append(AllocationRow(**row))
@@ -280,8 +279,8 @@ class AllocationRow:
 def _line_specs(line, allocs, new_lots, document, problems, *, proposed: bool = False, note: str = "") -> list[MoveSpec]:
     from .allocation import RETURN_KINDS
 
-    item = line.item
     from_location, to_location = document.from_location, document.to_location
+    item = line.item
     incoming = from_location.is_virtual
     relabel = from_location.pk == to_location.pk
     needs_numbers = item.is_tracked and number_required(item, from_location, to_location)

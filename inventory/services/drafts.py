@@ -80,7 +80,7 @@ def document_line_update(
     try:
         quantity = Decimal(quantity)
     except (InvalidOperation, TypeError, ValueError):
-        raise InvalidDocument(Problem(f"{quantity!r} is not a quantity", line=line.position))
+        raise InvalidDocument(Problem(f"{quantity!r} is not a quantity", line=line.position)) from None
     problems = line_problems(item=item, quantity=quantity, company=document.company, unit_cost=unit_cost)
     if problems:
         raise InvalidDocument([Problem(p.message, line=line.position) for p in problems])

@@ -24,13 +24,13 @@ from ..models import (
     Balance,
     Company,
     Document,
+    ExpirySummary,
     Item,
     Location,
     LocationKind,
     Lot,
     LotStatus,
     StockMove,
-    ExpirySummary,
     StockSummary,
     TrackingScope,
 )
@@ -410,9 +410,11 @@ def _check_lots(specs: Sequence[MoveSpec], lots: dict[int, LotState], today, new
         leaving = not spec.from_location.is_virtual
         if arriving and not leaving and in_stock:
             problems.append(Problem(f"serial {lot.number} is already in stock", line=line, number=lot.number))
-        if leaving and not arriving and spec.from_lot_id is not None and not binds_by_item[spec.item.pk]:
-            if not in_stock and (last_location is not None or spec.reverses is not None):
-                problems.append(Problem(f"serial {lot.number} was already issued", line=line, number=lot.number))
+        if (
+            leaving and not arriving and spec.from_lot_id is not None and not binds_by_item[spec.item.pk]
+            and not in_stock and (last_location is not None or spec.reverses is not None)
+        ):
+            problems.append(Problem(f"serial {lot.number} was already issued", line=line, number=lot.number))
         if arriving:
             state[lot.id] = (True, spec.to_location.pk)
         elif leaving:

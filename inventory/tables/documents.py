@@ -2,7 +2,7 @@ import django_tables2 as tables
 from django.utils.html import format_html
 
 from ..models import Document, StockMove
-from .catalog import DateTimeColumn
+from ..web.tables import DateTimeColumn
 
 STATUS_BADGE = {"draft": "secondary", "posted": "success", "reversed": "warning", "cancelled": "dark"}
 

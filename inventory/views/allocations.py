@@ -16,8 +16,8 @@ from ..exceptions import InvalidDocument, InventoryError
 from ..forms.allocations import GenerateForm, IncomingForm, PasteForm, ScanForm
 from ..models import Allocation, DocumentLine
 from ..models.documents import PRODUCTION_KINDS
-from ..selectors import allocation_candidates, loose_candidates
 from ..numbering import MAX_NUMBERS, parse_numbers_keeping_good
+from ..selectors import allocation_candidates, loose_candidates
 from ..services import (
     AllocationOutcome,
     Rejected,
@@ -29,7 +29,7 @@ from ..services import (
     number_required,
 )
 from ..services.allocation import MAX_SCAN_CODES, RETURN_KINDS
-from .base import CompanyMixin, clean_text, row_ids
+from ..web.views import CompanyMixin, clean_text, row_ids
 
 TEMPLATE = "inventory/line_allocations.html"
 PAGE_SIZE = 20

@@ -10,9 +10,10 @@ from django_tables2 import SingleTableMixin
 from ..filters.catalog import ItemFilter, LocationFilter, StockFilter, UnassignedFilter
 from ..models import Balance, Item, Location, LocationKind, StockSummary, Tracking
 from ..paging import grouped_pages
-from ..selectors import unassigned_balances
-from ..tables.catalog import PAGINATION, BalanceTable, ItemTable, LocationTable, UnassignedTable, table_attrs
-from .base import CompanyListView, CompanyObjectMixin
+from ..selectors import location_paths, unassigned_balances
+from ..tables.catalog import BalanceTable, ItemTable, LocationTable, UnassignedTable
+from ..web.tables import PAGINATION, table_attrs
+from ..web.views import CompanyListView, CompanyObjectMixin
 
 ZERO = Decimal("0")
 QTY = DecimalField(max_digits=18, decimal_places=4)
@@ -45,22 +46,6 @@ def internal_locations_with_on_hand(*, company):
         items=Coalesce(Subquery(here.filter(quantity__gt=0).annotate(n=Count("pk")).values("n")), Value(0)),
         on_hand=Coalesce(Subquery(here.annotate(total=Sum("quantity")).values("total"), output_field=QTY), Value(ZERO), output_field=QTY),
     )
-
-
-def location_paths(*, company) -> dict[int, str]:
-    """Every location's "warehouse / zone / bin" path, from one query instead of one per level."""
-    locations = Location.objects.filter(company=company).values_list("pk", "parent_id", "code")
-    rows = {pk: (parent_id, code) for pk, parent_id, code in locations}
-    paths: dict[int, str] = {}
-    for pk in rows:
-        parts, node, seen = [], pk, set()
-        while node in rows and node not in seen:
-            seen.add(node)
-            parent_id, code = rows[node]
-            parts.append(code)
-            node = parent_id
-        paths[pk] = " / ".join(reversed(parts))
-    return paths
 
 
 def stock_on_hand(*, company, by: str = "item"):

@@ -1,4 +1,4 @@
-"""The suggestions of a type-ahead choice (``inventory/forms/choices.py``): ``<option>``s for
+"""The suggestions of a type-ahead choice (``inventory/web/choices.py``): ``<option>``s for
 its ``<datalist>``, from the active company's rows of one source only."""
 
 import re
@@ -7,9 +7,9 @@ from django.http import Http404, HttpResponse
 from django.utils.html import format_html, format_html_join
 from django.views import View
 
-from ..forms.choices import CHOICE_SOURCES, INPUT_MAX_LENGTH, SUGGESTIONS
-from ..forms.widgets import choices_hint_html
-from .base import CompanyMixin
+from ..web.choices import CHOICE_SOURCES, INPUT_MAX_LENGTH, SUGGESTIONS
+from ..web.views import CompanyMixin
+from ..web.widgets import choices_hint_html
 
 FIELD_NAME = re.compile(r"[\w-]{1,100}")
 

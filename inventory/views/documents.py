@@ -6,12 +6,11 @@ from itertools import groupby
 
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import Count, F, Q, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, F, Q, Sum
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views import View
 from django.views.generic import TemplateView
 from django_tables2 import RequestConfig
@@ -21,7 +20,7 @@ from ..filters.documents import GROUPS, DocumentFilter
 from ..forms.documents import LINES_PREFIX, DocumentForm, ItemChoices, LineFormSet, line_initial
 from ..models import Allocation, Document, DocumentKind, DocumentLine, DocumentStatus, StockMove
 from ..models.documents import SYSTEM_KINDS
-from ..selectors import document_unnumbered
+from ..selectors import document_unnumbered, line_summaries
 from ..services import (
     SubmissionRepeated,
     document_cancel_draft,
@@ -39,9 +38,9 @@ from ..services import (
     submission_key_new,
     submission_key_of,
 )
-from ..tables.catalog import PAGINATION
 from ..tables.documents import DocumentTable, MoveTable, status_badge
-from .base import CompanyListView, CompanyMixin, kind_or_404
+from ..web.tables import PAGINATION
+from ..web.views import CompanyListView, CompanyMixin, kind_or_404
 
 USER_KINDS = [k for k in DocumentKind.values if k not in SYSTEM_KINDS]
 
@@ -332,33 +331,6 @@ class LineRowView(CompanyMixin, View):
         form = formset.form(prefix=f"{LINES_PREFIX}-{index}", items=formset.items, kind=kind, empty_permitted=True, use_required_attribute=False)
         formset.add_fields(form, index)
         return render(request, "inventory/document_form.html#line-row", {"line": form, "kind": kind, "next_total": index + 1, "oob": True})
-
-
-def line_summaries(document) -> dict[int, dict]:
-    """Per line: allocated quantity, how many numbers, and the first few — three queries in all."""
-    summary = defaultdict(lambda: {"allocated": 0, "count": 0, "numbers": []})
-    if document.is_draft:
-        totals = Allocation.objects.filter(document=document).values("line_id").annotate(q=Sum("quantity"), n=Count("id"))
-        first = (
-            Allocation.objects.filter(document=document)
-            .annotate(row=Window(RowNumber(), partition_by=[F("line_id")], order_by=[F("id").asc()]))
-            .filter(row__lte=5)
-            .values_list("line_id", "number", "lot__number")
-        )
-    else:
-        moves = StockMove.objects.filter(document=document, reverses__isnull=True)
-        totals = moves.values("line_id").annotate(q=Sum("quantity"), n=Count("id", filter=Q(from_lot__isnull=False) | Q(to_lot__isnull=False)))
-        first = (
-            moves.filter(Q(from_lot__isnull=False) | Q(to_lot__isnull=False))
-            .annotate(row=Window(RowNumber(), partition_by=[F("line_id")], order_by=[F("id").asc()]))
-            .filter(row__lte=5)
-            .values_list("line_id", "to_lot__number", "from_lot__number")
-        )
-    for row in totals:
-        summary[row["line_id"]].update(allocated=row["q"], count=row["n"])
-    for line_id, a, b in first:
-        summary[line_id]["numbers"].append(a or b)
-    return summary
 
 
 class DocumentDetailView(CompanyMixin, TemplateView):

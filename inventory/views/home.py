@@ -10,8 +10,7 @@ from django.views.generic import TemplateView
 from ..middleware import SESSION_KEY, member_companies
 from ..models import Document, DocumentStatus
 from ..selectors import expiring_lots, unassigned_balances
-from .base import CompanyMixin, row_ids
-
+from ..web.views import CompanyMixin, row_ids
 
 EXPIRING_SHOWN = 1_000
 

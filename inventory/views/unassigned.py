@@ -12,7 +12,7 @@ from ..forms.unassigned import AssignForm
 from ..models import Balance
 from ..selectors import unassigned_balances, unnumbered_available
 from ..services import number_preview, unassigned_assign, unassigned_generate
-from .base import CompanyMixin
+from ..web.views import CompanyMixin
 
 
 def _listed(numbers: list[str]) -> str:

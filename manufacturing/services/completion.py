@@ -18,15 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 
 from inventory.exceptions import Problem
-from inventory.models import (
-    Allocation,
-    Document,
-    DocumentKind,
-    DocumentLine,
-    Lot,
-    MoveReason,
-    StockMove,
-)
+from inventory.models import Allocation, Document, DocumentKind, DocumentLine, Lot, MoveReason, StockMove
 from inventory.services import (
     allocations_clear,
     document_create,
@@ -38,12 +30,7 @@ from inventory.services import (
     line_allocate,
 )
 
-from ..exceptions import (
-    InvalidWorkOrder,
-    NumberAlreadyExists,
-    OverCompletion,
-    UnitMappingError,
-)
+from ..exceptions import InvalidWorkOrder, NumberAlreadyExists, OverCompletion, UnitMappingError
 from ..models import Completion, UnitGenealogy, WorkOrder, WorkOrderState
 from .work_orders import QUANTUM, ZERO, _require_open, quantity_of, work_order_lock
 

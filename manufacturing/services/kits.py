@@ -11,44 +11,14 @@ from django.db import transaction
 from django.db.models import Sum
 
 from inventory.exceptions import Problem
-from inventory.models import (
-    Allocation,
-    Company,
-    DocumentKind,
-    DocumentStatus,
-    GenealogyLink,
-    Item,
-    Location,
-    MoveReason,
-    StockMove,
-)
+from inventory.models import Allocation, Company, DocumentKind, DocumentStatus, GenealogyLink, Item, Location, MoveReason, StockMove
 from inventory.numbering import parse_numbers
-from inventory.services import (
-    document_create,
-    document_line_add,
-    document_post,
-    line_allocate,
-    line_numbers_generate,
-)
+from inventory.services import document_create, document_line_add, document_post, line_allocate, line_numbers_generate
 
 from ..exceptions import InvalidBom, InvalidWorkOrder
-from ..models import (
-    BillOfMaterials,
-    Completion,
-    UnitGenealogy,
-    WorkOrder,
-    WorkOrderKind,
-    WorkOrderState,
-)
+from ..models import BillOfMaterials, Completion, UnitGenealogy, WorkOrder, WorkOrderKind, WorkOrderState
 from .completion import work_order_complete
-from .work_orders import (
-    QUANTUM,
-    ZERO,
-    bom_active,
-    work_order_components_propose,
-    work_order_create,
-    work_order_release,
-)
+from .work_orders import QUANTUM, ZERO, bom_active, work_order_components_propose, work_order_create, work_order_release
 
 
 def _kit_bom(item: Item) -> BillOfMaterials:

@@ -8,14 +8,7 @@ from django.db.models import Q, Sum
 
 from inventory import locks
 from inventory.exceptions import Problem
-from inventory.models import (
-    Allocation,
-    Company,
-    DocumentKind,
-    DocumentStatus,
-    Item,
-    Location,
-)
+from inventory.models import Allocation, Company, DocumentKind, DocumentStatus, Item, Location
 from inventory.services import (
     AllocationOutcome,
     document_cancel,
@@ -27,13 +20,7 @@ from inventory.services import (
 from inventory.services.numbers import document_number_next
 
 from ..exceptions import InvalidBom, InvalidWorkOrder, UnitMappingError
-from ..models import (
-    BillOfMaterials,
-    UnitGenealogy,
-    WorkOrder,
-    WorkOrderKind,
-    WorkOrderState,
-)
+from ..models import BillOfMaterials, UnitGenealogy, WorkOrder, WorkOrderKind, WorkOrderState
 
 QUANTUM = Decimal("0.0001")
 ZERO = Decimal("0")
@@ -50,7 +37,7 @@ def quantity_of(value, *, what: str, whole: bool = False) -> Decimal:
     try:
         quantity = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
-        raise InvalidWorkOrder(f"{what}: {value!r} is not a quantity")
+        raise InvalidWorkOrder(f"{what}: {value!r} is not a quantity") from None
     if not quantity.is_finite() or quantity <= 0:
         raise InvalidWorkOrder(f"{what}: the quantity must be more than zero")
     if quantity != quantity.quantize(QUANTUM):

@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 
 from inventory.models import (
     Company,
-    Item,
     IssueMethod,
+    Item,
     Location,
     LotSerialClass,
     NumberAssignment,

@@ -1,4 +1,4 @@
-"""Choices of a partner or an item (inventory/forms/choices.py): a select while few, a type-ahead
+"""Choices of a partner or an item (inventory/web/choices.py): a select while few, a type-ahead
 past ``CHOICES_SELECT_LIMIT``; what the field and the list filters accept; the suggestions."""
 
 import re
@@ -11,10 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from inventory.filters.documents import DocumentFilter
-from inventory.forms.choices import CUSTOMERS, PARTNERS, STOCKED_ITEMS, SearchChoiceField
 from inventory.forms.documents import DocumentForm, ItemChoices, LineForm
 from inventory.models import Document, DocumentKind, Partner
 from inventory.services import document_create
+from inventory.web.choices import CUSTOMERS, PARTNERS, STOCKED_ITEMS, SearchChoiceField
 from tests.inventory.factories import CompanyFactory, ItemFactory, LocationFactory, PartnerFactory
 from tests.inventory.test_views_catalog import sign_in
 

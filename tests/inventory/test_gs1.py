@@ -6,14 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inventory.gs1 import (
-    MAX_SCAN_LENGTH,
-    SEPARATORS,
-    digital_link,
-    element_string,
-    gtin_normalize,
-    scan_parse,
-)
+from inventory.gs1 import MAX_SCAN_LENGTH, SEPARATORS, digital_link, element_string, gtin_normalize, scan_parse
 
 GTIN = "09506000134352"  # GS1's example GTIN-13 9506000134352, as 14 digits
 FULL = f"01{GTIN}17271231" + "10ABC123\x1d21SN-0042"

@@ -219,7 +219,7 @@ def test_document_reverse_refuses_a_draft(warehouse, serial_item):
 # --- work orders ---------------------------------------------------------------------------
 
 
-def test_work_order_create_sent_twice_makes_one_work_order(client, plant):
+def test_work_order_create_sent_twice_makes_one_work_order(client, plant):  # noqa: F811 (the fixture)
     sign_in(client, plant.company, group="Production")
     url = reverse("manufacturing:work-order-create")
     assert KEY_INPUT.search(client.get(url).content.decode())
@@ -231,7 +231,7 @@ def test_work_order_create_sent_twice_makes_one_work_order(client, plant):
     assert "Already saved — this is the work order it made." in texts(second)
 
 
-def test_work_order_complete_sent_twice_completes_once(client, plant):
+def test_work_order_complete_sent_twice_completes_once(client, plant):  # noqa: F811 (the fixture)
     sign_in(client, plant.company, group="Production")
     work_order = work_order_release(work_order=work_order_create(
         company=plant.company, item=plant.widget, quantity=3, location=plant.warehouse,

@@ -49,7 +49,7 @@ def test_limits_max_quantity_fits_the_columns_with_room_for_sums():
     field = Balance._meta.get_field("quantity")
     integer_digits = field.max_digits - field.decimal_places
     assert len(str(int(MAX_QUANTITY))) <= integer_digits - 4
-    assert MAX_QUANTITY == MAX_QUANTITY.quantize(Decimal("0.0001"))
+    assert MAX_QUANTITY.quantize(Decimal("0.0001")) == MAX_QUANTITY
 
 
 def test_limits_line_problems_refuse_a_quantity_above_the_limit(company, plain_item):
@@ -101,9 +101,9 @@ def test_limits_database_refuses_a_quantity_above_the_limit(model, company, lot_
         DocumentLine: DocumentLine.objects.filter(document=draft), Allocation: Allocation.objects.filter(document=draft),
     }[model]
     assert rows.exists()
-    with pytest.raises(Exception) as error:  # IntegrityError (SQLite: the append-only trigger may speak first)
-        with transaction.atomic():
-            rows.update(quantity=MAX_QUANTITY + 1)
+    # IntegrityError (SQLite: the append-only trigger may speak first)
+    with pytest.raises(Exception) as error, transaction.atomic():  # noqa: B017 (checked below)
+        rows.update(quantity=MAX_QUANTITY + 1)
     assert isinstance(error.value, IntegrityError) or "append-only" in str(error.value)
     if model is StockMove:
         move = StockMove.objects.first()
@@ -113,18 +113,18 @@ def test_limits_database_refuses_a_quantity_above_the_limit(model, company, lot_
                 ["company", "item", "quantity", "from_location", "to_location", "binds_lot", "unit_cost", "reason", "created_at"],
                 [(company.pk, lot_item.pk, MAX_QUANTITY + 1, move.from_location_id, warehouse.pk, True, 0, 10, move.created_at)],
             )
-    with connection.cursor() as cursor:  # raw SQL, bypassing the ORM, is refused the same way
-        with pytest.raises(IntegrityError), transaction.atomic():
-            if model is StockMove:
-                cursor.execute(
-                    f"INSERT INTO {model._meta.db_table} (company_id, item_id, quantity, from_location_id, to_location_id, "
-                    "binds_lot, unit_cost, reason, unknown_origin, created_at) SELECT company_id, item_id, %s, "
-                    "from_location_id, to_location_id, binds_lot, unit_cost, reason, unknown_origin, created_at "
-                    f"FROM {model._meta.db_table} LIMIT 1",
-                    ["10000000000000"],
-                )
-            else:
-                cursor.execute(f"UPDATE {model._meta.db_table} SET quantity = %s", ["10000000000000"])
+    # raw SQL, bypassing the ORM, is refused the same way
+    with connection.cursor() as cursor, pytest.raises(IntegrityError), transaction.atomic():
+        if model is StockMove:
+            cursor.execute(
+                f"INSERT INTO {model._meta.db_table} (company_id, item_id, quantity, from_location_id, to_location_id, "
+                "binds_lot, unit_cost, reason, unknown_origin, created_at) SELECT company_id, item_id, %s, "
+                "from_location_id, to_location_id, binds_lot, unit_cost, reason, unknown_origin, created_at "
+                f"FROM {model._meta.db_table} LIMIT 1",
+                ["10000000000000"],
+            )
+        else:
+            cursor.execute(f"UPDATE {model._meta.db_table} SET quantity = %s", ["10000000000000"])
 
 
 def test_limits_line_form_refuses_a_quantity_above_the_limit(company, plain_item):

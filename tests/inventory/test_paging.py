@@ -13,12 +13,12 @@ from django.template import Context, Template
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
-from inventory import filters as list_filters
+from inventory.web import filters as list_filters
 from inventory import paging
 from inventory.models import Item, Lot, LotKind, LotStatus
 from inventory.paging import grouped_pages
-from inventory.tables import catalog as catalog_tables
-from inventory.tables.catalog import PAGINATION, BoundedPaginator
+from inventory.web import tables as web_tables
+from inventory.web.tables import PAGINATION, BoundedPaginator
 from tests.inventory.factories import ItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -105,7 +105,7 @@ def test_an_other_order_reads_the_plain_way(company):
 
 def test_a_count_stops_past_the_page_asked_for(company, monkeypatch):
     make_lots(company, items=2, lots=120)
-    monkeypatch.setattr(catalog_tables, "COUNT_AHEAD", 30)
+    monkeypatch.setattr(web_tables, "COUNT_AHEAD", 30)
     paginator = BoundedPaginator(Lot.objects.order_by("pk"), 10)
     page = paginator.page(1)
     assert (paginator.count, paginator.more, paginator.count_label) == (40, True, "40+")
@@ -117,7 +117,7 @@ def test_a_count_stops_past_the_page_asked_for(company, monkeypatch):
 
 def test_an_out_of_range_page_still_finds_the_last_page(company, monkeypatch):
     make_lots(company, items=2, lots=55)
-    monkeypatch.setattr(catalog_tables, "COUNT_AHEAD", 5)
+    monkeypatch.setattr(web_tables, "COUNT_AHEAD", 5)
     table = LotRows(Lot.objects.order_by("pk"))
     request = RequestFactory().get("/", {"page": "1000000"})
     tables.RequestConfig(request, paginate={"paginator_class": BoundedPaginator, "per_page": 10}).configure(table)
@@ -143,10 +143,10 @@ class LotRows(tables.Table):
     number = tables.Column(linkify=lambda record: f"/lots/{record.pk}/", attrs={"td": {"class": "font-monospace"}})
     item = tables.Column(accessor="item__sku", attrs={"td": {"data-item": lambda record: record.item_id}})
     status = tables.Column()
-    on_hand = catalog_tables.QuantityColumn()
+    on_hand = web_tables.QuantityColumn()
     missing = tables.Column(accessor="reference", default="—")
-    created = catalog_tables.DateTimeColumn(accessor="created_at")
-    received = catalog_tables.DateColumn(accessor="received_at")
+    created = web_tables.DateTimeColumn(accessor="created_at")
+    received = web_tables.DateColumn(accessor="received_at")
 
     class Meta:
         row_attrs = {"data-number": lambda record: record.number}

@@ -6,10 +6,11 @@ from decimal import Decimal
 import pytest
 from django.db.models import Count, Q, Sum
 
+from inventory.exceptions import InventoryError
 from inventory.models import Balance, DocumentKind, Lot, StockSummary, Tracking
 from inventory.selectors import ledger_verify
 from inventory.services import document_reverse
-from tests.inventory.factories import ItemFactory, LocationFactory, LotClassFactory
+from tests.inventory.factories import ItemFactory, LotClassFactory
 from tests.inventory.flows import issue, receive
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +70,7 @@ def test_summary_of_unnumbered_stock_counts_no_lot(company, warehouse):
 
 def test_a_refused_posting_leaves_the_summary_as_it_was(company, warehouse, serial_item):
     receive(item=serial_item, location=warehouse, numbers="S1")
-    with pytest.raises(Exception):
+    with pytest.raises(InventoryError):
         issue(item=serial_item, location=warehouse, quantity=2, propose=True)
     assert summaries(serial_item) == {warehouse.pk: (Decimal(1), 1)}
 

@@ -5,13 +5,7 @@ from urllib.parse import unquote
 import pytest
 from django.urls import reverse
 
-from tests.inventory.test_views_company import (
-    PROJECT_URLS,
-    document_of,
-    line_of,
-    sign_in,
-    unassigned_balance_of,
-)
+from tests.inventory.test_views_company import PROJECT_URLS, document_of, line_of, sign_in, unassigned_balance_of
 
 ROLES = ["Setup", "Stock clerk", "Production", "Cashier", "Viewer"]
 NOT_CLERKS = [role for role in ROLES if role != "Stock clerk"]

@@ -63,7 +63,7 @@ def test_document_create_saves_a_draft_receipt_with_its_lines(client_clerk, ware
     document = Document.objects.get(company=warehouse.company)
     assert response.status_code == 302 and response.url == reverse("inventory:document-detail", kwargs={"document_pk": document.pk})
     assert document.status == DocumentStatus.DRAFT and document.partner == supplier and document.reference == "PO-1"
-    assert [(l.item.sku, l.quantity, l.unit_cost, l.expiry_date) for l in document.lines.order_by("position")] == [
+    assert [(ln.item.sku, ln.quantity, ln.unit_cost, ln.expiry_date) for ln in document.lines.order_by("position")] == [
         ("PHONE", Decimal("5"), Decimal("12.50"), None), ("MILK", Decimal("2.5"), None, date(2030, 1, 31)),
     ]
 

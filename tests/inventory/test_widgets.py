@@ -5,7 +5,7 @@ from django import forms
 from django.forms.renderers import DjangoTemplates
 from django.test.html import parse_html
 
-from inventory.forms.widgets import FastSelectRenderer
+from inventory.web.widgets import FastSelectRenderer
 
 
 class Choices(forms.Form):

@@ -4,6 +4,7 @@ Nothing is proposed beforehand, so every completion takes its components by the 
 inside its own transaction, under the lots' and balances' row locks.
 """
 
+import contextlib
 from decimal import Decimal
 
 import pytest
@@ -14,11 +15,7 @@ from inventory.models import Balance, GenealogyLink, Lot, MoveReason, StockMove
 from inventory.selectors import ledger_verify
 from inventory.services import line_numbers_generate
 from manufacturing.models import WorkOrder, WorkOrderState
-from manufacturing.services import (
-    work_order_complete,
-    work_order_create,
-    work_order_release,
-)
+from manufacturing.services import work_order_complete, work_order_create, work_order_release
 from tests.inventory.test_concurrency import run_concurrently
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -65,10 +62,8 @@ def test_concurrency_partial_completions_share_lots_without_overdrawing(plant):
         made = 0
         for _ in range(2):
             barrier.wait(timeout=60)
-            try:
+            with contextlib.suppress(InventoryError):
                 made += work_order_complete(work_order=orders[index], quantity=5).quantity
-            except InventoryError:
-                pass
         return made
 
     made = sum(run_concurrently(6, work))

@@ -10,20 +10,10 @@ from django.urls import reverse
 
 from inventory.models import Company, Lot, LotKind, Tracking
 from inventory.services import line_numbers_generate
-from manufacturing.models import (
-    BillOfMaterials,
-    WorkOrder,
-    WorkOrderKind,
-    WorkOrderState,
-)
+from manufacturing.models import BillOfMaterials, WorkOrder, WorkOrderKind, WorkOrderState
 from manufacturing.services import work_order_complete, work_order_components_propose
 from tests.inventory.test_commands import verify_ledger
-from traceability.selectors.trace import (
-    lot_genealogy,
-    recall_customers,
-    recall_trace,
-    recall_units,
-)
+from traceability.selectors.trace import lot_genealogy, recall_customers, recall_trace, recall_units
 
 pytestmark = pytest.mark.django_db
 

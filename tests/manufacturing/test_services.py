@@ -22,20 +22,9 @@ from inventory.models import (
     StockMove,
 )
 from inventory.selectors import ledger_verify
-from inventory.services import (
-    document_create,
-    line_allocate,
-    line_numbers_generate,
-    lot_hold,
-)
+from inventory.services import document_create, line_allocate, line_numbers_generate, lot_hold
 from inventory.views.documents import USER_KINDS as VIEW_KINDS
-from manufacturing.exceptions import (
-    InvalidBom,
-    InvalidWorkOrder,
-    NumberAlreadyExists,
-    OverCompletion,
-    UnitMappingError,
-)
+from manufacturing.exceptions import InvalidBom, InvalidWorkOrder, NumberAlreadyExists, OverCompletion, UnitMappingError
 from manufacturing.models import UnitGenealogy, WorkOrderState
 from manufacturing.services import (
     kit_assemble,

@@ -12,18 +12,8 @@ from django.urls import reverse
 from inventory.models import DocumentStatus
 from inventory.services import line_numbers_generate
 from manufacturing.models import UnitGenealogy, WorkOrder, WorkOrderState
-from manufacturing.services import (
-    work_order_complete,
-    work_order_components_propose,
-    work_order_create,
-    work_order_release,
-)
-from tests.inventory.factories import (
-    CompanyFactory,
-    ItemFactory,
-    LocationFactory,
-    LotClassFactory,
-)
+from manufacturing.services import work_order_complete, work_order_components_propose, work_order_create, work_order_release
+from tests.inventory.factories import CompanyFactory, ItemFactory, LocationFactory, LotClassFactory
 from tests.inventory.flows import receive
 from tests.inventory.test_views_company import sign_in
 from tests.manufacturing.factories import BomFactory
@@ -467,7 +457,7 @@ def test_production_role_allocates_on_its_work_order_drafts_but_not_on_deliverie
     line = work_order.consumption_document.lines.filter(item=plant.chip).get()
     delivery = document_create(company=plant.company, kind=DocumentKind.DELIVERY, from_location=plant.warehouse)
     delivery_line = document_line_add(document=delivery, item=plant.chip, quantity=Q(1))
-    dialog = lambda l: reverse("inventory:line-allocations", kwargs={"line_pk": l.pk})  # noqa: E731
+    dialog = lambda row: reverse("inventory:line-allocations", kwargs={"line_pk": row.pk})  # noqa: E731
     response = production.post(dialog(line), {"action": "propose"})
     assert response.status_code == 200 and line.allocations.count() == 4
     assert production.post(dialog(delivery_line), {"action": "propose"}).status_code == 403

@@ -15,17 +15,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from inventory.bench_pages import declared_pages
-from inventory.models import (
-    Allocation,
-    Balance,
-    Document,
-    DocumentLine,
-    GenealogyLink,
-    Lot,
-    LotKind,
-    Partner,
-    StockMove,
-)
+from inventory.models import Allocation, Balance, Document, DocumentLine, GenealogyLink, Lot, LotKind, Partner, StockMove
 from inventory.selectors import expiring_lots, ledger_verify, unassigned_balances
 from traceability.bench import HISTORY_MOVES, PER_RECEIPT, SHELF_LIFE, Plan, generate
 

@@ -13,13 +13,7 @@ from django.urls import reverse
 from inventory.gs1 import GS, scan_parse
 from inventory.models import Tracking
 from inventory.services import membership_add
-from tests.inventory.factories import (
-    CompanyFactory,
-    ItemFactory,
-    LocationFactory,
-    LotClassFactory,
-    UserFactory,
-)
+from tests.inventory.factories import CompanyFactory, ItemFactory, LocationFactory, LotClassFactory, UserFactory
 from tests.inventory.flows import receive
 from tests.traceability.conftest import sign_in
 from traceability.labels import code128_modules, lot_label

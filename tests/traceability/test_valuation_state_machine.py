@@ -25,14 +25,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from inventory.exceptions import InventoryError
 from inventory.models import Balance, Document, DocumentKind, DocumentStatus, Tracking, TrackingScope, ValuationMethod
 from inventory.selectors import ledger_verify
-from inventory.services import (
-    document_cancel,
-    document_create,
-    document_line_add,
-    document_post,
-    line_allocate,
-    unassigned_assign,
-)
+from inventory.services import document_cancel, document_create, document_line_add, document_post, line_allocate, unassigned_assign
 from tests.inventory.factories import CompanyFactory, ItemFactory, LocationFactory, LotClassFactory
 
 from .test_valuation_reference import assert_report_equals_reference

@@ -7,12 +7,7 @@ from django.urls import reverse
 
 from inventory.gs1 import digital_link, element_string
 from inventory.models import Tracking
-from tests.inventory.factories import (
-    CompanyFactory,
-    ItemFactory,
-    LocationFactory,
-    LotClassFactory,
-)
+from tests.inventory.factories import CompanyFactory, ItemFactory, LocationFactory, LotClassFactory
 from tests.inventory.flows import receive
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,8 @@ from inventory.exceptions import InventoryError
 from inventory.models import DocumentKind, Lot, LotHoldEvent, LotStatus
 from inventory.services import document_create, document_line_add, document_post, genealogy_links_add, line_allocate
 from tests.inventory.factories import ItemFactory, LotClassFactory, PartnerFactory
-from tests.traceability.conftest import sign_in
 from tests.inventory.flows import receive
+from tests.traceability.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
 

@@ -5,33 +5,10 @@ number of rows."""
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import (
-    Case,
-    CharField,
-    Count,
-    DecimalField,
-    Exists,
-    Min,
-    OuterRef,
-    Q,
-    Subquery,
-    Sum,
-    Value,
-    When,
-)
+from django.db.models import Case, CharField, Count, DecimalField, Exists, Min, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
-from inventory.models import (
-    Allocation,
-    Balance,
-    GenealogyLink,
-    Item,
-    LocationKind,
-    Lot,
-    LotHoldEvent,
-    StockMove,
-    Tracking,
-)
+from inventory.models import Allocation, Balance, GenealogyLink, Item, LocationKind, Lot, LotHoldEvent, StockMove, Tracking
 from inventory.paging import grouped_pages
 
 ZERO = Decimal("0")

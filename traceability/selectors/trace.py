@@ -11,33 +11,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import (
-    Case,
-    Count,
-    DateField,
-    DecimalField,
-    Exists,
-    F,
-    Max,
-    Min,
-    OuterRef,
-    Q,
-    Sum,
-    Value,
-    When,
-)
+from django.db.models import Case, Count, DateField, DecimalField, Exists, F, Max, Min, OuterRef, Q, Sum, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncDate
 
-from inventory.models import (
-    Balance,
-    DocumentStatus,
-    GenealogyLink,
-    LocationKind,
-    Lot,
-    LotStatus,
-    StockMove,
-)
+from inventory.models import Balance, DocumentStatus, GenealogyLink, LocationKind, Lot, LotStatus, StockMove
 
 from .lots import _on_hand_subquery
 

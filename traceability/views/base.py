@@ -4,7 +4,7 @@ lot/serial tracking switch (seed 002: the pages exist only when tracking is enab
 from django.shortcuts import render
 
 from inventory.models import Lot
-from inventory.views.base import CompanyMixin
+from inventory.web.views import CompanyMixin
 
 
 class TrackingMixin(CompanyMixin):

@@ -3,7 +3,7 @@
 from django.urls import path
 from django.views.generic import TemplateView
 
-from inventory.views.base import row_ids
+from inventory.web.views import row_ids
 
 from ..labels import lot_labels
 from .base import TrackingMixin, lots_of

@@ -16,10 +16,10 @@ from django_tables2 import SingleTableMixin
 
 from inventory.exceptions import InventoryError
 from inventory.models import LotStatus
+from inventory.selectors import location_paths
 from inventory.services import number_preview
-from inventory.tables.catalog import PAGINATION
-from inventory.views.base import CompanyListView, clean_text
-from inventory.views.catalog import location_paths
+from inventory.web.tables import PAGINATION
+from inventory.web.views import CompanyListView, clean_text
 
 from ..filters import ALL_STATUSES, LotFilter
 from ..forms import LotCreateForm, LotEditForm
@@ -33,14 +33,7 @@ from ..selectors import (
     lot_usage,
     lots_with_on_hand,
 )
-from ..services import (
-    LotRefused,
-    lot_archive,
-    lot_create,
-    lot_delete,
-    lot_edit,
-    lot_restore,
-)
+from ..services import LotRefused, lot_archive, lot_create, lot_delete, lot_edit, lot_restore
 from ..tables import LotHistoryTable, LotLocationTable, LotTable, lot_csv_rows, lot_status_badge
 from .base import LotMixin, TrackingMixin
 

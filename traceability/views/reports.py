@@ -13,16 +13,9 @@ from django.views.generic import TemplateView
 from django_tables2 import SingleTableMixin
 
 from inventory.models import Balance, Item, Location, LocationKind
-from inventory.tables.catalog import PAGINATION
+from inventory.web.tables import PAGINATION
 
-from ..selectors.reports import (
-    GROUPINGS,
-    Valuation,
-    expiry_rows,
-    expiry_totals,
-    expiry_weeks,
-    stock_valuation,
-)
+from ..selectors.reports import GROUPINGS, Valuation, expiry_rows, expiry_totals, expiry_weeks, stock_valuation
 from ..tables_reports import ExpiryTable, ValuationTable
 from .base import TrackingMixin
 

@@ -14,7 +14,7 @@ from django.views.generic import TemplateView
 from inventory.exceptions import InventoryError
 from inventory.models import Lot
 from inventory.services import lots_hold
-from inventory.views.base import clean_text, row_ids
+from inventory.web.views import clean_text, row_ids
 
 from ..csv_safe import csv_cell
 from ..graph import genealogy_drawing

@@ -9,26 +9,20 @@ third value is another least value) and
 ``check(options)`` (raise ``CommandError`` before any database is made).
 """
 
-import importlib
-import importlib.util
 import json
 import time
 from contextlib import contextmanager
 
-from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from inventory.hooks import app_modules
+
 
 def bench_modules() -> list:
     """The ``bench`` modules of the installed apps, in INSTALLED_APPS order."""
-    found = []
-    for config in apps.get_app_configs():
-        name = f"{config.name}.bench"
-        if importlib.util.find_spec(name) is not None:
-            found.append(importlib.import_module(name))
-    return found
+    return app_modules("bench")
 
 
 def bench_suites() -> dict[str, tuple[object, object]]:

@@ -3,7 +3,8 @@
 Safe to run again: when the demo company exists nothing is added to it; only missing demo
 users, their groups and memberships are filled in. Every stock change goes through the
 posting services (production through the manufacturing services), so ``verify_ledger`` holds
-afterwards. The demo is the one place inventory reaches up to manufacturing: it shows every app.
+afterwards. The apps above inventory add their part through a ``demo`` module of their own
+(``build(builder)`` and ``summary(company)``), which this command finds without importing them.
 """
 
 import time
@@ -18,6 +19,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from inventory.hooks import app_modules
 from inventory.models import (
     Balance,
     Company,
@@ -53,21 +55,6 @@ from inventory.services import (
     lot_hold,
     membership_add,
     unassigned_assign,
-)
-from manufacturing.models import (
-    BillOfMaterials,
-    BomLine,
-    WorkOrder,
-    WorkOrderKind,
-    WorkOrderState,
-)
-from manufacturing.services import (
-    kit_assemble,
-    work_order_complete,
-    work_order_components_propose,
-    work_order_create,
-    work_order_release,
-    work_order_unit_map,
 )
 
 DEMO_NAME = "Northwind Medical & Food"
@@ -159,12 +146,6 @@ ITEMS = [
     ("S-CAL", "Device calibration service", None, "35.00", {"is_stocked": False}),
 ]
 
-# finished item, kit, components (sku, quantity per unit)
-BOMS = [
-    ("M-PENSET", False, [("D-PEN", "1"), ("K-BAND", "2")]),
-    ("M-VITALS", False, [("E-OXI", "1"), ("K-THERM", "1")]),
-    ("K-FAK", True, [("K-BAND", "2"), ("K-THERM", "1")]),
-]
 
 
 class Command(BaseCommand):
@@ -241,7 +222,9 @@ class DemoBuilder:
         self.deliveries()
         self.customer_return()
         self.holds()
-        self.manufacturing()
+        # The apps above inventory add theirs (a ``demo`` module with ``build(builder)``).
+        for module in app_modules("demo"):
+            module.build(self)
 
     # --- set-up: locations through the service; catalogue rows have no service yet -------
 
@@ -418,52 +401,8 @@ class DemoBuilder:
         honey = Lot.objects.get(item=self.item["F-HONEY"], number="MH-2291")
         lot_hold(lot=honey, reason="Supplier notice 2291: possible glass fragments, awaiting QA", user=self.user)
 
-    # --- manufacturing: bills (set-up rows, no service yet) and work orders through the services
-
-    def manufacturing(self) -> None:
-        for sku, is_kit, components in BOMS:
-            bom = BillOfMaterials.objects.create(company=self.company, item=self.item[sku], is_kit=is_kit)
-            BomLine.objects.bulk_create(
-                BomLine(bom=bom, position=i, component=self.item[component], quantity=Decimal(quantity))
-                for i, (component, quantity) in enumerate(components, start=1)
-            )
-        production, cold, ambient = self.production, self.loc["MAIN-C-01"], self.loc["MAIN-A-02"]
-
-        # Done: two starter sets, each mapped to its own pen of lot PEN-L2411, so a recall of that
-        # lot finds them; one goes to a customer.
-        work_order = work_order_create(
-            company=self.company, item=self.item["M-PENSET"], quantity=Decimal(2), location=cold,
-            due_date=self.days(-1), reference="Clinic starter sets", user=production,
-        )
-        work_order = work_order_release(work_order=work_order, user=production)
-        checked(line_numbers_generate(line=work_order.output_document.lines.get(), user=production))
-        pens = work_order.consumption_document.lines.get(item=self.item["D-PEN"])
-        checked(line_allocate(line=pens, numbers="PX880101 PX880102", user=production))
-        for outcome in work_order_components_propose(work_order=work_order, user=production):
-            checked(outcome)
-        finished = list(
-            work_order.output_document.allocations.order_by("id").values_list("number", flat=True)
-        )
-        for unit, pen in zip(finished, ["PX880101", "PX880102"], strict=True):
-            work_order_unit_map(work_order=work_order, finished_number=unit, component_number=pen, component=self.item["D-PEN"])
-        work_order_complete(work_order=work_order, user=production)
-        doc = self.document(DocumentKind.DELIVERY, days_ago=0, partner="CUS-HARB", reference="SO-1006", from_location="MAIN-C-01")
-        checked(line_allocate(line=self.line(doc, "M-PENSET", 1), numbers=[finished[1]], user=self.user))
-        self.post(doc)
-
-        # Released, waiting for the production user: propose, map units, complete.
-        work_order = work_order_create(
-            company=self.company, item=self.item["M-VITALS"], quantity=Decimal(3), location=ambient,
-            due_date=self.days(3), reference="Home-care programme", user=production,
-        )
-        work_order_release(work_order=work_order, user=production)
-
-        # Kits are assembled where the thermometers are; the bandages are brought over first.
-        self.outgoing(
-            DocumentKind.TRANSFER, days_ago=1, reference="For kit assembly", from_location="MAIN-C-01", to_location="MAIN-A-02",
-            lines=[("K-BAND", 10)],
-        )
-        kit_assemble(company=self.company, item=self.item["K-FAK"], quantity=Decimal(2), location=ambient, user=production)
+    def checked(self, outcome: AllocationOutcome) -> AllocationOutcome:
+        return checked(outcome)
 
 
 def checked(outcome: AllocationOutcome) -> AllocationOutcome:
@@ -483,10 +422,7 @@ def demo_summary(company: Company) -> list[tuple[str, object]]:
     unassigned = Balance.objects.filter(
         company=company, lot__isnull=True, item__lot_class__tracking__in=serial_tracking
     ).aggregate(total=Sum("quantity"))["total"]
-    work_orders = WorkOrder.objects.filter(company=company).select_related("item").order_by("id")
-    done = work_orders.filter(kind=WorkOrderKind.PRODUCTION, state=WorkOrderState.DONE).first()
-    finished = lots.filter(item_id=done.item_id, kind=LotKind.SERIAL).order_by("number").first() if done else None
-    return [
+    rows = [
         ("locations", Location.objects.filter(company=company, kind=LocationKind.INTERNAL).count()),
         ("partners", Partner.objects.filter(company=company).count()),
         ("lot/serial classes", LotSerialClass.objects.filter(company=company).count()),
@@ -500,7 +436,7 @@ def demo_summary(company: Company) -> list[tuple[str, object]]:
         ("lots on hold", lots.filter(status=LotStatus.ON_HOLD).count()),
         ("unassigned serials", f"{unassigned.normalize():f}" if unassigned else 0),
         ("stock moves", StockMove.objects.filter(company=company).count()),
-        ("bills of materials", BillOfMaterials.objects.filter(company=company).count()),
-        ("work orders", ", ".join(f"{w.number} {w.item.sku} {w.get_state_display().lower()}" for w in work_orders)),
-        ("finished serial to trace", finished.number if finished else "—"),
     ]
+    for module in app_modules("demo"):
+        rows += module.summary(company)
+    return rows

@@ -47,7 +47,7 @@ def choices_hint_html(name: str, text: str = "", *, out_of_band: bool = False) -
 
 
 class SearchSelect(forms.Select):
-    """The widget of ``inventory.forms.choices.SearchChoiceField``: an ordinary select while the
+    """The widget of ``inventory.web.choices.SearchChoiceField``: an ordinary select while the
     field's rows are few; past ``settings.CHOICES_SELECT_LIMIT``, a text input showing the chosen
     row's label, with an HTML ``<datalist>`` that htmx fills from the field's source as the user
     types (no script of its own: picking a suggestion, or typing a code and Enter, is the

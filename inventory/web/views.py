@@ -8,7 +8,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from ..exceptions import InventoryError
-from ..tables.catalog import PAGINATION
+from .tables import PAGINATION
 
 
 class CompanyMixin(PermissionRequiredMixin):
