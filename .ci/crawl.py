@@ -96,7 +96,11 @@ class Server:
         self.log = log_path.open("w")
         self.process = subprocess.Popen(
             ["make", "--no-print-directory", "serve"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def wait_ready(self, base: str, timeout: float = 60) -> None:
@@ -170,9 +174,7 @@ def crawl(base: str, session: requests.Session, budget: float):
             continue
         links = parse(response.text)
         # Only collected files: <script src="/admin/jsi18n/"> is a page, rightly never cached.
-        assets.update(
-            asset for asset in (urljoin(response.url, a) for a in links.assets) if urlsplit(asset).path.startswith(STATIC_URL)
-        )
+        assets.update(asset for asset in (urljoin(response.url, a) for a in links.assets) if urlsplit(asset).path.startswith(STATIC_URL))
         for href, by_htmx in links.pages:
             target = urldefrag(urljoin(response.url, href.strip())).url
             parts = urlsplit(target)
@@ -238,9 +240,11 @@ def main() -> int:
         for role, (statuses, role_failures, role_assets, truncated, refused) in results.items():
             failures += [f"{role}: {failure}" for failure in role_failures]
             assets |= role_assets
-            summary.append(f"  {role:<11} {sum(statuses.values()):>4} pages  " + ", ".join(
-                f"{status}: {count}" for status, count in sorted(statuses.items()))
-                + ("  (stopped early: time budget)" if truncated else ""))
+            summary.append(
+                f"  {role:<11} {sum(statuses.values()):>4} pages  "
+                + ", ".join(f"{status}: {count}" for status, count in sorted(statuses.items()))
+                + ("  (stopped early: time budget)" if truncated else "")
+            )
             if refused:
                 summary.append(f"  {'':<11} 4xx: {', '.join(refused[:5])}{' …' if len(refused) > 5 else ''}")
         export = sessions["clerk"].get(f"{base}{CSV_EXPORT}", timeout=30)
@@ -251,8 +255,11 @@ def main() -> int:
         failures += check_assets(assets)
         print("== crawl, per role (status: responses)")
         print("\n".join(summary))
-        print(f"  static files: {len(assets)}, each 200 with Cache-Control max-age >= {MIN_STATIC_MAX_AGE}"
-              if not any(f.startswith("static") for f in failures) else f"  static files: {len(assets)}")
+        print(
+            f"  static files: {len(assets)}, each 200 with Cache-Control max-age >= {MIN_STATIC_MAX_AGE}"
+            if not any(f.startswith("static") for f in failures)
+            else f"  static files: {len(assets)}"
+        )
     except Exception as error:  # noqa: BLE001 - reported below, and the server still stops
         failures.append(f"{type(error).__name__}: {error}")
     finally:

@@ -68,12 +68,12 @@ class CompanyForm(forms.ModelForm):
     def clean_tracking_enabled(self):
         enabled = self.cleaned_data["tracking_enabled"]
         if (
-            self.instance.pk and self.instance.tracking_enabled and not enabled
+            self.instance.pk
+            and self.instance.tracking_enabled
+            and not enabled
             and Balance.objects.filter(company=self.instance, lot__isnull=False, quantity__gt=0).exists()
         ):
-            raise forms.ValidationError(
-                    "Lots and serials are in stock; tracking cannot be turned off while they are."
-                )
+            raise forms.ValidationError("Lots and serials are in stock; tracking cannot be turned off while they are.")
         return enabled
 
 
@@ -208,7 +208,13 @@ class ItemAdmin(admin.ModelAdmin):
     form = ItemForm
     list_display = ["sku", "name", "company", "lot_class", "tracking", "is_stocked", "valuation_method", "is_active"]
     list_filter = [
-        "company", "lot_class__tracking", "is_stocked", "tracking_scope", "valuation_method", "uom", "is_active",
+        "company",
+        "lot_class__tracking",
+        "is_stocked",
+        "tracking_scope",
+        "valuation_method",
+        "uom",
+        "is_active",
     ]
     list_select_related = ["company", "lot_class"]
     search_fields = ["sku", "name", "gtin"]
@@ -233,15 +239,34 @@ LOT_EDITABLE = ["status", "hold_reason", "expiry_date", "reference", "notes"]
 @admin.register(Lot)
 class LotAdmin(admin.ModelAdmin):
     list_display = [
-        "number", "item", "kind", "status", "expiry_date", "on_hand", "serial_in_stock", "last_location", "parent", "created_at",
+        "number",
+        "item",
+        "kind",
+        "status",
+        "expiry_date",
+        "on_hand",
+        "serial_in_stock",
+        "last_location",
+        "parent",
+        "created_at",
     ]
     list_filter = ["status", "kind", "in_stock", "company"]
     list_select_related = ["item", "last_location", "parent"]
     search_fields = ["number", "reference", "item__sku", "item__name"]
     date_hierarchy = "created_at"
     fields = [
-        "number", "item", "kind", "parent", "company", *LOT_EDITABLE,
-        "in_stock", "last_location", "unit_cost", "received_at", "created_at", "created_by",
+        "number",
+        "item",
+        "kind",
+        "parent",
+        "company",
+        *LOT_EDITABLE,
+        "in_stock",
+        "last_location",
+        "unit_cost",
+        "received_at",
+        "created_at",
+        "created_by",
     ]
     readonly_fields = [f for f in fields if f not in LOT_EDITABLE]
 
@@ -255,7 +280,11 @@ class LotAdmin(admin.ModelAdmin):
             .annotate(total=Sum("quantity"))
             .values("total")
         )
-        return super().get_queryset(request).annotate(on_hand=Coalesce(Subquery(stock, output_field=ON_HAND), Value(Decimal(0)), output_field=ON_HAND))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(on_hand=Coalesce(Subquery(stock, output_field=ON_HAND), Value(Decimal(0)), output_field=ON_HAND))
+        )
 
     @admin.display(description="on hand", ordering="on_hand")
     def on_hand(self, obj):
@@ -282,8 +311,16 @@ class LotAdmin(admin.ModelAdmin):
 @admin.register(StockMove)
 class StockMoveAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = [
-        "id", "created_at", "reason", "item", "quantity",
-        "from_location", "from_lot", "to_location", "to_lot", "document",
+        "id",
+        "created_at",
+        "reason",
+        "item",
+        "quantity",
+        "from_location",
+        "from_lot",
+        "to_location",
+        "to_lot",
+        "document",
     ]
     list_filter = ["company", "reason", "binds_lot"]
     list_select_related = ["item", "from_location", "from_lot", "to_location", "to_lot", "document"]

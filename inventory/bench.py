@@ -62,55 +62,95 @@ def pages(data=None) -> list[Page]:
         Page("item", "inventory:item-detail", LIST, kwargs=lambda d: {"item_pk": d["item"]}, texts=lambda d: [d["item_sku"]]),
         Page("locations", "inventory:location-list", LIST, texts=lambda d: [d["warehouse_code"]]),
         Page(
-            "location", "inventory:location-detail", LIST, kwargs=lambda d: {"location_pk": d["warehouse"]},
+            "location",
+            "inventory:location-detail",
+            LIST,
+            kwargs=lambda d: {"location_pk": d["warehouse"]},
             texts=lambda d: [d["warehouse_code"], d["item_sku"]],
         ),
         Page("stock", "inventory:stock-list", LIST, texts=lambda d: [d["item_sku"]]),
         Page(
-            "stock_searched", "inventory:stock-list", SEARCH, params=lambda d: {"q": d["part"]},
+            "stock_searched",
+            "inventory:stock-list",
+            SEARCH,
+            params=lambda d: {"q": d["part"]},
             texts=lambda d: [d["part_match"]],
         ),
         Page(
-            "stock_at_location", "inventory:stock-list", LIST, params=lambda d: {"location": d["warehouse"]},
+            "stock_at_location",
+            "inventory:stock-list",
+            LIST,
+            params=lambda d: {"location": d["warehouse"]},
             texts=lambda d: [d["item_sku"]],
         ),
         Page("unassigned", "inventory:unassigned-list", LIST, texts=lambda d: [d["unassigned_sku"]]),
         Page(
-            "unassigned_assign", "inventory:unassigned-assign", LIST, kwargs=lambda d: {"balance_pk": d["unassigned_balance"]},
+            "unassigned_assign",
+            "inventory:unassigned-assign",
+            LIST,
+            kwargs=lambda d: {"balance_pk": d["unassigned_balance"]},
             texts=lambda d: [d["unassigned_sku"]],
         ),
         Page("documents", "inventory:document-list", LIST, texts=lambda d: [d["draft_number"]]),
         Page(
-            "documents_filtered", "inventory:document-list", LIST,
-            params=lambda d: {"kind": DocumentKind.RECEIPT, "status": "posted"}, texts=lambda d: [d["newest_receipt_number"]],
+            "documents_filtered",
+            "inventory:document-list",
+            LIST,
+            params=lambda d: {"kind": DocumentKind.RECEIPT, "status": "posted"},
+            texts=lambda d: [d["newest_receipt_number"]],
         ),
-        Page("documents_by_kind", "inventory:document-list", GROUPED, params=lambda d: {"group": "kind"}, texts=lambda d: [d["draft_number"]]),
         Page(
-            "documents_by_status", "inventory:document-list", GROUPED, params=lambda d: {"group": "status"},
+            "documents_by_kind", "inventory:document-list", GROUPED, params=lambda d: {"group": "kind"}, texts=lambda d: [d["draft_number"]]
+        ),
+        Page(
+            "documents_by_status",
+            "inventory:document-list",
+            GROUPED,
+            params=lambda d: {"group": "status"},
             texts=lambda d: [d["draft_number"]],
         ),
         Page(
-            "documents_by_partner", "inventory:document-list", GROUPED, params=lambda d: {"group": "partner"},
+            "documents_by_partner",
+            "inventory:document-list",
+            GROUPED,
+            params=lambda d: {"group": "partner"},
             texts=lambda d: [d["first_partner_name"]],
         ),
         Page(
-            "documents_searched", "inventory:document-list", LIST, params=lambda d: {"q": d["receipt_lot"]},
+            "documents_searched",
+            "inventory:document-list",
+            LIST,
+            params=lambda d: {"q": d["receipt_lot"]},
             texts=lambda d: [d["receipt_number"]],
         ),
         Page("document_create", "inventory:document-create", LIST, kwargs=_delivery, texts=lambda d: ['name="partner"', "Customer"]),
         # A type-ahead's suggestions, asked for at each key typed: part of a customer's name, of a SKU.
         Page(
-            "choices_customers", "inventory:choices", SEARCH, kwargs=lambda d: {"source": "customers"},
-            params=lambda d: {"q": d["last_customer_name"][:-1]}, texts=lambda d: [d["last_customer_name"]],
+            "choices_customers",
+            "inventory:choices",
+            SEARCH,
+            kwargs=lambda d: {"source": "customers"},
+            params=lambda d: {"q": d["last_customer_name"][:-1]},
+            texts=lambda d: [d["last_customer_name"]],
             headers={"HX-Request": "true"},
         ),
         Page(
-            "choices_items", "inventory:choices", SEARCH, kwargs=lambda d: {"source": "items"},
-            params=lambda d: {"q": d["item_sku"][:-1]}, texts=lambda d: [d["item_sku"]], headers={"HX-Request": "true"},
+            "choices_items",
+            "inventory:choices",
+            SEARCH,
+            kwargs=lambda d: {"source": "items"},
+            params=lambda d: {"q": d["item_sku"][:-1]},
+            texts=lambda d: [d["item_sku"]],
+            headers={"HX-Request": "true"},
         ),
         Page(
-            "document_line_row", "inventory:document-line-row", LIST, kwargs=_delivery, params=lambda d: {"lines-TOTAL_FORMS": 1},
-            texts=lambda d: ["lines-1-item", d["item_sku"]], headers={"HX-Request": "true"},
+            "document_line_row",
+            "inventory:document-line-row",
+            LIST,
+            kwargs=_delivery,
+            params=lambda d: {"lines-TOTAL_FORMS": 1},
+            texts=lambda d: ["lines-1-item", d["item_sku"]],
+            headers={"HX-Request": "true"},
         ),
         Page("document", "inventory:document-detail", LIST, kwargs=_receipt, texts=lambda d: [d["receipt_number"], d["receipt_lot"]]),
         Page("document_print", "inventory:document-print", LIST, kwargs=_receipt, texts=lambda d: [d["receipt_number"], d["receipt_lot"]]),
@@ -119,12 +159,21 @@ def pages(data=None) -> list[Page]:
         Page("draft_edit", "inventory:document-update", LIST, kwargs=_draft, texts=lambda d: [d["item_sku"]]),
         Page("draft_post", "inventory:document-post", LIST, kwargs=_draft, texts=lambda d: [d["draft_number"]]),
         Page(
-            "line_allocations", "inventory:line-allocations", LIST, kwargs=_line, texts=lambda d: [d["candidate"]],
+            "line_allocations",
+            "inventory:line-allocations",
+            LIST,
+            kwargs=_line,
+            texts=lambda d: [d["candidate"]],
             headers={"HX-Request": "true"},
         ),
         Page(
-            "line_candidates_searched", "inventory:line-candidates", SEARCH, kwargs=_line, params=lambda d: {"q": d["candidate"][1:]},
-            texts=lambda d: [d["candidate"]], headers={"HX-Request": "true"},
+            "line_candidates_searched",
+            "inventory:line-candidates",
+            SEARCH,
+            kwargs=_line,
+            params=lambda d: {"q": d["candidate"][1:]},
+            texts=lambda d: [d["candidate"]],
+            headers={"HX-Request": "true"},
         ),
     ]
 
@@ -145,8 +194,7 @@ def run(measure, options) -> None:
     device = Item.objects.create(company=company, sku="DEV", name="Device", lot_class=serial_class, unit_cost=Decimal("99"))
     plain = [Item.objects.create(company=company, sku=f"P{i}", name=f"Plain {i}", unit_cost=Decimal("1.5")) for i in range(3)]
     lotted = [
-        Item.objects.create(company=company, sku=f"L{i}", name=f"Lotted {i}", lot_class=lot_class, unit_cost=Decimal("2"))
-        for i in range(2)
+        Item.objects.create(company=company, sku=f"L{i}", name=f"Lotted {i}", lot_class=lot_class, unit_cost=Decimal("2")) for i in range(2)
     ]
     Partner.objects.create(company=company, code="CUST", name="Customer", is_customer=True)
 

@@ -24,15 +24,12 @@ def bulk_update_rows(model: type[models.Model], fields: Sequence[str], rows: Seq
     assignments = ", ".join(f"{q(c)} = v.c{i}" for i, c in enumerate(cols))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            types = [meta.pk.db_type(connection)] + [
-                _array_base_type(meta.get_field(name).db_type(connection)) for name in fields
-            ]
+            types = [meta.pk.db_type(connection)] + [_array_base_type(meta.get_field(name).db_type(connection)) for name in fields]
             arrays = ", ".join(f"%s::{t}[]" for t in types)
             names = ", ".join(["pk"] + [f"c{i}" for i in range(len(cols))])
             columns = list(zip(*rows))
             cursor.execute(
-                f"UPDATE {table} SET {assignments} FROM unnest({arrays}) AS v({names}) "
-                f"WHERE {table}.{q(pk_col)} = v.pk",
+                f"UPDATE {table} SET {assignments} FROM unnest({arrays}) AS v({names}) WHERE {table}.{q(pk_col)} = v.pk",
                 [pg_array(col) for col in columns],
             )
             return
@@ -44,8 +41,7 @@ def bulk_update_rows(model: type[models.Model], fields: Sequence[str], rows: Seq
             values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(part))
             params = [connection.ops.adapt_unknown_value(v) for row in part for v in row]
             cursor.execute(
-                f"WITH v({names}) AS (VALUES {values}) "
-                f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{q(pk_col)} = v.pk",
+                f"WITH v({names}) AS (VALUES {values}) UPDATE {table} SET {assignments} FROM v WHERE {table}.{q(pk_col)} = v.pk",
                 params,
             )
 
@@ -144,9 +140,7 @@ def bulk_insert_rows(
         for start in range(0, len(rows), chunk):
             part = rows[start : start + chunk]
             params = [v if a is None or v is None else a(v) for row in part for a, v in zip(adapters, row)]
-            cursor.execute(
-                f"INSERT INTO {table} ({cols}) VALUES {', '.join([placeholder] * len(part))}{conflict}{tail}", params
-            )
+            cursor.execute(f"INSERT INTO {table} ({cols}) VALUES {', '.join([placeholder] * len(part))}{conflict}{tail}", params)
             if returning:
                 ids.extend(fetch(cursor))
     return ids
@@ -173,7 +167,9 @@ def bulk_add_rows(
     for name in added:
         field = meta.get_field(name)
         total = f"{table}.{q(field.column)} + excluded.{q(field.column)}"
-        sets.append(f"{q(field.column)} = " + (f"ROUND({total}, {field.decimal_places})" if isinstance(field, models.DecimalField) else total))
+        sets.append(
+            f"{q(field.column)} = " + (f"ROUND({total}, {field.decimal_places})" if isinstance(field, models.DecimalField) else total)
+        )
     conflict = ", ".join(q(meta.get_field(name).column) for name in keys)
     width = len(model_fields)
     chunk = max(1, min(500, (connection.features.max_query_params or 999) // width))

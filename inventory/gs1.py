@@ -231,7 +231,9 @@ def element_string(gtin, lot: str | None = None, serial: str | None = None, expi
     return "".join(parts)
 
 
-def digital_link(gtin, lot: str | None = None, serial: str | None = None, expiry: dt.date | None = None, host: str = "https://id.gs1.org") -> str:
+def digital_link(
+    gtin, lot: str | None = None, serial: str | None = None, expiry: dt.date | None = None, host: str = "https://id.gs1.org"
+) -> str:
     """The GS1 Digital Link URI: /01/{gtin}/10/{lot}/21/{serial}?17={yymmdd} on ``host``."""
     path = f"/01/{_gtin14(gtin)}"
     lot, serial = _field("Lot", lot), _field("Serial", serial)
@@ -241,4 +243,3 @@ def digital_link(gtin, lot: str | None = None, serial: str | None = None, expiry
         path += "/21/" + quote(serial, safe="")
     query = f"?17={_yymmdd(expiry)}" if expiry is not None else ""
     return host.rstrip("/") + path + query
-

@@ -20,7 +20,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Q
 
-from .models import Balance, Document, Item, Lot
+from .models import Balance, Document, Item, Lot, LotKind
 
 
 def of_self() -> dict:
@@ -29,11 +29,7 @@ def of_self() -> dict:
 
 
 def document_lock(document_id: int) -> Document:
-    return (
-        Document.objects.select_for_update(**of_self())
-        .select_related("company", "from_location", "to_location")
-        .get(pk=document_id)
-    )
+    return Document.objects.select_for_update(**of_self()).select_related("company", "from_location", "to_location").get(pk=document_id)
 
 
 def item_lock(item_id: int) -> None:
@@ -59,12 +55,23 @@ class LotState:
 
     @property
     def is_serial(self) -> bool:
-        return self.kind == "serial"
+        return self.kind == LotKind.SERIAL
 
 
 LOT_STATE_FIELDS = [
-    "id", "item_id", "number", "kind", "status", "hold_reason", "expiry_date", "unit_cost", "in_stock",
-    "last_location_id", "received_at", "parent__status", "parent__hold_reason",
+    "id",
+    "item_id",
+    "number",
+    "kind",
+    "status",
+    "hold_reason",
+    "expiry_date",
+    "unit_cost",
+    "in_stock",
+    "last_location_id",
+    "received_at",
+    "parent__status",
+    "parent__hold_reason",
 ]
 
 

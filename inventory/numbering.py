@@ -70,12 +70,7 @@ def template_problems(segments: Sequence[SegmentSpec]) -> list[Problem]:
     problems = []
     counters = [s for s in segments if s.kind == "counter"]
     if len(counters) != 1:
-        problems.append(
-            Problem(
-                "the numbering template needs exactly one auto-incremental segment, "
-                f"it has {len(counters)}"
-            )
-        )
+        problems.append(Problem(f"the numbering template needs exactly one auto-incremental segment, it has {len(counters)}"))
     for s in counters:
         if s.value and not s.value.isdigit():
             problems.append(Problem(f"the auto-incremental start value {s.value!r} must be digits only"))
@@ -83,9 +78,7 @@ def template_problems(segments: Sequence[SegmentSpec]) -> list[Problem]:
         if s.kind == "constant" and not s.value:
             problems.append(Problem("a constant segment needs its text"))
         if s.kind == "date" and not any(t in s.value for t in DATE_TOKENS):
-            problems.append(
-                Problem(f"the date segment {s.value!r} has none of DD, MM, MON, YY, YYYY")
-            )
+            problems.append(Problem(f"the date segment {s.value!r} has none of DD, MM, MON, YY, YYYY"))
     return problems
 
 
@@ -116,9 +109,7 @@ def expand_range(token: str) -> list[str] | None:
         return None
     prefix, first, last, width = found
     if last - first + 1 > MAX_RANGE:
-        raise NumberingError(
-            Problem(f"the range {token} has {last - first + 1} numbers; at most {MAX_RANGE} at once", number=token)
-        )
+        raise NumberingError(Problem(f"the range {token} has {last - first + 1} numbers; at most {MAX_RANGE} at once", number=token))
     return [f"{prefix}{n:0{width}d}" for n in range(first, last + 1)]
 
 
@@ -146,9 +137,7 @@ def numbers_cap(given: int, *, needed: int | None = None, most: int = MAX_TYPED)
     """Refuse more numbers than one request may give (``most``), or than a line that still
     ``needed`` that many can use (with ``MAX_REFUSED`` to spare for entries refused alone)."""
     if needed is not None and given > needed + MAX_REFUSED and needed + MAX_REFUSED < most:
-        raise NumberingError(
-            Problem(f"{given} numbers given; the line needs {needed} more, so at most {needed + MAX_REFUSED:,} at once")
-        )
+        raise NumberingError(Problem(f"{given} numbers given; the line needs {needed} more, so at most {needed + MAX_REFUSED:,} at once"))
     if given > most:
         raise NumberingError(Problem(f"{given} numbers given; at most {most:,} at once"))
 
@@ -165,9 +154,7 @@ def _tokens_counted(text: str, needed: int | None, most: int | None) -> list[str
     return tokens
 
 
-def parse_numbers_keeping_good(
-    text: str, *, needed: int | None = None, most: int | None = None
-) -> tuple[list[str], list[tuple[str, str]]]:
+def parse_numbers_keeping_good(text: str, *, needed: int | None = None, most: int | None = None) -> tuple[list[str], list[tuple[str, str]]]:
     """Like ``parse_numbers``, but a token that cannot be read (a range too long, or malformed)
     is set aside with the reason instead of failing the whole paste. Too many numbers in all
     still fail it, before anything is expanded (``numbers_cap``)."""

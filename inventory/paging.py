@@ -88,7 +88,12 @@ class GroupedPageQuerySet(QuerySet):
         groups_sql, groups_params = scope.order_by().values_list("pk", *order).query.sql_with_params()
         group_columns = ", ".join(["group_id", *(f"o{i}" for i in range(len(order)))])
         page_columns = ", ".join(["row_id", *keys])
-        sort = ", ".join([*(f'"{GROUP_ALIAS}".o{i}' for i in range(len(order))), *(_sql_order(f"page_row.{key}", how) for key, how in zip(keys, ordered))])
+        sort = ", ".join(
+            [
+                *(f'"{GROUP_ALIAS}".o{i}' for i in range(len(order))),
+                *(_sql_order(f"page_row.{key}", how) for key, how in zip(keys, ordered)),
+            ]
+        )
         sql = (
             f'SELECT page_row.row_id FROM ({groups_sql}) AS "{GROUP_ALIAS}"({group_columns}) '
             f"CROSS JOIN LATERAL ({inner_sql}) AS page_row({page_columns}) "
@@ -104,7 +109,9 @@ def _sql_order(column: str, how: OrderBy) -> str:
     return f"{column} {'DESC' if how.descending else 'ASC'}{nulls}"
 
 
-def grouped_pages(queryset: QuerySet, *, field: str, order: tuple[str, ...], within: tuple[str, ...], groups: QuerySet) -> GroupedPageQuerySet:
+def grouped_pages(
+    queryset: QuerySet, *, field: str, order: tuple[str, ...], within: tuple[str, ...], groups: QuerySet
+) -> GroupedPageQuerySet:
     """``queryset``, reading the slices ordered by ``field``'s ``order`` then ``within`` group by
     group: ``groups`` are the rows of ``field``'s model to walk (e.g. the company's items), and
     ``within`` must be an order an index serves once the group is fixed (e.g. ``("number",)``

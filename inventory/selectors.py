@@ -37,6 +37,7 @@ from .models import (
     LotStatus,
     StockMove,
     Tracking,
+    TrackingScope,
 )
 from .models.catalog import MAX_QUANTITY
 
@@ -107,13 +108,13 @@ def loose_candidates(*, line: DocumentLine):
 
 def unnumbered_available(*, item, location) -> Decimal:
     """Unnumbered quantity at a location less what drafts will number and take from it."""
-    on_hand = (
-        Balance.objects.filter(item=item, location=location, lot__isnull=True).values_list("quantity", flat=True).first()
+    on_hand = Balance.objects.filter(item=item, location=location, lot__isnull=True).values_list("quantity", flat=True).first() or ZERO
+    promised = (
+        Allocation.objects.reserving()
+        .filter(item=item, location=location, lot__isnull=True, outgoing=True)
+        .aggregate(total=Sum("quantity"))["total"]
         or ZERO
     )
-    promised = Allocation.objects.reserving().filter(
-        item=item, location=location, lot__isnull=True, outgoing=True
-    ).aggregate(total=Sum("quantity"))["total"] or ZERO
     return on_hand - promised
 
 
@@ -157,7 +158,7 @@ def ledger_verify() -> list[LedgerFault]:
     for side, sign in (("to", 1), ("from", -1)):
         lot_key = Case(When(binds_lot=True, then=F(f"{side}_lot")), default=None)
         rows = (
-            StockMove.objects.filter(**{f"{side}_location__kind": "internal"})
+            StockMove.objects.filter(**{f"{side}_location__kind": LocationKind.INTERNAL})
             .values("item_id", f"{side}_location_id")
             .annotate(key_lot=lot_key)
             .values("item_id", f"{side}_location_id", "key_lot")
@@ -168,7 +169,15 @@ def ledger_verify() -> list[LedgerFault]:
     actual: dict[tuple, tuple[int, Decimal | None, str]] = {}
     in_place: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
     rows = Balance.objects.values(
-        "id", "item_id", "lot_id", "location_id", "is_serial", "lot_number", "lot__number", "expiry_date", "lot__expiry_date",
+        "id",
+        "item_id",
+        "lot_id",
+        "location_id",
+        "is_serial",
+        "lot_number",
+        "lot__number",
+        "expiry_date",
+        "lot__expiry_date",
         text=Cast("quantity", TextField()),
     )
     for b in rows:
@@ -218,7 +227,9 @@ def ledger_verify() -> list[LedgerFault]:
             faults.append(LedgerFault(f"serial {number} (lot {lot_id}) is in {places}, not one place once"))
         elif places and (not in_stock or last_location != places[0][0]):
             faults.append(
-                LedgerFault(f"serial {number} (lot {lot_id}) is at location {places[0][0]} but says in_stock={in_stock}, last location {last_location}")
+                LedgerFault(
+                    f"serial {number} (lot {lot_id}) is at location {places[0][0]} but says in_stock={in_stock}, last location {last_location}"
+                )
             )
         elif not places and in_stock:
             faults.append(LedgerFault(f"serial {number} (lot {lot_id}) says it is in stock but no balance holds it"))
@@ -304,18 +315,20 @@ def _document_totals_verify() -> list[LedgerFault]:
     for pk, number, count, total in Document.objects.order_by("pk").values_list("pk", "number", "line_count", "total_quantity"):
         want_count, want_total = lines.get(pk, (0, ZERO))
         if (count, total) != (want_count, want_total):
-            faults.append(LedgerFault(f"document {number}: says {count} lines of {_plain(total)} in all, its lines are {want_count} of {_plain(want_total)}"))
+            faults.append(
+                LedgerFault(
+                    f"document {number}: says {count} lines of {_plain(total)} in all, its lines are {want_count} of {_plain(want_total)}"
+                )
+            )
     return faults
 
 
 def fully_tracked_q(prefix: str = "item__") -> Q:
     """Items whose stock is kept per lot/serial (the database form of ``Item.binds_lots``)."""
     p = prefix
-    return Q(
-        **{f"{p}is_stocked": True, f"{p}lot_class__isnull": False, f"{p}company__tracking_enabled": True}
-    ) & (
+    return Q(**{f"{p}is_stocked": True, f"{p}lot_class__isnull": False, f"{p}company__tracking_enabled": True}) & (
         Q(**{f"{p}lot_class__tracking": Tracking.LOT})
-        | Q(**{f"{p}lot_class__tracking__in": [Tracking.SERIAL, Tracking.LOT_AND_SERIAL], f"{p}tracking_scope": "full"})
+        | Q(**{f"{p}lot_class__tracking__in": [Tracking.SERIAL, Tracking.LOT_AND_SERIAL], f"{p}tracking_scope": TrackingScope.FULL})
     )
 
 
@@ -410,12 +423,12 @@ def unavailable_summary(*, item, location, document=None) -> str:
     )
     for row in held:
         parts.append(f"{row['total'].normalize():f} on hold" + (f" ({row['why']})" if row["why"] else ""))
-    archived = balances.filter(Q(lot__status=LotStatus.ARCHIVED) | Q(lot__parent__status=LotStatus.ARCHIVED)).aggregate(t=Sum("quantity"))["t"]
+    archived = balances.filter(Q(lot__status=LotStatus.ARCHIVED) | Q(lot__parent__status=LotStatus.ARCHIVED)).aggregate(t=Sum("quantity"))[
+        "t"
+    ]
     if archived:
         parts.append(f"{archived.normalize():f} archived")
-    expired = (
-        balances.filter(lot__expiry_date__lt=today, lot__status=LotStatus.ACTIVE).aggregate(t=Sum("quantity"))["t"]
-    )
+    expired = balances.filter(lot__expiry_date__lt=today, lot__status=LotStatus.ACTIVE).aggregate(t=Sum("quantity"))["t"]
     if expired:
         parts.append(f"{expired.normalize():f} expired")
     promised = Allocation.objects.reserving().filter(item=item, location=location, outgoing=True)
@@ -430,7 +443,7 @@ def document_unnumbered(*, document) -> list[tuple[int, str, Decimal]]:
     """The lines of a posted document whose tracked stock came in without numbers: (position,
     item code, quantity). Shown after posting, so nothing is left unnumbered without a word."""
     rows = (
-        StockMove.objects.filter(document=document, reverses__isnull=True, to_lot__isnull=True, to_location__kind="internal")
+        StockMove.objects.filter(document=document, reverses__isnull=True, to_lot__isnull=True, to_location__kind=LocationKind.INTERNAL)
         .filter(fully_tracked_q())
         .values("line__position", "item__sku")
         .annotate(total=Sum("quantity"))
@@ -468,7 +481,9 @@ def line_summaries(document) -> dict[int, dict]:
         )
     else:
         moves = StockMove.objects.filter(document=document, reverses__isnull=True)
-        totals = moves.values("line_id").annotate(q=Sum("quantity"), n=Count("id", filter=Q(from_lot__isnull=False) | Q(to_lot__isnull=False)))
+        totals = moves.values("line_id").annotate(
+            q=Sum("quantity"), n=Count("id", filter=Q(from_lot__isnull=False) | Q(to_lot__isnull=False))
+        )
         first = (
             moves.filter(Q(from_lot__isnull=False) | Q(to_lot__isnull=False))
             .annotate(row=Window(RowNumber(), partition_by=[F("line_id")], order_by=[F("id").asc()]))

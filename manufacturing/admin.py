@@ -62,8 +62,19 @@ class WorkOrderAdmin(admin.ModelAdmin):
     search_fields = ["number", "item__sku", "reference"]
     list_select_related = ["item", "location", "company"]
     readonly_fields = [
-        "company", "kind", "number", "item", "quantity", "produced_quantity", "bom", "location", "state",
-        "consumption_document", "output_document", "created_at", "created_by",
+        "company",
+        "kind",
+        "number",
+        "item",
+        "quantity",
+        "produced_quantity",
+        "bom",
+        "location",
+        "state",
+        "consumption_document",
+        "output_document",
+        "created_at",
+        "created_by",
     ]
     fields = readonly_fields[:8] + ["due_date", "reference", "notes"] + readonly_fields[8:]
     inlines = [CompletionInline]

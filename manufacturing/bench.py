@@ -62,15 +62,21 @@ def pages(data=None) -> list[Page]:
     return [
         Page("work_orders", "manufacturing:work-order-list", LIST, texts=lambda d: [d["work_order_number"]]),
         Page(
-            "work_orders_by_state", "manufacturing:work-order-list", GROUPED, params=lambda d: {"group": "state"},
+            "work_orders_by_state",
+            "manufacturing:work-order-list",
+            GROUPED,
+            params=lambda d: {"group": "state"},
             texts=lambda d: [d["cancelled_work_order_number"]],
         ),
         Page("work_order_create", "manufacturing:work-order-create", LIST, texts=lambda d: [d["work_order_sku"]]),
         Page("work_order", "manufacturing:work-order-detail", LIST, kwargs=_released, texts=lambda d: [d["work_order_number"]]),
         Page("work_order_units", "manufacturing:work-order-units", LIST, kwargs=_released, texts=lambda d: [d["work_order_number"]]),
         Page(
-            "work_order_release", "manufacturing:work-order-release", LIST,
-            kwargs=lambda d: {"work_order_pk": d["draft_work_order"]}, texts=lambda d: [d["draft_work_order_number"]],
+            "work_order_release",
+            "manufacturing:work-order-release",
+            LIST,
+            kwargs=lambda d: {"work_order_pk": d["draft_work_order"]},
+            texts=lambda d: [d["draft_work_order_number"]],
         ),
         Page("work_order_propose", "manufacturing:work-order-propose", LIST, kwargs=_released, texts=lambda d: [d["work_order_number"]]),
         Page("work_order_complete", "manufacturing:work-order-complete", LIST, kwargs=_released, texts=lambda d: [d["work_order_number"]]),
@@ -98,8 +104,14 @@ def _pages_data(data: dict) -> dict:
     # Numbered apart from the work orders' counter (WO-000001…), which the services below use.
     WorkOrder.objects.bulk_create(
         WorkOrder(
-            company=company, number=f"WOB-{n:06d}", item=device, quantity=Decimal(1 + n % 10), bom=bom, location=location,
-            state=WorkOrderState.CANCELLED if n % 4 == 0 else WorkOrderState.DRAFT, created_by=user,
+            company=company,
+            number=f"WOB-{n:06d}",
+            item=device,
+            quantity=Decimal(1 + n % 10),
+            bom=bom,
+            location=location,
+            state=WorkOrderState.CANCELLED if n % 4 == 0 else WorkOrderState.DRAFT,
+            created_by=user,
         )
         for n in range(1, WORK_ORDERS + 1)
     )
@@ -108,8 +120,12 @@ def _pages_data(data: dict) -> dict:
         work_order=work_order_create(company=company, item=device, quantity=Decimal(10), location=location, user=user), user=user
     )
     return {
-        "work_order": released.pk, "work_order_number": released.number, "work_order_sku": device.sku, "kit_sku": kit.sku,
-        "draft_work_order": draft.pk, "draft_work_order_number": draft.number,
+        "work_order": released.pk,
+        "work_order_number": released.number,
+        "work_order_sku": device.sku,
+        "kit_sku": kit.sku,
+        "draft_work_order": draft.pk,
+        "draft_work_order_number": draft.number,
         # The first group (cancelled) lists its newest first.
         "cancelled_work_order_number": f"WOB-{WORK_ORDERS // 4 * 4:06d}",
     }
@@ -134,12 +150,18 @@ def run(measure, options) -> None:
     NumberSegment.objects.create(lot_class=lot_class, position=1, kind="counter", value="0001")
     resin = Item.objects.create(company=company, sku="RESIN", name="Resin (lot)", lot_class=lot_class, unit_cost=Decimal("2"))
     board = Item.objects.create(
-        company=company, sku="BOARD", name="Board (serial sub-assembly)",
-        lot_class=_serial_class(company, "SA", "SA", units), unit_cost=Decimal("7"),
+        company=company,
+        sku="BOARD",
+        name="Board (serial sub-assembly)",
+        lot_class=_serial_class(company, "SA", "SA", units),
+        unit_cost=Decimal("7"),
     )
     device = Item.objects.create(
-        company=company, sku="DEVICE", name="Device (serial finished)",
-        lot_class=_serial_class(company, "FG", "FG", units), unit_cost=Decimal("0"),
+        company=company,
+        sku="DEVICE",
+        name="Device (serial finished)",
+        lot_class=_serial_class(company, "FG", "FG", units),
+        unit_cost=Decimal("0"),
     )
     bom = BillOfMaterials.objects.create(company=company, item=device)
     BomLine.objects.create(bom=bom, position=1, component=board, quantity=Decimal("1"))
@@ -161,9 +183,7 @@ def run(measure, options) -> None:
     work_order = work_order_release(work_order=work_order)
     line_numbers_generate(line=work_order.output_document.lines.get())
     work_order_components_propose(work_order=work_order)
-    finished = list(
-        Allocation.objects.filter(document_id=work_order.output_document_id).order_by("id").values_list("number", flat=True)
-    )
+    finished = list(Allocation.objects.filter(document_id=work_order.output_document_id).order_by("id").values_list("number", flat=True))
     boards = list(
         Allocation.objects.filter(document_id=work_order.consumption_document_id, item=board)
         .order_by("id")

@@ -10,12 +10,23 @@ ITEM = {"model": Item, "code": "sku", "code_label": "SKU"}
 
 # What the work order list filters by: any item of the company.
 WORK_ORDER_ITEMS = choice_source(
-    name="work-order-items", rows=lambda company: Item.objects.filter(company=company).order_by("sku"),
-    noun="item", permissions=("manufacturing.view_workorder",), **ITEM,
+    name="work-order-items",
+    rows=lambda company: Item.objects.filter(company=company).order_by("sku"),
+    noun="item",
+    permissions=("manufacturing.view_workorder",),
+    **ITEM,
 )
 PRODUCIBLE_ITEMS = choice_source(
-    name="producible-items", rows=producible_items, noun="item", permissions=("manufacturing.add_workorder",), **ITEM,
+    name="producible-items",
+    rows=producible_items,
+    noun="item",
+    permissions=("manufacturing.add_workorder",),
+    **ITEM,
 )
 KIT_ITEMS = choice_source(
-    name="kit-items", rows=kit_items, noun="kit", permissions=("manufacturing.add_workorder",), **ITEM,
+    name="kit-items",
+    rows=kit_items,
+    noun="kit",
+    permissions=("manufacturing.add_workorder",),
+    **ITEM,
 )

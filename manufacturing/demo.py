@@ -37,8 +37,13 @@ def build(demo) -> None:
     # Done: two starter sets, each mapped to its own pen of lot PEN-L2411, so a recall of that
     # lot finds them; one goes to a customer.
     work_order = work_order_create(
-        company=demo.company, item=demo.item["M-PENSET"], quantity=Decimal(2), location=cold,
-        due_date=demo.days(-1), reference="Clinic starter sets", user=production,
+        company=demo.company,
+        item=demo.item["M-PENSET"],
+        quantity=Decimal(2),
+        location=cold,
+        due_date=demo.days(-1),
+        reference="Clinic starter sets",
+        user=production,
     )
     work_order = work_order_release(work_order=work_order, user=production)
     demo.checked(line_numbers_generate(line=work_order.output_document.lines.get(), user=production))
@@ -46,9 +51,7 @@ def build(demo) -> None:
     demo.checked(line_allocate(line=pens, numbers="PX880101 PX880102", user=production))
     for outcome in work_order_components_propose(work_order=work_order, user=production):
         demo.checked(outcome)
-    finished = list(
-        work_order.output_document.allocations.order_by("id").values_list("number", flat=True)
-    )
+    finished = list(work_order.output_document.allocations.order_by("id").values_list("number", flat=True))
     for unit, pen in zip(finished, ["PX880101", "PX880102"], strict=True):
         work_order_unit_map(work_order=work_order, finished_number=unit, component_number=pen, component=demo.item["D-PEN"])
     work_order_complete(work_order=work_order, user=production)
@@ -58,14 +61,23 @@ def build(demo) -> None:
 
     # Released, waiting for the production user: propose, map units, complete.
     work_order = work_order_create(
-        company=demo.company, item=demo.item["M-VITALS"], quantity=Decimal(3), location=ambient,
-        due_date=demo.days(3), reference="Home-care programme", user=production,
+        company=demo.company,
+        item=demo.item["M-VITALS"],
+        quantity=Decimal(3),
+        location=ambient,
+        due_date=demo.days(3),
+        reference="Home-care programme",
+        user=production,
     )
     work_order_release(work_order=work_order, user=production)
 
     # Kits are assembled where the thermometers are; the bandages are brought over first.
     demo.outgoing(
-        DocumentKind.TRANSFER, days_ago=1, reference="For kit assembly", from_location="MAIN-C-01", to_location="MAIN-A-02",
+        DocumentKind.TRANSFER,
+        days_ago=1,
+        reference="For kit assembly",
+        from_location="MAIN-C-01",
+        to_location="MAIN-A-02",
         lines=[("K-BAND", 10)],
     )
     kit_assemble(company=demo.company, item=demo.item["K-FAK"], quantity=Decimal(2), location=ambient, user=production)

@@ -13,8 +13,9 @@ from .selectors import production_locations
 class WorkOrderForm(forms.Form):
     item = SearchChoiceField(source=PRODUCIBLE_ITEMS, help_text="Items with an active bill of materials.")
     quantity = forms.DecimalField(max_digits=18, decimal_places=4, min_value=Decimal("0.0001"))
-    location = forms.ModelChoiceField(queryset=None, label="Production location",
-                                      help_text="Where components are taken from and finished goods put.")
+    location = forms.ModelChoiceField(
+        queryset=None, label="Production location", help_text="Where components are taken from and finished goods put."
+    )
     due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     reference = forms.CharField(max_length=120, required=False)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -35,7 +36,9 @@ class WorkOrderForm(forms.Form):
 class CompleteForm(forms.Form):
     quantity = forms.DecimalField(max_digits=18, decimal_places=4, min_value=Decimal("0.0001"))
     numbers = forms.CharField(
-        required=False, label="Finished numbers (optional)", widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="Finished numbers (optional)",
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Which of the allocated finished lot/serial numbers this completion produces; empty lets the system choose.",
     )
 
@@ -48,9 +51,7 @@ class CompleteForm(forms.Form):
         quantity = self.cleaned_data["quantity"]
         remaining = self.work_order.remaining_quantity
         if quantity > remaining:
-            raise forms.ValidationError(
-                f"Only {remaining.normalize():f} of {self.work_order.quantity.normalize():f} is left to produce."
-            )
+            raise forms.ValidationError(f"Only {remaining.normalize():f} of {self.work_order.quantity.normalize():f} is left to produce.")
         if self.work_order.item.is_serial and quantity != quantity.to_integral_value():
             raise forms.ValidationError(f"{self.work_order.item.sku} is serial-numbered: complete whole units.")
         return quantity
@@ -63,8 +64,12 @@ class CompleteForm(forms.Form):
 
 
 class UnitScanForm(forms.Form):
-    scan = forms.CharField(max_length=80, label="Scan", strip=True,
-                           widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off", "data-testid": "scan-input"}))
+    scan = forms.CharField(
+        max_length=80,
+        label="Scan",
+        strip=True,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off", "data-testid": "scan-input"}),
+    )
     finished = forms.CharField(max_length=80, required=False, widget=forms.HiddenInput)
 
 
@@ -78,11 +83,16 @@ class KitForm(forms.Form):
     item = SearchChoiceField(source=KIT_ITEMS, label="Kit", help_text="Items whose bill of materials is a kit.")
     location = forms.ModelChoiceField(queryset=None, label="Location")
     quantity = forms.DecimalField(
-        max_digits=18, decimal_places=4, min_value=Decimal("0.0001"), required=False,
+        max_digits=18,
+        decimal_places=4,
+        min_value=Decimal("0.0001"),
+        required=False,
         help_text="Serial kits: leave blank to count the numbers below.",
     )
     numbers = forms.CharField(
-        required=False, label="Kit numbers", widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        label="Kit numbers",
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Scan or type one per line (ranges like K0001-K0010 expand). Assembling: blank generates them.",
     )
 
@@ -97,4 +107,3 @@ class KitForm(forms.Form):
         if item is not None and data.get("quantity") is None and not (item.is_serial and data.get("numbers", "").strip()):
             self.add_error("quantity", "Give how many kits (or, for serial kits, their numbers).")
         return data
-

@@ -75,7 +75,9 @@ class WorkOrder(models.Model):
     quantity = models.DecimalField(**QUANTITY)
     produced_quantity = models.DecimalField(default=0, **QUANTITY)
     bom = models.ForeignKey(BillOfMaterials, null=True, blank=True, on_delete=models.PROTECT, related_name="work_orders")
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+", help_text="Where components are taken from and finished goods put.")
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="+", help_text="Where components are taken from and finished goods put."
+    )
     due_date = models.DateField(null=True, blank=True)
     state = models.CharField(max_length=20, choices=WorkOrderState.choices, default=WorkOrderState.DRAFT)
     reference = models.CharField(max_length=120, blank=True)
@@ -150,9 +152,7 @@ class UnitGenealogy(models.Model):
         verbose_name_plural = "unit genealogy"
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="unitgenealogy_quantity_positive"),
-            models.UniqueConstraint(
-                fields=["work_order", "finished_number", "component", "component_number"], name="unitgenealogy_unique"
-            ),
+            models.UniqueConstraint(fields=["work_order", "finished_number", "component", "component_number"], name="unitgenealogy_unique"),
         ]
 
     def __str__(self) -> str:

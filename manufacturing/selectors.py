@@ -24,9 +24,11 @@ def work_orders_with_number(company, value: str):
     moved = StockMove.objects.filter(Q(from_lot__in=lots) | Q(to_lot__in=lots)).values("document_id")
     on_documents = Q(consumption_document__in=allocated) | Q(output_document__in=allocated)
     on_documents |= Q(consumption_document__in=moved) | Q(output_document__in=moved)
-    completed = Completion.objects.filter(company=company).filter(
-        Q(consumption_document__in=moved) | Q(output_document__in=moved)
-    ).values("work_order_id")
+    completed = (
+        Completion.objects.filter(company=company)
+        .filter(Q(consumption_document__in=moved) | Q(output_document__in=moved))
+        .values("work_order_id")
+    )
     return Q(number__icontains=value) | Q(reference__icontains=value) | on_documents | Q(pk__in=completed)
 
 
@@ -78,9 +80,7 @@ def finished_number_allocated(work_order, number: str) -> bool:
     """Is ``number`` a finished lot/serial on the work order's output draft?"""
     if not number or work_order.output_document_id is None:
         return False
-    return Allocation.objects.filter(document_id=work_order.output_document_id).filter(
-        Q(number=number) | Q(lot__number=number)
-    ).exists()
+    return Allocation.objects.filter(document_id=work_order.output_document_id).filter(Q(number=number) | Q(lot__number=number)).exists()
 
 
 def unit_mappings(work_order):
@@ -88,9 +88,7 @@ def unit_mappings(work_order):
 
 
 def unit_mapping_counts(work_order) -> dict:
-    return UnitGenealogy.objects.filter(work_order=work_order).aggregate(
-        rows=Count("id"), units=Count("finished_number", distinct=True)
-    )
+    return UnitGenealogy.objects.filter(work_order=work_order).aggregate(rows=Count("id"), units=Count("finished_number", distinct=True))
 
 
 def boms_of(company):
@@ -106,4 +104,3 @@ def boms_of(company):
         .prefetch_related(Prefetch("lines", queryset=lines))
         .order_by("-is_active", "item__sku", "id")
     )
-

@@ -11,7 +11,8 @@ STATE_BADGE = {"draft": "secondary", "released": "primary", "in_progress": "info
 def state_badge(work_order) -> str:
     return format_html(
         '<span class="badge text-bg-{}" data-testid="work-order-state">{}</span>',
-        STATE_BADGE.get(work_order.state, "light"), work_order.get_state_display(),
+        STATE_BADGE.get(work_order.state, "light"),
+        work_order.get_state_display(),
     )
 
 

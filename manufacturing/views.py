@@ -90,16 +90,14 @@ class WorkOrderListView(CompanyListView):
             key = "item__sku" if self.group == "item" else "state"
             subtotals = {
                 row[key]: row
-                for row in self.filterset.qs.order_by().values(key).annotate(
-                    orders=Count("id"), quantity=Sum("quantity"), produced=Sum("produced_quantity")
-                )
+                for row in self.filterset.qs.order_by()
+                .values(key)
+                .annotate(orders=Count("id"), quantity=Sum("quantity"), produced=Sum("produced_quantity"))
             }
             labels = dict(WorkOrderState.choices)
             page = [row.record for row in context["table"].page.object_list] if context["table"].page else []
             value = (lambda w: w.item.sku) if self.group == "item" else (lambda w: w.state)
-            context["groups"] = [
-                (labels.get(k, k), subtotals.get(k, {}), list(orders)) for k, orders in groupby(page, key=value)
-            ]
+            context["groups"] = [(labels.get(k, k), subtotals.get(k, {}), list(orders)) for k, orders in groupby(page, key=value)]
         return context
 
 
@@ -132,8 +130,14 @@ class WorkOrderCreateView(CompanyMixin, View):
                 with transaction.atomic():
                     submission = submission_claim(company=self.company, user=request.user, key=key)
                     work_order = work_order_create(
-                        company=self.company, item=data["item"], quantity=data["quantity"], location=data["location"],
-                        due_date=data["due_date"], reference=data["reference"], notes=data["notes"], user=request.user,
+                        company=self.company,
+                        item=data["item"],
+                        quantity=data["quantity"],
+                        location=data["location"],
+                        due_date=data["due_date"],
+                        reference=data["reference"],
+                        notes=data["notes"],
+                        user=request.user,
                     )
                     result = reverse("manufacturing:work-order-detail", kwargs={"work_order_pk": work_order.pk})
                     submission_done(submission=submission, result=result)
@@ -154,8 +158,13 @@ class WorkOrderMixin(CompanyObjectMixin):
 
     def get_object(self):
         queryset = work_orders_of(self.company).select_related(
-            "bom", "consumption_document__from_location", "consumption_document__to_location",
-            "output_document__from_location", "output_document__to_location", "item__lot_class", "item__company",
+            "bom",
+            "consumption_document__from_location",
+            "consumption_document__to_location",
+            "output_document__from_location",
+            "output_document__to_location",
+            "item__lot_class",
+            "item__company",
         )
         return self.company_object(queryset, self.kwargs["work_order_pk"])
 
@@ -188,8 +197,11 @@ class WorkOrderActionView(WorkOrderMixin, TemplateView):
     def get_context_data(self, **kwargs):
         work_order = self.object
         return super().get_context_data(
-            work_order=work_order, action=self.action_label(work_order), warning=self.warning(work_order),
-            allowed=work_order.state in self.allowed_states, **kwargs,
+            work_order=work_order,
+            action=self.action_label(work_order),
+            warning=self.warning(work_order),
+            allowed=work_order.state in self.allowed_states,
+            **kwargs,
         )
 
     def post(self, request, work_order_pk):
@@ -208,8 +220,10 @@ class WorkOrderReleaseView(WorkOrderActionView):
         return "Release"
 
     def warning(self, work_order):
-        return ("Release makes two draft documents: the components to consume and the finished goods to produce. "
-                "Their lines are then allocated in the allocations dialog.")
+        return (
+            "Release makes two draft documents: the components to consume and the finished goods to produce. "
+            "Their lines are then allocated in the allocations dialog."
+        )
 
     def act(self, work_order):
         work_order_release(work_order=work_order, user=self.request.user)
@@ -243,8 +257,10 @@ class WorkOrderCancelView(WorkOrderActionView):
 
     def warning(self, work_order):
         if work_order.produced_quantity > 0:
-            return ("Every completion is reversed: its documents post their exact opposite moves and its genealogy "
-                    "links are removed. Refused if finished goods have already moved on.")
+            return (
+                "Every completion is reversed: its documents post their exact opposite moves and its genealogy "
+                "links are removed. Refused if finished goods have already moved on."
+            )
         return "The work order is cancelled and its drafts with it; what they had allocated is free again."
 
     def act(self, work_order):
@@ -267,10 +283,18 @@ class WorkOrderCompleteView(WorkOrderMixin, View):
 
     def render_form(self, form, problems=(), status=200, key=None):
         work_order = self.object
-        return render(self.request, self.template_name, {
-            "work_order": work_order, "form": form, "problems": problems, "allowed": work_order.state in OPEN,
-            "submission_key": key or submission_key_new(),
-        }, status=status)
+        return render(
+            self.request,
+            self.template_name,
+            {
+                "work_order": work_order,
+                "form": form,
+                "problems": problems,
+                "allowed": work_order.state in OPEN,
+                "submission_key": key or submission_key_new(),
+            },
+            status=status,
+        )
 
     def get(self, request, work_order_pk):
         return self.render_form(CompleteForm(work_order=self.object))
@@ -288,7 +312,9 @@ class WorkOrderCompleteView(WorkOrderMixin, View):
             with transaction.atomic():
                 submission = submission_claim(company=self.company, user=request.user, key=key)
                 completion = work_order_complete(
-                    work_order=self.object, quantity=form.cleaned_data["quantity"], numbers=form.cleaned_data["numbers"],
+                    work_order=self.object,
+                    quantity=form.cleaned_data["quantity"],
+                    numbers=form.cleaned_data["numbers"],
                     user=request.user,
                 )
                 submission_done(submission=submission, result=result)
@@ -318,11 +344,13 @@ class WorkOrderUnitsView(WorkOrderMixin, View):
 
     def context(self, form, scans=()):
         work_order = self.object
-        page = Paginator(unit_mappings(work_order), MAPPINGS_PER_PAGE).get_page(
-            (row_ids([self.request.GET.get("page", "")]) or [1])[0]
-        )
+        page = Paginator(unit_mappings(work_order), MAPPINGS_PER_PAGE).get_page((row_ids([self.request.GET.get("page", "")]) or [1])[0])
         return {
-            "work_order": work_order, "form": form, "scans": scans, "mappings": page, "counts": unit_mapping_counts(work_order),
+            "work_order": work_order,
+            "form": form,
+            "scans": scans,
+            "mappings": page,
+            "counts": unit_mapping_counts(work_order),
             "finished": getattr(form, "current", ""),
             "is_open": work_order.state in OPEN and work_order.output_document_id is not None,
         }
@@ -357,7 +385,11 @@ class WorkOrderUnitsView(WorkOrderMixin, View):
         if finished_number_allocated(work_order, scan):
             return scan, {"scan": scan, "ok": True, "message": f"Finished unit {scan}: now scan its components."}
         if not finished:
-            return "", {"scan": scan, "ok": False, "message": f"{scan} is not a finished number on the output of {work_order.number}; scan a finished unit first."}
+            return "", {
+                "scan": scan,
+                "ok": False,
+                "message": f"{scan} is not a finished number on the output of {work_order.number}; scan a finished unit first.",
+            }
         try:
             row = work_order_unit_map(work_order=work_order, finished_number=finished, component_number=scan)
         except InventoryError as error:
@@ -426,4 +458,3 @@ class BomListView(CompanyMixin, TemplateView):
     def get_context_data(self, **kwargs):
         page = Paginator(boms_of(self.company), 25).get_page(self.request.GET.get("page"))
         return super().get_context_data(page=page, **kwargs)
-

@@ -61,7 +61,8 @@ def test_logs_go_to_standard_output():
 
 def test_static_storage_is_whitenoise_manifest_when_debug_is_off():
     result = run_manage(
-        "shell", "-c",
+        "shell",
+        "-c",
         "import json; from django.conf import settings; "
         "print(json.dumps([settings.STORAGES['staticfiles']['BACKEND'], str(settings.STATIC_ROOT)]))",
         **PRODUCTION,
@@ -73,9 +74,7 @@ def test_static_storage_is_whitenoise_manifest_when_debug_is_off():
 
 
 def test_collected_static_files_are_hashed_compressed_and_cached_for_years(client, db, tmp_path):
-    with override_settings(
-        STATIC_ROOT=tmp_path, STORAGES={**settings.STORAGES, "staticfiles": {"BACKEND": WHITENOISE_STORAGE}}
-    ):
+    with override_settings(STATIC_ROOT=tmp_path, STORAGES={**settings.STORAGES, "staticfiles": {"BACKEND": WHITENOISE_STORAGE}}):
         call_command("collectstatic", "--noinput", verbosity=0)
         url = static("css/app.css")
         response = client.get(url, HTTP_ACCEPT_ENCODING="gzip")
@@ -91,7 +90,12 @@ def _make_serve(*flags, **env):
     base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "MAKE"))}
     return subprocess.run(
         ["make", "--no-print-directory", "-o", ".venv/.installed", *flags, "serve"],
-        cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=60, check=False,
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 

@@ -220,7 +220,10 @@ def pages(data=None) -> list[Page]:
     return [
         Page("lots", "traceability:lot-list", LIST, texts=lambda d: ["FIN0000001"]),
         Page(
-            "lots_filtered", "traceability:lot-list", LIST, params=lambda d: {"status": LotStatus.ACTIVE, "item": d["item"]},
+            "lots_filtered",
+            "traceability:lot-list",
+            LIST,
+            params=lambda d: {"status": LotStatus.ACTIVE, "item": d["item"]},
             texts=lambda d: [d["filtered_lot"]],
         ),
         Page("lots_searched", "traceability:lot-list", SEARCH, params=lambda d: {"q": d["part"]}, texts=lambda d: [d["part_match"]]),
@@ -231,34 +234,51 @@ def pages(data=None) -> list[Page]:
         Page("lot_locations", "traceability:lot-locations", LIST, kwargs=_lot, texts=lambda d: [d["candidate"]]),
         Page("lot_archive", "traceability:lot-archive", LIST, kwargs=_lot, texts=lambda d: [d["candidate"]]),
         Page(
-            "lot_history_50_moves", "traceability:lot-history", HISTORY, kwargs=lambda d: {"lot_pk": d["history"]},
+            "lot_history_50_moves",
+            "traceability:lot-history",
+            HISTORY,
+            kwargs=lambda d: {"lot_pk": d["history"]},
             texts=lambda d: [d["history_number"], d["history_document"]],
         ),
         Page(
-            "lot_genealogy_finished", "traceability:lot-genealogy", GENEALOGY, kwargs=lambda d: {"lot_pk": d["finished"]},
+            "lot_genealogy_finished",
+            "traceability:lot-genealogy",
+            GENEALOGY,
+            kwargs=lambda d: {"lot_pk": d["finished"]},
             texts=lambda d: ["RAW-RECALL"],
         ),
         Page(
-            "lookup_exact", "traceability:lookup", SEARCH, params=lambda d: {"q": d["serial_number"]}, status=302,
+            "lookup_exact",
+            "traceability:lookup",
+            SEARCH,
+            params=lambda d: {"q": d["serial_number"]},
+            status=302,
             redirect=lambda d: reverse("traceability:lot-detail", kwargs={"lot_pk": d["serial"]}),
         ),
         Page("lookup_partial", "traceability:lookup", SEARCH, params=lambda d: {"q": d["part"]}, texts=lambda d: [d["part_match"]]),
         Page(
-            "recall", "traceability:recall", RECALL, params=lambda d: {"lot": d["recalled"]},
-            texts=lambda d: [
-                f'data-testid="total-customers">{d["recall_customers"]}<', f'data-testid="total-units">{d["recall_units"]}<'
-            ],
+            "recall",
+            "traceability:recall",
+            RECALL,
+            params=lambda d: {"lot": d["recalled"]},
+            texts=lambda d: [f'data-testid="total-customers">{d["recall_customers"]}<', f'data-testid="total-units">{d["recall_units"]}<'],
         ),
         Page("expiry", "traceability:expiry", LIST, texts=lambda d: [d["earliest_expiry"]]),
         Page("expiry_60_days", "traceability:expiry", LIST, params=lambda d: {"days": 60}, texts=lambda d: [d["earliest_expiry"]]),
         Page("valuation_by_item", "traceability:valuation", LIST, params=lambda d: {"by": "item"}, texts=lambda d: [d["item_sku"]]),
         Page("valuation_by_lot", "traceability:valuation", LIST, params=lambda d: {"by": "lot"}, texts=lambda d: [d["item_sku"]]),
         Page(
-            "valuation_by_location", "traceability:valuation", LIST, params=lambda d: {"by": "location"},
+            "valuation_by_location",
+            "traceability:valuation",
+            LIST,
+            params=lambda d: {"by": "location"},
             texts=lambda d: [d["warehouse_code"]],
         ),
         Page(
-            "labels", "traceability:lot-labels", LIST, params=lambda d: {"lot": [d["lot"], d["history"]]},
+            "labels",
+            "traceability:lot-labels",
+            LIST,
+            params=lambda d: {"lot": [d["lot"], d["history"]]},
             texts=lambda d: [d["candidate"], d["history_number"]],
         ),
     ]
@@ -324,8 +344,11 @@ def generate(plan: Plan) -> dict:
         serial_class = LotSerialClass.objects.create(company=company, code="SER", name="Serials", tracking=Tracking.SERIAL)
         Item.objects.bulk_create(
             Item(
-                company=company, sku=f"T{k:03d}", name=f"{'Lotted' if k < ITEMS // 2 else 'Serial'} product {k:03d}",
-                lot_class=lot_class if k < ITEMS // 2 else serial_class, unit_cost=Decimal("5"),
+                company=company,
+                sku=f"T{k:03d}",
+                name=f"{'Lotted' if k < ITEMS // 2 else 'Serial'} product {k:03d}",
+                lot_class=lot_class if k < ITEMS // 2 else serial_class,
+                unit_cost=Decimal("5"),
             )
             for k in range(ITEMS)
         )
@@ -360,8 +383,12 @@ def generate(plan: Plan) -> dict:
         costs_rebuild(company=company)
         document_totals_rebuild(company=company)
         data = {
-            "company": company, "user": user, "company_name": company.name, "recalled": recalled,
-            "recall_customers": plan.customers, "recall_units": plan.finished + 1,
+            "company": company,
+            "user": user,
+            "company_name": company.name,
+            "recalled": recalled,
+            "recall_customers": plan.customers,
+            "recall_units": plan.finished + 1,
             **_main_data(plan, company),
             **_by_services(company, user),
         }
@@ -395,15 +422,15 @@ def _main_lots(cursor, sql: SQL, plan: Plan, company: Company, warehouses: list[
         f"""{with_clause}
         INSERT INTO inventory_lot (company_id, item_id, number, kind, parent_id, expiry_date, reference, notes, status,
             hold_reason, unit_cost, in_stock, last_location_id, received_at, created_at, created_by_id)
-        SELECT {company.pk}, it.id, 'S' || {sql.pad('x.i')},
+        SELECT {company.pk}, it.id, 'S' || {sql.pad("x.i")},
             CASE WHEN {serial} THEN '{LotKind.SERIAL}' ELSE '{LotKind.LOT}' END,
-            NULL, CASE WHEN {serial} THEN NULL ELSE {sql.day(f'{arrived} + {SHELF_LIFE * DAY}')} END,
-            'PO-' || {sql.pad('x.k', 5)}, '', '{LotStatus.ACTIVE}', '', it.unit_cost,
+            NULL, CASE WHEN {serial} THEN NULL ELSE {sql.day(f"{arrived} + {SHELF_LIFE * DAY}")} END,
+            'PO-' || {sql.pad("x.k", 5)}, '', '{LotStatus.ACTIVE}', '', it.unit_cost,
             CASE WHEN {serial} AND x.d = 0 THEN TRUE ELSE FALSE END,
             CASE WHEN {serial} THEN {final} END,
             {sql.at(arrived)}, {sql.at(arrived)}, NULL
-        FROM ({_indexed(plan, f'SELECT i FROM {source}')}) x
-        JOIN inventory_item it ON it.company_id = {company.pk} AND it.sku = 'T' || {sql.pad(f'(x.i - 1) % {ITEMS}', 3)}
+        FROM ({_indexed(plan, f"SELECT i FROM {source}")}) x
+        JOIN inventory_item it ON it.company_id = {company.pk} AND it.sku = 'T' || {sql.pad(f"(x.i - 1) % {ITEMS}", 3)}
         ORDER BY x.i"""
     )
 
@@ -421,10 +448,7 @@ def _indexed(plan: Plan, rows: str) -> str:
 
 def _receipt_documents(company: Company) -> str:
     """The ids of the bulk receipts (RC0000001…)."""
-    return (
-        f"SELECT id FROM inventory_document "
-        f"WHERE company_id = {company.pk} AND kind = '{DocumentKind.RECEIPT}' AND number LIKE 'RC0%'"
-    )
+    return f"SELECT id FROM inventory_document WHERE company_id = {company.pk} AND kind = '{DocumentKind.RECEIPT}' AND number LIKE 'RC0%'"
 
 
 def _receipts(cursor, sql: SQL, plan: Plan, company: Company, warehouses: list[int], virtual: dict, epoch: int) -> None:
@@ -437,20 +461,20 @@ def _receipts(cursor, sql: SQL, plan: Plan, company: Company, warehouses: list[i
         f"""{with_clause}
         INSERT INTO inventory_document (company_id, kind, number, status, partner_id, from_location_id, to_location_id,
             date, reference, notes, created_at, created_by_id, posted_at, posted_by_id, reversed_at, reversed_by_id)
-        SELECT {c}, '{DocumentKind.RECEIPT}', 'RC' || {sql.pad('g.i')}, '{DocumentStatus.POSTED}', p.id,
-            {virtual[LocationKind.SUPPLIER]}, {_location(warehouses, 'g.i + 1')}, {sql.day(arrived)},
-            'PO-' || {sql.pad('g.i', 5)}, '', {sql.at(arrived)}, NULL, {sql.at(arrived)}, NULL, NULL, NULL
+        SELECT {c}, '{DocumentKind.RECEIPT}', 'RC' || {sql.pad("g.i")}, '{DocumentStatus.POSTED}', p.id,
+            {virtual[LocationKind.SUPPLIER]}, {_location(warehouses, "g.i + 1")}, {sql.day(arrived)},
+            'PO-' || {sql.pad("g.i", 5)}, '', {sql.at(arrived)}, NULL, {sql.at(arrived)}, NULL, NULL, NULL
         FROM {source}
-        JOIN inventory_partner p ON p.company_id = {c} AND p.code = 'SUP' || {sql.pad(f'(g.i - 1) % {SUPPLIERS} + 1', 2)}
+        JOIN inventory_partner p ON p.company_id = {c} AND p.code = 'SUP' || {sql.pad(f"(g.i - 1) % {SUPPLIERS} + 1", 2)}
         ORDER BY g.i"""
     )
     cursor.execute(
         f"""INSERT INTO inventory_documentline (company_id, document_id, position, item_id, quantity, unit_cost, lot_number, expiry_date)
         SELECT {c}, r.id, (x.i - 1) % {PER_RECEIPT} + 1, x.item_id,
             CASE WHEN x.kind = '{LotKind.SERIAL}' THEN 1 ELSE {LOT_QUANTITY} END, x.unit_cost, x.number, x.expiry_date
-        FROM (SELECT l.*, {sql.number_index('l.number', 1)} AS i FROM inventory_lot l WHERE l.company_id = {c}) x
+        FROM (SELECT l.*, {sql.number_index("l.number", 1)} AS i FROM inventory_lot l WHERE l.company_id = {c}) x
         CROSS JOIN inventory_document r
-        WHERE r.company_id = {c} AND r.number = 'RC' || {sql.pad(f'(x.i - 1) / {PER_RECEIPT} + 1')}
+        WHERE r.company_id = {c} AND r.number = 'RC' || {sql.pad(f"(x.i - 1) / {PER_RECEIPT} + 1")}
         ORDER BY x.i"""
     )
 
@@ -484,15 +508,15 @@ def _main_moves_and_balances(cursor, sql: SQL, plan: Plan, company: Company, war
             to_lot_id, binds_lot, unit_cost, document_id, line_id, reason, reverses_id, lot_prev_in_stock,
             lot_prev_location_id, created_at, created_by_id)
         SELECT {c}, x.item_id, CASE WHEN {serial} THEN 1 ELSE {LOT_QUANTITY} END,
-            CASE WHEN s.j = 1 THEN {virtual[LocationKind.SUPPLIER]} ELSE {_location(warehouses, 'x.k + s.j - 1')} END,
+            CASE WHEN s.j = 1 THEN {virtual[LocationKind.SUPPLIER]} ELSE {_location(warehouses, "x.k + s.j - 1")} END,
             x.id,
-            CASE WHEN {last} THEN {virtual[LocationKind.CUSTOMER]} ELSE {_location(warehouses, 'x.k + s.j')} END,
+            CASE WHEN {last} THEN {virtual[LocationKind.CUSTOMER]} ELSE {_location(warehouses, "x.k + s.j")} END,
             x.id, TRUE, x.unit_cost,
             CASE WHEN s.j = 1 THEN x.document_id END, CASE WHEN s.j = 1 THEN x.line_id END,
             CASE WHEN s.j = 1 THEN {MoveReason.RECEIPT} WHEN {last} THEN {MoveReason.DELIVERY} ELSE {MoveReason.TRANSFER} END,
             NULL,
             CASE WHEN s.j = 1 THEN NULL WHEN {serial} THEN TRUE ELSE FALSE END,
-            CASE WHEN s.j > 1 AND {serial} THEN {_location(warehouses, 'x.k + s.j - 1')} END,
+            CASE WHEN s.j > 1 AND {serial} THEN {_location(warehouses, "x.k + s.j - 1")} END,
             {sql.at(at)}, NULL
         FROM ({_indexed(plan, received)}) x
         JOIN {steps} ON s.j <= x.m
@@ -502,10 +526,10 @@ def _main_moves_and_balances(cursor, sql: SQL, plan: Plan, company: Company, war
     delivered = "CASE WHEN x.d = 1 THEN 1 ELSE 0 END"
     cursor.execute(
         f"""INSERT INTO inventory_balance (company_id, item_id, lot_id, lot_number, location_id, quantity, is_serial, first_in_at)
-        SELECT {c}, x.item_id, x.id, x.number, {_location(warehouses, f'x.k + x.m - {delivered}')},
+        SELECT {c}, x.item_id, x.id, x.number, {_location(warehouses, f"x.k + x.m - {delivered}")},
             CASE WHEN x.d = 1 THEN 0 WHEN x.kind = '{LotKind.SERIAL}' THEN 1 ELSE {LOT_QUANTITY} END,
             CASE WHEN x.kind = '{LotKind.SERIAL}' THEN TRUE ELSE FALSE END,
-            {sql.at(f'{_arrival(plan, epoch, "x.i")} + (x.m - 1 - {delivered}) * {plan.gap}')}
+            {sql.at(f"{_arrival(plan, epoch, 'x.i')} + (x.m - 1 - {delivered}) * {plan.gap}")}
         FROM ({_indexed(plan, lots)}) x
         ORDER BY x.id"""
     )
@@ -522,7 +546,7 @@ def _recall(cursor, sql: SQL, plan: Plan, company: Company, warehouse: int, virt
     cursor.execute(
         f"""INSERT INTO inventory_lot (company_id, item_id, number, kind, parent_id, expiry_date, reference, notes, status,
             hold_reason, unit_cost, in_stock, last_location_id, received_at, created_at, created_by_id)
-        VALUES ({c}, {raw.pk}, 'RAW-RECALL', '{LotKind.LOT}', NULL, {sql.day(f'{received} + {SHELF_LIFE * DAY}')},
+        VALUES ({c}, {raw.pk}, 'RAW-RECALL', '{LotKind.LOT}', NULL, {sql.day(f"{received} + {SHELF_LIFE * DAY}")},
             'Supplier batch 4711', '', '{LotStatus.ACTIVE}', '', {raw.unit_cost}, FALSE, NULL, {sql.at(received)}, {sql.at(received)}, NULL)"""
     )
     cursor.execute(f"SELECT id FROM inventory_lot WHERE company_id = {c} AND item_id = {raw.pk} AND number = 'RAW-RECALL'")
@@ -548,7 +572,7 @@ def _recall(cursor, sql: SQL, plan: Plan, company: Company, warehouse: int, virt
         f"""{with_clause}
         INSERT INTO inventory_lot (company_id, item_id, number, kind, parent_id, expiry_date, reference, notes, status,
             hold_reason, unit_cost, in_stock, last_location_id, received_at, created_at, created_by_id)
-        SELECT {c}, {fin.pk}, 'FIN' || {sql.pad('g.i')}, '{LotKind.SERIAL}', NULL, NULL, '', '', '{LotStatus.ACTIVE}', '',
+        SELECT {c}, {fin.pk}, 'FIN' || {sql.pad("g.i")}, '{LotKind.SERIAL}', NULL, NULL, '', '', '{LotStatus.ACTIVE}', '',
             {fin.unit_cost}, FALSE, {wh}, {sql.at(made)}, {sql.at(made)}, NULL
         FROM {source} ORDER BY g.i"""
     )
@@ -572,15 +596,15 @@ def _recall(cursor, sql: SQL, plan: Plan, company: Company, warehouse: int, virt
     cursor.execute(
         f"""{with_clause}
         INSERT INTO inventory_partner (company_id, code, name, is_supplier, is_customer, email, phone)
-        SELECT {c}, 'CUST' || {sql.pad('g.i')}, 'Customer ' || {sql.pad('g.i')}, FALSE, TRUE, '', '' FROM {source} ORDER BY g.i"""
+        SELECT {c}, 'CUST' || {sql.pad("g.i")}, 'Customer ' || {sql.pad("g.i")}, FALSE, TRUE, '', '' FROM {source} ORDER BY g.i"""
     )
     at = f"{shipped} + k * 60"
     cursor.execute(
         f"""INSERT INTO inventory_document (company_id, kind, number, status, partner_id, from_location_id, to_location_id,
             date, reference, notes, created_at, created_by_id, posted_at, posted_by_id, reversed_at, reversed_by_id)
-        SELECT {c}, '{DocumentKind.DELIVERY}', 'DL' || {sql.pad('k')}, '{DocumentStatus.POSTED}', p.id, {wh}, {customer},
+        SELECT {c}, '{DocumentKind.DELIVERY}', 'DL' || {sql.pad("k")}, '{DocumentStatus.POSTED}', p.id, {wh}, {customer},
             {sql.day(at)}, '', '', {sql.at(at)}, NULL, {sql.at(at)}, NULL, NULL, NULL
-        FROM (SELECT id, {sql.number_index('code', 4)} AS k FROM inventory_partner WHERE company_id = {c} AND code LIKE 'CUST%') p
+        FROM (SELECT id, {sql.number_index("code", 4)} AS k FROM inventory_partner WHERE company_id = {c} AND code LIKE 'CUST%') p
         ORDER BY p.k"""
     )
     documents = (
@@ -599,7 +623,7 @@ def _recall(cursor, sql: SQL, plan: Plan, company: Company, warehouse: int, virt
         FROM ({finished}) l
         CROSS JOIN inventory_document d
         CROSS JOIN inventory_documentline dl
-        WHERE d.company_id = {c} AND d.number = 'DL' || {sql.pad(f'(l.j - 1) % {customers} + 1')} AND dl.document_id = d.id
+        WHERE d.company_id = {c} AND d.number = 'DL' || {sql.pad(f"(l.j - 1) % {customers} + 1")} AND dl.document_id = d.id
         ORDER BY d.created_at, l.j"""
     )
     return recalled
@@ -629,7 +653,7 @@ def _history(cursor, sql: SQL, company: Company, warehouses: list[int], virtual:
         INSERT INTO inventory_document (company_id, kind, number, status, partner_id, from_location_id, to_location_id,
             date, reference, notes, created_at, created_by_id, posted_at, posted_by_id, reversed_at, reversed_by_id)
         SELECT {c}, CASE WHEN g.i = 1 THEN '{DocumentKind.RECEIPT}' ELSE '{DocumentKind.TRANSFER}' END,
-            CASE WHEN g.i = 1 THEN 'RCH' ELSE 'TRH' END || {sql.pad('g.i')}, '{DocumentStatus.POSTED}',
+            CASE WHEN g.i = 1 THEN 'RCH' ELSE 'TRH' END || {sql.pad("g.i")}, '{DocumentStatus.POSTED}',
             CASE WHEN g.i = 1 THEN {supplier} END, CASE WHEN g.i = 1 THEN {virtual[LocationKind.SUPPLIER]} ELSE {here} END,
             {there}, {sql.day(at)}, '', '', {sql.at(at)}, NULL, {sql.at(at)}, NULL, NULL, NULL
         FROM {source} ORDER BY g.i"""
@@ -678,11 +702,22 @@ def _main_data(plan: Plan, company: Company) -> dict:
         .first()
     )
     return {
-        "serial": lots[serial_number][0], "serial_number": serial_number, "part": plan.part(), "part_match": serial_number,
-        "receipt": receipt.pk, "receipt_number": receipt.number, "receipt_lot": serial_number,
-        "item": item.pk, "item_sku": item.sku, "warehouse": warehouse.pk, "warehouse_code": warehouse.code,
-        "filtered_lot": filtered_lot, "finished": lots["FIN0000001"][0], "earliest_expiry": earliest,
-        "first_partner_name": "Customer " + "1".zfill(WIDTH), "last_customer_name": f"Customer {plan.customers:0{WIDTH}d}",
+        "serial": lots[serial_number][0],
+        "serial_number": serial_number,
+        "part": plan.part(),
+        "part_match": serial_number,
+        "receipt": receipt.pk,
+        "receipt_number": receipt.number,
+        "receipt_lot": serial_number,
+        "item": item.pk,
+        "item_sku": item.sku,
+        "warehouse": warehouse.pk,
+        "warehouse_code": warehouse.code,
+        "filtered_lot": filtered_lot,
+        "finished": lots["FIN0000001"][0],
+        "earliest_expiry": earliest,
+        "first_partner_name": "Customer " + "1".zfill(WIDTH),
+        "last_customer_name": f"Customer {plan.customers:0{WIDTH}d}",
     }
 
 
@@ -715,17 +750,26 @@ def _by_services(company: Company, user) -> dict:
     if first is None:
         raise CommandError("bench data: no lot of T000 in stock before its expiry; give --lots and --moves other values")
     draft = document_create(
-        company=company, kind=DocumentKind.DELIVERY, from_location=first.location, user=user,
+        company=company,
+        kind=DocumentKind.DELIVERY,
+        from_location=first.location,
+        user=user,
         partner=company.partners.get(code="CUST" + "1".zfill(WIDTH)),
     )
     line = document_line_add(document=draft, item=item, quantity=Decimal(LOT_QUANTITY // 2))
     line_allocate_proposed(line=line, user=user)
     candidate = allocation_candidates(line=line).select_related("lot").first()
     return {
-        "unassigned_balance": unassigned.pk, "unassigned_sku": unnumbered[0].sku,
+        "unassigned_balance": unassigned.pk,
+        "unassigned_sku": unnumbered[0].sku,
         "unassigned_quantity": str(2 * UNASSIGNED_ITEMS * UNASSIGNED_EACH),
-        "history": history.pk, "history_number": HISTORY_NUMBER, "history_document": _number("TRH", HISTORY_MOVES),
+        "history": history.pk,
+        "history_number": HISTORY_NUMBER,
+        "history_document": _number("TRH", HISTORY_MOVES),
         "newest_receipt_number": receipt.number,
-        "draft": draft.pk, "draft_number": draft.number, "draft_line": line.pk,
-        "lot": candidate.lot_id, "candidate": candidate.lot.number,
+        "draft": draft.pk,
+        "draft_number": draft.number,
+        "draft_line": line.pk,
+        "lot": candidate.lot_id,
+        "candidate": candidate.lot.number,
     }

@@ -114,9 +114,24 @@ def start_server(workers: int) -> tuple[subprocess.Popen, str]:
     if collected.returncode:
         raise CommandError(f"collectstatic failed for the load server: {collected.stderr[-2000:]}")
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--timeout", "120", "--log-level", "warning"],
-        cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--timeout",
+            "120",
+            "--log-level",
+            "warning",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -129,7 +144,9 @@ def start_server(workers: int) -> tuple[subprocess.Popen, str]:
                     return process, base
         except urllib.error.HTTPError as error:  # up, but the sign-in page fails: no use waiting
             process.terminate()
-            raise CommandError(f"the load server answered {error.code} for the sign-in page: {process.stderr.read().decode()[-2000:]}") from None
+            raise CommandError(
+                f"the load server answered {error.code} for the sign-in page: {process.stderr.read().decode()[-2000:]}"
+            ) from None
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.3)
     process.terminate()
@@ -171,7 +188,9 @@ def run_load(measure, options) -> None:
     line = document_line_add(document=draft, item=company.items.get(pk=items[0]), quantity=5)
     serials = list(Lot.objects.filter(company=company, kind=LotKind.SERIAL, in_stock=True).values_list("number", flat=True)[:2000])
     lot_pks = list(Lot.objects.filter(company=company, kind=LotKind.LOT).values_list("pk", flat=True)[:2000])
-    measure.note(f"load: data set of {plan.lots:,} lots / {plan.moves:,} moves ready in {time.perf_counter() - started:.1f} s (not measured)")
+    measure.note(
+        f"load: data set of {plan.lots:,} lots / {plan.moves:,} moves ready in {time.perf_counter() - started:.1f} s (not measured)"
+    )
 
     delivered = Document.objects.filter(company=company, kind=DocumentKind.DELIVERY, status=DocumentStatus.POSTED)
     process, base = start_server(options["workers"])
@@ -193,9 +212,18 @@ def run_load(measure, options) -> None:
         if status != 200:
             return status
         fields = {
-            **hidden_fields(page), "from_location": warehouse.pk, "date": time.strftime("%Y-%m-%d"), "reference": "load",
-            "notes": "", "lines-TOTAL_FORMS": 1, "lines-INITIAL_FORMS": 0, "lines-MIN_NUM_FORMS": 0, "lines-MAX_NUM_FORMS": 1000,
-            "lines-0-item": rng.choice(items[:50]), "lines-0-quantity": "1", "post": "1",
+            **hidden_fields(page),
+            "from_location": warehouse.pk,
+            "date": time.strftime("%Y-%m-%d"),
+            "reference": "load",
+            "notes": "",
+            "lines-TOTAL_FORMS": 1,
+            "lines-INITIAL_FORMS": 0,
+            "lines-MIN_NUM_FORMS": 0,
+            "lines-MAX_NUM_FORMS": 1000,
+            "lines-0-item": rng.choice(items[:50]),
+            "lines-0-quantity": "1",
+            "post": "1",
         }
         return session.request("/documents/new/delivery/", fields)[0]
 

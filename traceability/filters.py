@@ -29,12 +29,8 @@ class LotFilter(filters.FilterSet):
     q = SearchFilter(method="search", placeholder="Lot/serial number or reference")
     item = SearchChoiceFilter(source=TRACKED_ITEMS, label="Product", empty_label="Any product")
     company = filters.ModelChoiceFilter(queryset=_companies, label="Company", empty_label="Active company")
-    status = filters.ChoiceFilter(
-        choices=STATUS_CHOICES, method="with_status", label="Status", empty_label="Active and on hold"
-    )
-    location = filters.ModelChoiceFilter(
-        queryset=_locations, method="at_location", label="Location", empty_label="Any location"
-    )
+    status = filters.ChoiceFilter(choices=STATUS_CHOICES, method="with_status", label="Status", empty_label="Active and on hold")
+    location = filters.ModelChoiceFilter(queryset=_locations, method="at_location", label="Location", empty_label="Any location")
     created = DateFromTo(field_name="created_at", label="Created")
     expiry = DateFromTo(field_name="expiry_date", label="Expires")
     group = filters.ChoiceFilter(choices=GROUPS, method="no_filter", label="Group by", empty_label="No grouping")

@@ -17,35 +17,50 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 class LotCreateForm(forms.Form):
     number = forms.CharField(
-        label="Lot/Serial Number", required=False, max_length=80,
+        label="Lot/Serial Number",
+        required=False,
+        max_length=80,
         help_text="Leave blank to take the next number from the product's numbering when you save.",
     )
     item = SearchChoiceField(
-        label="Product", source=ACTIVE_TRACKED_ITEMS, empty_label="Choose a product…",
+        label="Product",
+        source=ACTIVE_TRACKED_ITEMS,
+        empty_label="Choose a product…",
         help_text="Only products tracked by lots or by serial numbers.",
     )
     quantity = forms.DecimalField(
-        label="Quantity", initial=Decimal("0"), min_value=Decimal("0"), max_digits=18, decimal_places=4,
+        label="Quantity",
+        initial=Decimal("0"),
+        min_value=Decimal("0"),
+        max_digits=18,
+        decimal_places=4,
         help_text="Serial numbers: 1 (or 0 to record the number without stock). Above 0 posts an inventory adjustment.",
     )
     location = forms.ModelChoiceField(
-        label="Location", queryset=None, required=False, empty_label="Choose a location…",
+        label="Location",
+        queryset=None,
+        required=False,
+        empty_label="Choose a location…",
         help_text="Where the quantity is; required when the quantity is above 0.",
     )
     parent_number = forms.CharField(
-        label="Lot number", required=False, max_length=80,
+        label="Lot number",
+        required=False,
+        max_length=80,
         help_text="Products with lot and serial numbers only: the lot this serial belongs to.",
     )
-    reference = forms.CharField(
-        label="Reference", required=False, max_length=120, help_text="Supplier batch number, production reference…"
-    )
+    reference = forms.CharField(label="Reference", required=False, max_length=120, help_text="Supplier batch number, production reference…")
     company = forms.ModelChoiceField(label="Company", queryset=None, disabled=True, required=False)
     expiry_date = forms.DateField(
-        label="Expiration date", required=False, widget=DATE,
+        label="Expiration date",
+        required=False,
+        widget=DATE,
         help_text="Required for products whose class tracks expiration dates.",
     )
     notes = forms.CharField(
-        label="Description / Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label="Description / Notes",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Manufacturer notes, certificates…",
     )
 
@@ -59,7 +74,9 @@ class LotCreateForm(forms.Form):
 
     def values(self) -> dict:
         data = self.cleaned_data
-        return {name: data[name] for name in ("number", "item", "quantity", "location", "parent_number", "reference", "expiry_date", "notes")}
+        return {
+            name: data[name] for name in ("number", "item", "quantity", "location", "parent_number", "reference", "expiry_date", "notes")
+        }
 
 
 EDIT_STATUSES = [(LotStatus.ACTIVE, "Active"), (LotStatus.ON_HOLD, "On hold")]
@@ -71,14 +88,20 @@ class LotEditForm(forms.Form):
     expiry_date = forms.DateField(label="Expiration date", required=False, widget=DATE)
     status = forms.ChoiceField(label="Status", choices=EDIT_STATUSES, widget=forms.RadioSelect)
     hold_reason = forms.CharField(
-        label="Hold reason", required=False, max_length=200,
+        label="Hold reason",
+        required=False,
+        max_length=200,
         help_text="Required to put the lot on hold: it cannot be issued until released.",
     )
 
     def __init__(self, *args, lot, **kwargs):
         kwargs["initial"] = {
-            "reference": lot.reference, "notes": lot.notes, "expiry_date": lot.expiry_date,
-            "status": lot.status, "hold_reason": lot.hold_reason, **(kwargs.get("initial") or {}),
+            "reference": lot.reference,
+            "notes": lot.notes,
+            "expiry_date": lot.expiry_date,
+            "status": lot.status,
+            "hold_reason": lot.hold_reason,
+            **(kwargs.get("initial") or {}),
         }
         super().__init__(*args, **kwargs)
         if lot.status == LotStatus.ARCHIVED:

@@ -63,16 +63,33 @@ def lot_label(lot: Lot) -> Label:
             note = f"Not a GS1 label: {error}"
         else:
             return Label(
-                lot=lot, number=lot.number, lot_number=lot_number, serial=serial, expiry=expiry, gtin=gtin,
-                element_string=data, digital_link=link, hri=_hri(gtin, lot_number, serial, expiry),
+                lot=lot,
+                number=lot.number,
+                lot_number=lot_number,
+                serial=serial,
+                expiry=expiry,
+                gtin=gtin,
+                element_string=data,
+                digital_link=link,
+                hri=_hri(gtin, lot_number, serial, expiry),
                 linear_svg=code128_svg(element_string(gtin, lot=lot_number, serial=serial, expiry=expiry, separator=FNC1), gs1=True),
                 qr_svg=qr_svg(link),
             )
     elif lot.item.gtin:
         note = f"The item's GTIN {lot.item.gtin!r} is not valid: a plain label."
     return Label(
-        lot=lot, number=lot.number, lot_number=lot_number, serial=serial, expiry=expiry, gtin=None,
-        element_string=None, digital_link=None, hri=lot.number, linear_svg=code128_svg(lot.number), qr_svg=None, note=note,
+        lot=lot,
+        number=lot.number,
+        lot_number=lot_number,
+        serial=serial,
+        expiry=expiry,
+        gtin=None,
+        element_string=None,
+        digital_link=None,
+        hri=lot.number,
+        linear_svg=code128_svg(lot.number),
+        qr_svg=None,
+        note=note,
     )
 
 

@@ -125,7 +125,10 @@ def _create_problems(company, item, number, quantity, location, expiry_date, par
         elif location.company_id != company.pk or location.kind != LocationKind.INTERNAL:
             add("location", "Choose one of this company's own locations.")
         elif not number_required(item, virtual_location(company, LocationKind.ADJUSTMENT), location):
-            add("quantity", f"{item.sku} records numbers only on some moves (its serial scope): create it with quantity 0 and receive its stock.")
+            add(
+                "quantity",
+                f"{item.sku} records numbers only on some moves (its serial scope): create it with quantity 0 and receive its stock.",
+            )
     if len(number) > MAX_NUMBER:
         add("number", f"At most {MAX_NUMBER} characters.")
     elif number:
@@ -179,15 +182,23 @@ def _number_claim(item, number) -> str:
 def _create_with_stock(company, item, number, quantity, location, reference, expiry_date, parent_number, user) -> Lot:
     """Post the opening quantity as an adjustment into ``location``; posting creates the lot."""
     document = document_create(
-        company=company, kind=DocumentKind.ADJUSTMENT, to_location=location, user=user, reference=reference,
+        company=company,
+        kind=DocumentKind.ADJUSTMENT,
+        to_location=location,
+        user=user,
+        reference=reference,
         notes="Opening quantity of a new lot/serial number",
     )
     line = document_line_add(document=document, item=item, quantity=quantity, lot_number=parent_number, expiry_date=expiry_date)
     locks.item_lock(item.pk)  # document → item → counters: the global lock order
     number = _number_claim(item, number)
     outcome = line_allocate(
-        line=line, numbers=[number], quantity=None if item.is_serial else quantity,
-        expiry_date=expiry_date, parent_number=parent_number, user=user,
+        line=line,
+        numbers=[number],
+        quantity=None if item.is_serial else quantity,
+        expiry_date=expiry_date,
+        parent_number=parent_number,
+        user=user,
     )
     if outcome.rejected:
         raise LotRefused({"number": [f"{r.number}: {r.reason}" for r in outcome.rejected]})
@@ -203,8 +214,13 @@ def _create_record(company, item, number, reference, notes, expiry_date, parent_
         parent = Lot.objects.filter(company=company, item=item, number=parent_number).first()
         if parent is None:
             parent = Lot.objects.create(
-                company=company, item=item, number=parent_number, kind=LotKind.LOT, expiry_date=expiry_date,
-                reference=reference, created_by=_user(user),
+                company=company,
+                item=item,
+                number=parent_number,
+                kind=LotKind.LOT,
+                expiry_date=expiry_date,
+                reference=reference,
+                created_by=_user(user),
             )
     number = _number_claim(item, number)
     return Lot.objects.create(

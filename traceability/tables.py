@@ -74,8 +74,13 @@ EFFECT_SIGN = {"in": "+", "out": "−", "moved": ""}
 class LotHistoryTable(tables.Table):
     created_at = DateTimeColumn(verbose_name="Date")
     document = tables.Column(
-        "Document", accessor="document__number", default="—", order_by=("document__number", "id"),
-        linkify=lambda record: reverse("inventory:document-detail", kwargs={"document_pk": record.document_id}) if record.document_id else None,
+        "Document",
+        accessor="document__number",
+        default="—",
+        order_by=("document__number", "id"),
+        linkify=lambda record: (
+            reverse("inventory:document-detail", kwargs={"document_pk": record.document_id}) if record.document_id else None
+        ),
     )
     reason = tables.Column("Kind")
     partner = tables.Column("Partner", accessor="document__partner__name", default="", orderable=False)
@@ -94,7 +99,8 @@ class LotHistoryTable(tables.Table):
         if record.unknown_origin:
             return format_html(
                 '{} <span class="badge text-bg-warning" data-testid="unknown-origin" title="{}">unknown origin</span>',
-                record.get_reason_display(), "Returned by a customer it was never delivered to; confirmed by the clerk",
+                record.get_reason_display(),
+                "Returned by a customer it was never delivered to; confirmed by the clerk",
             )
         return record.get_reason_display()
 

@@ -23,9 +23,7 @@ def company_classes(request):
 
 class ItemFilter(filters.FilterSet):
     q = _search("SKU, name or GTIN")
-    tracking = filters.ChoiceFilter(
-        choices=Tracking.choices, field_name="tracking_in_force", label="Tracking", empty_label="Any tracking"
-    )
+    tracking = filters.ChoiceFilter(choices=Tracking.choices, field_name="tracking_in_force", label="Tracking", empty_label="Any tracking")
     lot_class = filters.ModelChoiceFilter(queryset=company_classes, label="Class", empty_label="Any class")
     is_stocked = filters.BooleanFilter(label="Stocked", widget=YES_NO)
     is_active = filters.BooleanFilter(label="Active", widget=YES_NO)

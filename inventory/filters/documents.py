@@ -1,7 +1,7 @@
 import django_filters
 from django.db.models import Q
 
-from ..models import Allocation, Document, DocumentKind, DocumentLine, DocumentStatus, Location, Lot, StockMove
+from ..models import Allocation, Document, DocumentKind, DocumentLine, DocumentStatus, Location, LocationKind, Lot, StockMove
 from ..web.choices import PARTNERS
 from ..web.filters import DateFromTo, SearchChoiceFilter, SearchFilter, matching
 
@@ -9,7 +9,7 @@ GROUPS = [("kind", "Kind"), ("status", "Status"), ("partner", "Partner")]
 
 
 def _locations(request):
-    return Location.objects.filter(company=request.company, kind="internal") if request else Location.objects.none()
+    return Location.objects.filter(company=request.company, kind=LocationKind.INTERNAL) if request else Location.objects.none()
 
 
 class DocumentFilter(django_filters.FilterSet):
@@ -38,8 +38,7 @@ class DocumentFilter(django_filters.FilterSet):
         moved = StockMove.objects.filter(Q(from_lot_id__in=lot_ids) | Q(to_lot_id__in=lot_ids)).values("document_id")
         return matching(
             queryset,
-            Q(number__icontains=value) | Q(reference__icontains=value)
-            | Q(pk__in=on_lines) | Q(pk__in=allocated) | Q(pk__in=moved),
+            Q(number__icontains=value) | Q(reference__icontains=value) | Q(pk__in=on_lines) | Q(pk__in=allocated) | Q(pk__in=moved),
         )
 
     def at_location(self, queryset, name, value):

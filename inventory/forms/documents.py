@@ -119,14 +119,13 @@ class ItemChoices:
 class LineForm(forms.Form):
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     item = SearchChoiceField(
-        source=STOCKED_ITEMS, empty_label="Choose an item…",
+        source=STOCKED_ITEMS,
+        empty_label="Choose an item…",
         widget=SearchSelect(attrs={"class": "form-select form-select-sm", "aria-label": "Item"}),
     )
     quantity = forms.DecimalField(max_digits=18, decimal_places=4, min_value=Decimal("0.0001"), max_value=MAX_QUANTITY)
     unit_cost = forms.DecimalField(required=False, max_digits=18, decimal_places=4, min_value=Decimal("0"))
-    lot_number = forms.CharField(
-        required=False, max_length=80, label="Lot", help_text="Lot-and-serial items: the lot of the serials."
-    )
+    lot_number = forms.CharField(required=False, max_length=80, label="Lot", help_text="Lot-and-serial items: the lot of the serials.")
     expiry_date = forms.DateField(required=False, label="Expires", widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, items: ItemChoices, kind: str, **kwargs):

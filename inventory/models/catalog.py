@@ -52,9 +52,7 @@ class LotSerialClass(models.Model):
     expiry_alert_days = models.PositiveIntegerField(
         "expiry alert period (days)", default=30, help_text="Lots expiring within this many days are flagged."
     )
-    assignment = models.CharField(
-        max_length=20, choices=NumberAssignment.choices, default=NumberAssignment.WHEN_RECEIVED
-    )
+    assignment = models.CharField(max_length=20, choices=NumberAssignment.choices, default=NumberAssignment.WHEN_RECEIVED)
     issue_method = models.CharField(max_length=20, choices=IssueMethod.choices, default=IssueMethod.FIFO)
     batch_size = models.PositiveIntegerField(
         "auto-generate number batch size",
@@ -67,11 +65,15 @@ class LotSerialClass(models.Model):
         help_text="Off: each item counts from its own start value.",
     )
     number_check = models.CharField(
-        "typed and scanned numbers must have", max_length=10, choices=NumberCheck.choices, default=NumberCheck.NONE,
+        "typed and scanned numbers must have",
+        max_length=10,
+        choices=NumberCheck.choices,
+        default=NumberCheck.NONE,
         help_text="Refuses a typo wherever a number is typed, scanned or imported.",
     )
     number_pattern = models.CharField(
-        max_length=200, blank=True,
+        max_length=200,
+        blank=True,
         help_text=r"A regular expression the manufacturer's numbers match whole, e.g. [A-Z]{2}\d{9}.",
     )
 
@@ -169,22 +171,28 @@ class Item(models.Model):
     sku = models.CharField("item code", max_length=60)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    is_stocked = models.BooleanField(
-        "stocked", default=True, help_text="Lookup (non-stocked) items cannot be tracked."
-    )
+    is_stocked = models.BooleanField("stocked", default=True, help_text="Lookup (non-stocked) items cannot be tracked.")
     uom = models.CharField("unit of measure", max_length=10, choices=UnitOfMeasure.choices, default=UnitOfMeasure.EACH)
     lot_class = models.ForeignKey(
-        LotSerialClass, null=True, blank=True, on_delete=models.PROTECT, related_name="items",
+        LotSerialClass,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="items",
         verbose_name="lot/serial class",
     )
     tracking_scope = models.CharField(
-        max_length=20, choices=TrackingScope.choices, default=TrackingScope.FULL,
+        max_length=20,
+        choices=TrackingScope.choices,
+        default=TrackingScope.FULL,
         help_text="For serial-numbered items: which moves need a number (seed 003).",
     )
     valuation_method = models.CharField(max_length=20, choices=ValuationMethod.choices, default=ValuationMethod.FIFO)
     unit_cost = models.DecimalField("standard unit cost", default=Decimal("0"), **MONEY)
     counter_start = models.CharField(
-        "own auto-incremental start", max_length=40, blank=True,
+        "own auto-incremental start",
+        max_length=40,
+        blank=True,
         help_text="Used when the class does not share its counter, e.g. 100000.",
     )
     gtin = models.CharField("GTIN", max_length=14, blank=True)

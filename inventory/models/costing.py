@@ -90,9 +90,7 @@ class CostLayer(models.Model):
         ]
         indexes = [
             models.Index(fields=["item", "end_quantity"], name="costlayer_item_end"),
-            models.Index(
-                fields=["item", "unbound_end_quantity"], condition=Q(unbound=True), name="costlayer_item_unbound_end"
-            ),
+            models.Index(fields=["item", "unbound_end_quantity"], condition=Q(unbound=True), name="costlayer_item_unbound_end"),
         ]
 
     def __str__(self) -> str:

@@ -72,17 +72,11 @@ class Document(models.Model):
     reference = models.CharField(max_length=120, blank=True)
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     posted_at = models.DateTimeField(null=True, blank=True)
-    posted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     reversed_at = models.DateTimeField(null=True, blank=True)
-    reversed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    reversed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # How many lines and how much in all, kept by the line services (under the document's lock):
     # the documents list and its group subtotals read them instead of adding up every line.
     line_count = models.PositiveIntegerField("lines", default=0, db_default=0)
@@ -143,9 +137,7 @@ class DocumentLine(models.Model):
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
     quantity = models.DecimalField(**QUANTITY)
     unit_cost = models.DecimalField(null=True, blank=True, **MONEY)
-    lot_number = models.CharField(
-        max_length=80, blank=True, help_text="Lot-and-serial items: the lot of the serials on this line."
-    )
+    lot_number = models.CharField(max_length=80, blank=True, help_text="Lot-and-serial items: the lot of the serials on this line.")
     expiry_date = models.DateField(null=True, blank=True)
 
     class Meta:
@@ -188,7 +180,9 @@ class Allocation(models.Model):
     is_serial = models.BooleanField(default=False)
     outgoing = models.BooleanField(default=True, help_text="Takes stock from ``location`` (else brings it there).")
     unknown_origin = models.BooleanField(
-        default=False, db_default=False, help_text="A return the clerk confirmed although this customer was never delivered it.",
+        default=False,
+        db_default=False,
+        help_text="A return the clerk confirmed although this customer was never delivered it.",
     )
 
     objects = AllocationQuerySet.as_manager()
@@ -198,12 +192,8 @@ class Allocation(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="allocation_quantity_positive"),
             models.CheckConstraint(condition=Q(quantity__lte=MAX_QUANTITY), name="allocation_quantity_at_most_max"),
-            models.CheckConstraint(
-                condition=Q(is_serial=False) | Q(quantity=1), name="allocation_serial_quantity_one"
-            ),
-            models.CheckConstraint(
-                condition=Q(lot__isnull=False) | ~Q(number=""), name="allocation_lot_or_number"
-            ),
+            models.CheckConstraint(condition=Q(is_serial=False) | Q(quantity=1), name="allocation_serial_quantity_one"),
+            models.CheckConstraint(condition=Q(lot__isnull=False) | ~Q(number=""), name="allocation_lot_or_number"),
         ]
         indexes = [
             models.Index(fields=["lot", "location"], name="allocation_lot_location"),

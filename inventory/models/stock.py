@@ -36,7 +36,11 @@ class Lot(models.Model):
     number = models.CharField("lot/serial number", max_length=80)
     kind = models.CharField(max_length=10, choices=LotKind.choices)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="serials",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="serials",
         help_text="For lot-and-serial items: the lot this serial belongs to.",
     )
     expiry_date = models.DateField("expiration date", null=True, blank=True)
@@ -46,14 +50,10 @@ class Lot(models.Model):
     hold_reason = models.CharField(max_length=200, blank=True)
     unit_cost = models.DecimalField("receipt unit cost", null=True, blank=True, **MONEY)
     in_stock = models.BooleanField(default=False)
-    last_location = models.ForeignKey(
-        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="+", **HOT
-    )
+    last_location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.PROTECT, related_name="+", **HOT)
     received_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", **HOT
-    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", **HOT)
 
     class Meta:
         ordering = ["item_id", "number"]
@@ -106,36 +106,26 @@ class StockMove(models.Model):
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="moves", **HOT)
     quantity = models.DecimalField(**QUANTITY)
     from_location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="moves_out", **HOT)
-    from_lot = models.ForeignKey(
-        Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="moves_out", db_constraint=False
-    )
+    from_lot = models.ForeignKey(Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="moves_out", db_constraint=False)
     to_location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="moves_in", **HOT)
-    to_lot = models.ForeignKey(
-        Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="moves_in", db_constraint=False
-    )
+    to_lot = models.ForeignKey(Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="moves_in", db_constraint=False)
     binds_lot = models.BooleanField(default=True)
     unit_cost = models.DecimalField(**MONEY)
     document = models.ForeignKey(
         "inventory.Document", null=True, blank=True, on_delete=models.PROTECT, related_name="moves", db_constraint=False
     )
-    line = models.ForeignKey(
-        "inventory.DocumentLine", null=True, blank=True, on_delete=models.PROTECT, related_name="moves", **HOT
-    )
+    line = models.ForeignKey("inventory.DocumentLine", null=True, blank=True, on_delete=models.PROTECT, related_name="moves", **HOT)
     reason = models.PositiveSmallIntegerField(choices=MoveReason.choices)
-    reverses = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by", **HOT
-    )
+    reverses = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by", **HOT)
     unknown_origin = models.BooleanField(
-        default=False, db_default=False, help_text="Returned by a customer it was never delivered to, confirmed by the clerk.",
+        default=False,
+        db_default=False,
+        help_text="Returned by a customer it was never delivered to, confirmed by the clerk.",
     )
     lot_prev_in_stock = models.BooleanField(null=True, blank=True)
-    lot_prev_location = models.ForeignKey(
-        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="+", **HOT
-    )
+    lot_prev_location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.PROTECT, related_name="+", **HOT)
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", **HOT
-    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", **HOT)
 
     class Meta:
         ordering = ["id"]
@@ -165,9 +155,7 @@ class Balance(models.Model):
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", **HOT)
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="balances", **HOT)
-    lot = models.ForeignKey(
-        Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="balances", db_constraint=False
-    )
+    lot = models.ForeignKey(Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="balances", db_constraint=False)
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="balances", **HOT)
     quantity = models.DecimalField(default=0, **QUANTITY)
     is_serial = models.BooleanField(default=False)
@@ -182,21 +170,13 @@ class Balance(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["item", "lot", "location"], condition=Q(lot__isnull=False), name="balance_unique_lot"
-            ),
-            models.UniqueConstraint(
-                fields=["item", "location"], condition=Q(lot__isnull=True), name="balance_unique_unnumbered"
-            ),
+            models.UniqueConstraint(fields=["item", "lot", "location"], condition=Q(lot__isnull=False), name="balance_unique_lot"),
+            models.UniqueConstraint(fields=["item", "location"], condition=Q(lot__isnull=True), name="balance_unique_unnumbered"),
             models.CheckConstraint(condition=Q(quantity__gte=0), name="balance_not_negative"),
             models.CheckConstraint(condition=Q(quantity__lte=MAX_QUANTITY), name="balance_at_most_max"),
-            models.CheckConstraint(
-                condition=Q(is_serial=False) | Q(quantity__lte=1), name="balance_serial_at_most_one"
-            ),
+            models.CheckConstraint(condition=Q(is_serial=False) | Q(quantity__lte=1), name="balance_serial_at_most_one"),
             # A serial is in at most one internal location.
-            models.UniqueConstraint(
-                fields=["lot"], condition=Q(is_serial=True, quantity__gt=0), name="balance_serial_one_place"
-            ),
+            models.UniqueConstraint(fields=["lot"], condition=Q(is_serial=True, quantity__gt=0), name="balance_serial_one_place"),
         ]
         indexes = [
             models.Index(fields=["company", "location", "item"], name="balance_location_item"),
@@ -205,9 +185,7 @@ class Balance(models.Model):
             models.Index(
                 fields=["company", "location", "item", "lot_number"], condition=Q(quantity__gt=0), name="balance_place_item_number"
             ),
-            models.Index(
-                fields=["company", "expiry_date"], condition=Q(quantity__gt=0, expiry_date__isnull=False), name="balance_expiry"
-            ),
+            models.Index(fields=["company", "expiry_date"], condition=Q(quantity__gt=0, expiry_date__isnull=False), name="balance_expiry"),
         ]
 
     def __str__(self) -> str:
@@ -236,9 +214,7 @@ class StockSummary(models.Model):
     # The lots/serials here at their own cost (Lot.unit_cost, else the cost of the move that first
     # brought the lot in): what specific costing values them at. Kept by inventory.services.costing,
     # after the upsert of the quantities, which leaves it to the database default when inserting.
-    lots_value = models.DecimalField(
-        "value of the lots/serials at their cost", default=0, db_default=0, max_digits=40, decimal_places=8
-    )
+    lots_value = models.DecimalField("value of the lots/serials at their cost", default=0, db_default=0, max_digits=40, decimal_places=8)
 
     class Meta:
         # No CHECK on the sums: the posting service adds to them with one upsert, whose proposed
@@ -288,9 +264,7 @@ class GenealogyLink(models.Model):
     consumed = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="used_in")
     produced = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="made_from")
     quantity = models.DecimalField(**QUANTITY)
-    document = models.ForeignKey(
-        "inventory.Document", null=True, blank=True, on_delete=models.PROTECT, related_name="genealogy_links"
-    )
+    document = models.ForeignKey("inventory.Document", null=True, blank=True, on_delete=models.PROTECT, related_name="genealogy_links")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from .. import locks
 from ..bulk import bulk_insert_rows, filter_in_chunks
 from ..exceptions import InvalidDocument, NumberingError
-from ..models import Allocation, Balance, DocumentKind, DocumentLine, IssueMethod, Lot, LotStatus, NumberAssignment, Tracking
+from ..models import Allocation, Balance, DocumentKind, DocumentLine, IssueMethod, Lot, LotKind, LotStatus, NumberAssignment, Tracking
 from ..numbering import MAX_NUMBERS, parse_numbers
 from ..selectors import (
     allocation_candidates,
@@ -128,8 +128,17 @@ def line_allocate(
     incoming = document.from_location.is_virtual
     relabel = document.from_location.pk == document.to_location.pk
     context = _Context(
-        line, item, document, existing, on_line, remaining, expiry_date or line.expiry_date,
-        parent_number.strip() or line.lot_number, item.is_serial, confirm=confirm, shape=number_shape(item=item),
+        line,
+        item,
+        document,
+        existing,
+        on_line,
+        remaining,
+        expiry_date or line.expiry_date,
+        parent_number.strip() or line.lot_number,
+        item.is_serial,
+        confirm=confirm,
+        shape=number_shape(item=item),
     )
     if incoming:
         rows = _judge_incoming(context, entries, quantity, outcome)
@@ -142,8 +151,19 @@ def line_allocate(
 
 
 ALLOCATION_FIELDS = [
-    "company", "document", "line", "item", "location", "lot", "number", "parent_number", "expiry_date",
-    "quantity", "is_serial", "outgoing", "unknown_origin",
+    "company",
+    "document",
+    "line",
+    "item",
+    "location",
+    "lot",
+    "number",
+    "parent_number",
+    "expiry_date",
+    "quantity",
+    "is_serial",
+    "outgoing",
+    "unknown_origin",
 ]
 ALLOCATION_NUMBER = len(ALLOCATION_FIELDS)  # rows carry the typed number after the fields
 
@@ -164,7 +184,7 @@ class _Lot:
 
     @property
     def is_serial(self) -> bool:
-        return self.kind == "serial"
+        return self.kind == LotKind.SERIAL
 
 
 @dataclass
@@ -187,9 +207,19 @@ class _Context:
         self.remaining -= quantity
         new = lot is None
         return (
-            self.document.company_id, self.document.pk, self.line.pk, self.item.pk, location.pk,
-            None if new else getattr(lot, "pk", lot), number if new else "", self.parent_number if new else "",
-            self.expiry_date if new else None, quantity, self.is_serial, outgoing, unknown_origin,
+            self.document.company_id,
+            self.document.pk,
+            self.line.pk,
+            self.item.pk,
+            location.pk,
+            None if new else getattr(lot, "pk", lot),
+            number if new else "",
+            self.parent_number if new else "",
+            self.expiry_date if new else None,
+            quantity,
+            self.is_serial,
+            outgoing,
+            unknown_origin,
             number,
         )
 
@@ -206,8 +236,17 @@ def _lots_by_number(item, numbers: list[str]) -> dict[str, "_Lot"]:
         .filter(company_id=item.company_id, item=item)
         .order_by("pk")
         .values_list(
-            "pk", "number", "kind", "status", "hold_reason", "expiry_date", "in_stock", "last_location_id", "last_location__code",
-            "parent__status", "parent__hold_reason",
+            "pk",
+            "number",
+            "kind",
+            "status",
+            "hold_reason",
+            "expiry_date",
+            "in_stock",
+            "last_location_id",
+            "last_location__code",
+            "parent__status",
+            "parent__hold_reason",
         )
     )
     return {row[1]: _Lot(*row) for row in filter_in_chunks(rows, "number__any", numbers)}
@@ -280,7 +319,9 @@ def _judge_incoming(ctx: _Context, entries, quantity, outcome) -> list[Allocatio
             continue
         unknown_origin = returning and _not_delivered(item, lot, qty, customer, net) is not None
         rows.append(
-            ctx.allocation(number=number, lot=lot, quantity=qty, outgoing=False, location=ctx.document.to_location, unknown_origin=unknown_origin)
+            ctx.allocation(
+                number=number, lot=lot, quantity=qty, outgoing=False, location=ctx.document.to_location, unknown_origin=unknown_origin
+            )
         )
     return rows
 
@@ -311,9 +352,9 @@ def _judge_outgoing(ctx: _Context, entries, quantity, outcome, *, new_only: bool
     issuing = document.to_location.kind in ISSUE_DESTINATIONS
     today = timezone.localdate()
     lots = [ctx.existing[n].pk for n in entries if n in ctx.existing]
-    here = dict(
-        Balance.objects.filter(lot_id__any=lots, location=location, quantity__gt=0).values_list("lot_id", "quantity")
-    ) if binds else {}
+    here = (
+        dict(Balance.objects.filter(lot_id__any=lots, location=location, quantity__gt=0).values_list("lot_id", "quantity")) if binds else {}
+    )
     reserved, reserved_on = _reservations(lots, location, document)
     pending = _pending_elsewhere(ctx.line, entries)
     unnumbered_left = unnumbered_available(item=item, location=location) if binds or new_only else ZERO
@@ -425,9 +466,7 @@ def _reservations(lots, location, document):
 
 
 def _where_else(lots, location) -> dict[int, str]:
-    return dict(
-        Balance.objects.filter(lot_id__any=lots, quantity__gt=0).exclude(location=location).values_list("lot_id", "location__code")
-    )
+    return dict(Balance.objects.filter(lot_id__any=lots, quantity__gt=0).exclude(location=location).values_list("lot_id", "location__code"))
 
 
 @transaction.atomic
@@ -483,9 +522,7 @@ def line_proposal(*, line: DocumentLine, document, taken: dict | None = None) ->
     elif item.lot_class.issue_method != IssueMethod.MANUAL:
         location = document.from_location
         if item.binds_lots:
-            candidates = (
-                allocation_candidates(line=line).values_list("lot_id", "lot__number", "available").iterator(chunk_size=5000)
-            )
+            candidates = allocation_candidates(line=line).values_list("lot_id", "lot__number", "available").iterator(chunk_size=5000)
         else:
             limit = int(remaining) if item.is_serial else None
             limit = None if limit is None else limit + len(taken)
@@ -514,9 +551,13 @@ def _missing_receipt_data(ctx: "_Context") -> str | None:
     item = ctx.item
     if item.tracking == Tracking.LOT_AND_SERIAL and not ctx.parent_number:
         return f"{item.sku} carries lot and serial numbers: give the lot number first"
-    if item.lot_class.track_expiry and ctx.expiry_date is None and not (
-        item.tracking == Tracking.LOT_AND_SERIAL
-        and Lot.objects.filter(item=item, number=ctx.parent_number, expiry_date__isnull=False).exists()
+    if (
+        item.lot_class.track_expiry
+        and ctx.expiry_date is None
+        and not (
+            item.tracking == Tracking.LOT_AND_SERIAL
+            and Lot.objects.filter(item=item, number=ctx.parent_number, expiry_date__isnull=False).exists()
+        )
     ):
         return f"{item.sku} tracks expiration dates: give the expiration date"
     return None
@@ -581,9 +622,7 @@ def line_numbers_generate(
         )
     rows, unassigned = _new_number_rows(ctx, Decimal(wanted) if item.is_serial else remaining, document.to_location, outgoing=False)
     bulk_insert_rows(Allocation, ALLOCATION_FIELDS, [row[:ALLOCATION_NUMBER] for row in rows])
-    return AllocationOutcome(
-        line=line, accepted=[row[ALLOCATION_NUMBER] for row in rows], remaining=ctx.remaining, unassigned=unassigned
-    )
+    return AllocationOutcome(line=line, accepted=[row[ALLOCATION_NUMBER] for row in rows], remaining=ctx.remaining, unassigned=unassigned)
 
 
 @transaction.atomic
@@ -668,9 +707,7 @@ def _another_item(item, gtin: str) -> str:
     from ..gs1 import gtin_normalize
     from ..models import Item
 
-    candidates = Item.objects.filter(company_id=item.company_id).exclude(gtin="").filter(
-        gtin__in={gtin, gtin[1:], gtin[2:], gtin[6:]}
-    )
+    candidates = Item.objects.filter(company_id=item.company_id).exclude(gtin="").filter(gtin__in={gtin, gtin[1:], gtin[2:], gtin[6:]})
     other = next((i for i in candidates if gtin_normalize(i.gtin) == gtin), None)
     if other is None:
         return f"another item: GTIN {gtin} is no item of this company (the line is for {item.sku})"

@@ -35,8 +35,17 @@ COST_QUANTUM = Decimal("0.0001")  # unit costs have 4 decimal places
 INTERNAL = LocationKind.INTERNAL
 
 LAYER_FIELDS = [
-    "company", "item", "arrived_at", "unit_cost", "unbound", "last_move", "quantity",
-    "end_quantity", "end_value", "unbound_end_quantity", "unbound_end_value",
+    "company",
+    "item",
+    "arrived_at",
+    "unit_cost",
+    "unbound",
+    "last_move",
+    "quantity",
+    "end_quantity",
+    "end_value",
+    "unbound_end_quantity",
+    "unbound_end_value",
 ]
 STATE_COLUMNS = ["on_hand", "unnumbered", "incoming_quantity", "incoming_value", "unbound_quantity", "unbound_value"]
 
@@ -144,9 +153,14 @@ class _State:
         """The totals as they were before ``change`` (the newest layer's place is not kept)."""
         quantity, value, unbound_quantity, unbound_value = change.sums()
         return _State(
-            self.on_hand - change.on_hand, self.unnumbered - change.unnumbered, self.incoming_quantity - quantity,
-            self.incoming_value - value, self.unbound_quantity - unbound_quantity, self.unbound_value - unbound_value,
-            None, None,
+            self.on_hand - change.on_hand,
+            self.unnumbered - change.unnumbered,
+            self.incoming_quantity - quantity,
+            self.incoming_value - value,
+            self.unbound_quantity - unbound_quantity,
+            self.unbound_value - unbound_value,
+            None,
+            None,
         )
 
     def consumed(self) -> tuple[Decimal, Decimal]:
@@ -158,8 +172,14 @@ class _State:
 
 
 def costs_post(
-    *, company: Company, specs: Sequence, moves: Sequence[tuple], fields: Sequence[str], move_ids: Sequence[int],
-    deltas: dict[tuple[int, int | None, int], Decimal], lots: dict,
+    *,
+    company: Company,
+    specs: Sequence,
+    moves: Sequence[tuple],
+    fields: Sequence[str],
+    move_ids: Sequence[int],
+    deltas: dict[tuple[int, int | None, int], Decimal],
+    lots: dict,
 ) -> None:
     """Keep the cost state of the items a posting changed; called by ``moves_post`` in its write
     block, after the stock summaries (the lock order of ``inventory/locks.py``).
@@ -395,8 +415,7 @@ def _consumed_expressions() -> tuple[str, str]:
             f"WHERE l.item_id = {cost}.item_id{only} AND l.{end_quantity} >= {consumed} ORDER BY l.{end_quantity} LIMIT 1"
         )
         return (
-            f"CASE WHEN {consumed} <= 0 THEN 0 WHEN {cost}.{covered} <= 0 THEN {cost}.{value} "
-            f"ELSE COALESCE(({lookup}), {cost}.{value}) END"
+            f"CASE WHEN {consumed} <= 0 THEN 0 WHEN {cost}.{covered} <= 0 THEN {cost}.{value} ELSE COALESCE(({lookup}), {cost}.{value}) END"
         )
 
     return (
@@ -433,11 +452,7 @@ def _lots_value_add(company: Company, deltas, lots, items: dict[int, Item]) -> N
         if cost is None:
             cost = first.get(lot_id, items[item_id].unit_cost)
         values[(item_id, location_id)] += delta * cost
-    rows = [
-        (item_id, location_id, company.pk, 0, 0, value)
-        for (item_id, location_id), value in sorted(values.items())
-        if value
-    ]
+    rows = [(item_id, location_id, company.pk, 0, 0, value) for (item_id, location_id), value in sorted(values.items()) if value]
     # These summaries were locked by the posting's own upsert just before, but for a place whose
     # quantity and lots in stock the posting left as they were: only a number assignment into a
     # lot already there does that, and it touches that one place, so the order holds.
@@ -449,9 +464,7 @@ def lot_first_costs(lot_ids) -> dict[int, Decimal]:
     then id) that brought it into an internal location."""
     found: dict[int, Decimal] = {}
     moves = (
-        StockMove.objects.filter(to_location__kind=INTERNAL)
-        .order_by("to_lot_id", "created_at", "pk")
-        .values_list("to_lot_id", "unit_cost")
+        StockMove.objects.filter(to_location__kind=INTERNAL).order_by("to_lot_id", "created_at", "pk").values_list("to_lot_id", "unit_cost")
     )
     # Chunked by lot: a lot's moves are read together, in their order.
     for lot_id, cost in filter_in_chunks(moves, "to_lot_id__in", lot_ids):
@@ -467,9 +480,7 @@ def lot_cost_expression(*, joined: bool = True):
     which a page of rows ordered and cut by LIMIT evaluates for its own rows only."""
     money = DecimalField(max_digits=18, decimal_places=4)
     first = (
-        StockMove.objects.filter(to_lot=OuterRef("lot_id"), to_location__kind=INTERNAL)
-        .order_by("created_at", "pk")
-        .values("unit_cost")[:1]
+        StockMove.objects.filter(to_lot=OuterRef("lot_id"), to_location__kind=INTERNAL).order_by("created_at", "pk").values("unit_cost")[:1]
     )
     own = F("lot__unit_cost") if joined else Subquery(Lot.objects.filter(pk=OuterRef("lot_id")).values("unit_cost")[:1])
     return Coalesce(own, Subquery(first, output_field=money), F("item__unit_cost"), output_field=money)
@@ -549,10 +560,10 @@ def rebuild_statements(company_id: int) -> list[tuple[str, list]]:
 
     totals = f"""
         UPDATE {cost} SET
-            incoming_quantity = COALESCE({newest('end_quantity')}, 0), incoming_value = COALESCE({newest('end_value')}, 0),
-            unbound_quantity = COALESCE({newest('unbound_end_quantity')}, 0),
-            unbound_value = COALESCE({newest('unbound_end_value')}, 0),
-            last_at = {newest('arrived_at')}, last_move = {newest('last_move')}
+            incoming_quantity = COALESCE({newest("end_quantity")}, 0), incoming_value = COALESCE({newest("end_value")}, 0),
+            unbound_quantity = COALESCE({newest("unbound_end_quantity")}, 0),
+            unbound_value = COALESCE({newest("unbound_end_value")}, 0),
+            last_at = {newest("arrived_at")}, last_move = {newest("last_move")}
         WHERE company_id = %s"""
     first = (
         f"SELECT m.unit_cost FROM {move} m JOIN {location} ml ON ml.id = m.to_location_id AND ml.kind = %s "
@@ -585,6 +596,7 @@ def _column(model, name: str) -> str:
 
 # Checking the state against the moves --------------------------------------------------------
 
+
 def cost_state_faults(*, moved: dict[tuple[int, int | None, int], Decimal]) -> list[str]:
     """Where the kept cost state differs from what ``costs_rebuild`` would build, one line per
     item (or summary) naming it. ``moved`` is what the moves left in each (item, lot or None,
@@ -605,8 +617,18 @@ def cost_state_faults(*, moved: dict[tuple[int, int | None, int], Decimal]) -> l
             on_hand[item_id][0] += quantity
             if lot_id is None:
                 on_hand[item_id][1] += quantity
-    names = ("on hand", "unnumbered", "incoming quantity", "incoming value", "unbound quantity", "unbound value",
-             "newest layer", "its newest move", "consumed value", "unbound consumed value")
+    names = (
+        "on hand",
+        "unnumbered",
+        "incoming quantity",
+        "incoming value",
+        "unbound quantity",
+        "unbound value",
+        "newest layer",
+        "its newest move",
+        "consumed value",
+        "unbound consumed value",
+    )
     kept = {row[0]: row[1:] for row in _cost_rows()}
     for item_id in sorted((set(kept) | set(on_hand)) - set(faulty)):
         have, want = kept.get(item_id), None
@@ -637,9 +659,7 @@ def cost_state_faults(*, moved: dict[tuple[int, int | None, int], Decimal]) -> l
     want_values: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
     for (item_id, lot_id, location_id), quantity in numbered:
         want_values[(item_id, location_id)] += quantity * costs.get(lot_id, standard.get(item_id, ZERO))
-    have_values = {
-        (r[0], r[1]): (r[2], r[3]) for r in StockSummary.objects.values_list("item_id", "location_id", "id", "lots_value")
-    }
+    have_values = {(r[0], r[1]): (r[2], r[3]) for r in StockSummary.objects.values_list("item_id", "location_id", "id", "lots_value")}
     # A missing summary is named by the summaries' own check, once.
     for key, (summary_id, have) in sorted(have_values.items()):
         want = want_values.get(key) or ZERO
@@ -681,8 +701,18 @@ def _cost_rows() -> list[tuple]:
         return f"(SELECT l.{column} FROM {layer} l WHERE l.item_id = {cost}.item_id ORDER BY l.end_quantity DESC LIMIT 1)"
 
     consumed, unbound_consumed = _consumed_expressions()
-    kept = ["on_hand", "unnumbered", "incoming_quantity", "incoming_value", "unbound_quantity", "unbound_value",
-            "last_at", "last_move", "consumed_value", "unbound_consumed_value"]
+    kept = [
+        "on_hand",
+        "unnumbered",
+        "incoming_quantity",
+        "incoming_value",
+        "unbound_quantity",
+        "unbound_value",
+        "last_at",
+        "last_move",
+        "consumed_value",
+        "unbound_consumed_value",
+    ]
     fields = {name: ItemCost._meta.get_field(name) for name in kept}
     sql = (
         f"SELECT item_id, {', '.join(kept)}, "

@@ -233,8 +233,14 @@ def document_post(*, document: Document, user=None, auto_allocate: bool = False)
                 values = dict(zip(ALLOCATION_FIELDS, row))
                 allocations[line.pk].append(
                     AllocationRow(
-                        id=None, line_id=line.pk, item_id=values["item"], lot_id=values["lot"], number=values["number"],
-                        parent_number=values["parent_number"], expiry_date=values["expiry_date"], quantity=values["quantity"],
+                        id=None,
+                        line_id=line.pk,
+                        item_id=values["item"],
+                        lot_id=values["lot"],
+                        number=values["number"],
+                        parent_number=values["parent_number"],
+                        expiry_date=values["expiry_date"],
+                        quantity=values["quantity"],
                         unknown_origin=values["unknown_origin"],
                     )
                 )
@@ -247,13 +253,16 @@ def document_post(*, document: Document, user=None, auto_allocate: bool = False)
     new_lots, created = _lots_ensure(document, lines, allocations, user)
     specs = []
     for line in lines:
-        specs += _line_specs(
-            line, allocations[line.pk], new_lots, document, problems, proposed=auto_allocate, note=notes.get(line.pk, "")
-        )
+        specs += _line_specs(line, allocations[line.pk], new_lots, document, problems, proposed=auto_allocate, note=notes.get(line.pk, ""))
     if problems:
         raise InvalidDocument(problems)
     moves_post(
-        company=document.company, specs=specs, reason=document.reason, user=user, document=document, new_lot_ids=created,
+        company=document.company,
+        specs=specs,
+        reason=document.reason,
+        user=user,
+        document=document,
+        new_lot_ids=created,
         on=document.date,
     )
     document.status = DocumentStatus.POSTED
@@ -285,8 +294,12 @@ def _line_specs(line, allocs, new_lots, document, problems, *, proposed: bool = 
     relabel = from_location.pk == to_location.pk
     needs_numbers = item.is_tracked and number_required(item, from_location, to_location)
     base = dict(
-        item=item, from_location=from_location, to_location=to_location, line_id=line.pk,
-        line_position=line.position, unit_cost=line.unit_cost,
+        item=item,
+        from_location=from_location,
+        to_location=to_location,
+        line_id=line.pk,
+        line_position=line.position,
+        unit_cost=line.unit_cost,
     )
     pos = line.position
     if not needs_numbers:
@@ -296,7 +309,9 @@ def _line_specs(line, allocs, new_lots, document, problems, *, proposed: bool = 
         return [MoveSpec(quantity=line.quantity, **base)]
     allocated = sum((a.quantity for a in allocs), ZERO)
     if allocated > line.quantity:
-        problems.append(Problem(f"{item.sku}: {allocated.normalize():f} numbered but the line is for {line.quantity.normalize():f}", line=pos))
+        problems.append(
+            Problem(f"{item.sku}: {allocated.normalize():f} numbered but the line is for {line.quantity.normalize():f}", line=pos)
+        )
         return []
     specs = []
     for a in allocs:
@@ -360,8 +375,22 @@ def _missing_when_received(line, item, allocs) -> str | None:
 
 
 LOT_INSERT_FIELDS = [
-    "company", "item", "number", "kind", "parent", "expiry_date", "unit_cost", "reference", "notes", "status",
-    "hold_reason", "in_stock", "last_location", "received_at", "created_at", "created_by",
+    "company",
+    "item",
+    "number",
+    "kind",
+    "parent",
+    "expiry_date",
+    "unit_cost",
+    "reference",
+    "notes",
+    "status",
+    "hold_reason",
+    "in_stock",
+    "last_location",
+    "received_at",
+    "created_at",
+    "created_by",
 ]
 
 
@@ -399,8 +428,22 @@ def _lots_ensure(document, lines, allocations, user) -> tuple[dict[tuple[int, st
         cost = line.unit_cost if line.unit_cost is not None else item.unit_cost
         in_stock, last_location = serial_state if kind == LotKind.SERIAL else (False, None)
         return (
-            company.pk, item.pk, number, kind, parent_id, expiry, cost, reference, "", "active", "",
-            in_stock, last_location, received_at, now, user_id,
+            company.pk,
+            item.pk,
+            number,
+            kind,
+            parent_id,
+            expiry,
+            cost,
+            reference,
+            "",
+            "active",
+            "",
+            in_stock,
+            last_location,
+            received_at,
+            now,
+            user_id,
         )
 
     parent_ids, parent_expiry = {}, {}

@@ -163,8 +163,14 @@ def unassigned_assign(
         # Serials beyond the stock are refused one by one by line_allocate, naming each number.
         _within(item=item, location=location, wanted=total, available=available)
     return _assignment_post(
-        item=item, location=location, numbers=entries, total=total, each=each, expiry_date=expiry_date,
-        parent_number=parent_number, user=user,
+        item=item,
+        location=location,
+        numbers=entries,
+        total=total,
+        each=each,
+        expiry_date=expiry_date,
+        parent_number=parent_number,
+        user=user,
     )
 
 
@@ -197,8 +203,14 @@ def unassigned_generate(
         raise InvalidDocument(f"the class {item.lot_class.code} generates no numbers (batch size {item.lot_class.batch_size})")
     total = Decimal(len(generated.numbers)) if item.is_serial else wanted
     document = _assignment_post(
-        item=item, location=location, numbers=generated.numbers, total=total, each=None if item.is_serial else wanted,
-        expiry_date=expiry_date, parent_number=parent_number, user=user,
+        item=item,
+        location=location,
+        numbers=generated.numbers,
+        total=total,
+        each=None if item.is_serial else wanted,
+        expiry_date=expiry_date,
+        parent_number=parent_number,
+        user=user,
     )
     return UnassignedGenerated(document=document, numbers=generated.numbers, left=available - total)
 
@@ -208,9 +220,10 @@ def _assign_needs(*, item: Item, expiry_date, parent_number: str) -> None:
     if item.tracking == Tracking.LOT_AND_SERIAL and not parent_number.strip():
         raise InvalidDocument(f"{item.sku} carries lot and serial numbers: give the lot number")
     if item.lot_class is not None and item.lot_class.track_expiry and expiry_date is None:
-        parent_dated = item.tracking == Tracking.LOT_AND_SERIAL and Lot.objects.filter(
-            item=item, number=parent_number.strip(), expiry_date__isnull=False
-        ).exists()
+        parent_dated = (
+            item.tracking == Tracking.LOT_AND_SERIAL
+            and Lot.objects.filter(item=item, number=parent_number.strip(), expiry_date__isnull=False).exists()
+        )
         if not parent_dated:
             raise InvalidDocument(f"{item.sku} tracks expiration dates: give the expiration date")
 
@@ -228,7 +241,12 @@ def _assignment_post(*, item, location, numbers: list[str], total: Decimal, each
     document = document_create(company=item.company, kind=DocumentKind.NUMBER_ASSIGNMENT, user=user, from_location=location)
     line = document_line_add(document=document, item=item, quantity=total)
     outcome = line_allocate(
-        line=line, numbers=numbers, quantity=each, expiry_date=expiry_date, parent_number=parent_number, user=user,
+        line=line,
+        numbers=numbers,
+        quantity=each,
+        expiry_date=expiry_date,
+        parent_number=parent_number,
+        user=user,
     )
     if outcome.rejected:
         raise InvalidDocument([Problem(r.reason, number=r.number) for r in outcome.rejected])

@@ -88,9 +88,7 @@ def numbers_generate(*, item: Item, count: int, on: date | None = None) -> Gener
     if wanted == 0:
         return GeneratedNumbers([], count)
     key = f"class:{lot_class.pk}" if lot_class.shared_counter else f"item:{item.pk}"
-    Counter.objects.get_or_create(
-        company_id=item.company_id, key=key, defaults={"next_value": counter_initial(segments, own_start)}
-    )
+    Counter.objects.get_or_create(company_id=item.company_id, key=key, defaults={"next_value": counter_initial(segments, own_start)})
     counter = Counter.objects.select_for_update().get(company_id=item.company_id, key=key)
     value, numbers = counter.next_value, []
     while len(numbers) < wanted:

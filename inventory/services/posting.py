@@ -92,9 +92,24 @@ class MoveSpec:
 
 
 MOVE_FIELDS = [
-    "company", "item", "quantity", "from_location", "from_lot", "to_location", "to_lot", "binds_lot",
-    "unit_cost", "document", "line", "reason", "reverses", "lot_prev_in_stock", "lot_prev_location",
-    "created_at", "created_by", "unknown_origin",
+    "company",
+    "item",
+    "quantity",
+    "from_location",
+    "from_lot",
+    "to_location",
+    "to_lot",
+    "binds_lot",
+    "unit_cost",
+    "document",
+    "line",
+    "reason",
+    "reverses",
+    "lot_prev_in_stock",
+    "lot_prev_location",
+    "created_at",
+    "created_by",
+    "unknown_origin",
 ]
 
 
@@ -183,7 +198,8 @@ def moves_post(
                 Problem(
                     f"{spec.item.sku}{f' {lot.number}' if lot else ''} at {location.code} would hold {_plain(new_quantity)}, "
                     f"more than the most a balance can hold ({MAX_QUANTITY:,})",
-                    line=spec.line_position, number=lot.number if lot else None,
+                    line=spec.line_position,
+                    number=lot.number if lot else None,
                 )
             )
             continue
@@ -193,7 +209,17 @@ def moves_post(
         if balance is None:
             if delta > 0:
                 inserts.append(
-                    (company.pk, key[0], key[1], key[2], new_quantity, is_serial, arrived, lot.number if lot else None, lot.expiry_date if lot else None)
+                    (
+                        company.pk,
+                        key[0],
+                        key[1],
+                        key[2],
+                        new_quantity,
+                        is_serial,
+                        arrived,
+                        lot.number if lot else None,
+                        lot.expiry_date if lot else None,
+                    )
                 )
             continue
         first_in = balance.first_in_at if quantity > 0 or new_quantity <= 0 else arrived
@@ -309,16 +335,16 @@ def _balances_insert(inserts: list[tuple], deltas, lots) -> list[tuple]:
     if not inserts:
         return []
     inserts.sort(key=lambda r: (r[1], r[2] or 0, r[3]))
-    created = set(
-        bulk_insert_rows(Balance, BALANCE_FIELDS, inserts, ignore_conflicts=True, returning=["item", "lot", "location"])
-    )
+    created = set(bulk_insert_rows(Balance, BALANCE_FIELDS, inserts, ignore_conflicts=True, returning=["item", "lot", "location"]))
     keys = {(r[1], r[2], r[3]) for r in inserts} - created
     if not keys:
         return []
     found = {
         (b.item_id, b.lot_id, b.location_id): b
         for b in locks.balances_lock(
-            item_ids={k[0] for k in keys}, lot_ids={k[1] for k in keys if k[1]}, location_ids={k[2] for k in keys},
+            item_ids={k[0] for k in keys},
+            lot_ids={k[1] for k in keys if k[1]},
+            location_ids={k[2] for k in keys},
             unnumbered=any(k[1] is None for k in keys),
         )
     }
@@ -373,7 +399,11 @@ def _validate_lots(specs: Sequence[MoveSpec], lots: dict[int, LotState]) -> None
             problems.append(Problem(f"{number} is not a number of {spec.item.sku}", line=spec.line_position, number=number))
         elif lot.is_serial and spec.quantity != ONE:
             problems.append(
-                Problem(f"serial {lot.number} is one unit; the quantity must be 1, not {spec.quantity}", line=spec.line_position, number=lot.number)
+                Problem(
+                    f"serial {lot.number} is one unit; the quantity must be 1, not {spec.quantity}",
+                    line=spec.line_position,
+                    number=lot.number,
+                )
             )
     if problems:
         raise InventoryError(problems)
@@ -411,8 +441,12 @@ def _check_lots(specs: Sequence[MoveSpec], lots: dict[int, LotState], today, new
         if arriving and not leaving and in_stock:
             problems.append(Problem(f"serial {lot.number} is already in stock", line=line, number=lot.number))
         if (
-            leaving and not arriving and spec.from_lot_id is not None and not binds_by_item[spec.item.pk]
-            and not in_stock and (last_location is not None or spec.reverses is not None)
+            leaving
+            and not arriving
+            and spec.from_lot_id is not None
+            and not binds_by_item[spec.item.pk]
+            and not in_stock
+            and (last_location is not None or spec.reverses is not None)
         ):
             problems.append(Problem(f"serial {lot.number} was already issued", line=line, number=lot.number))
         if arriving:
@@ -470,9 +504,7 @@ def _serials_elsewhere(balances, deltas, lots, new_lot_ids) -> list[Problem]:
     """A serial coming into an internal location must not be in stock in another one."""
     # Serials born in this posting cannot be anywhere yet.
     incoming = [
-        key[1]
-        for key, d in deltas.items()
-        if d > 0 and key[1] is not None and lots[key[1]].is_serial and key[1] not in new_lot_ids
+        key[1] for key, d in deltas.items() if d > 0 and key[1] is not None and lots[key[1]].is_serial and key[1] not in new_lot_ids
     ]
     if not incoming:
         return []
@@ -512,10 +544,24 @@ def _moves_build(company, specs, lots, reason, user, document, now, new_lot_ids,
             states[lot.id] = lot
         rows.append(
             (
-                company.pk, spec.item.pk, spec.quantity, spec.from_location.pk, spec.from_lot_id,
-                spec.to_location.pk, spec.to_lot_id, binds_by_item[spec.item.pk], cost, document_id, spec.line_id,
-                reason, spec.reverses.pk if spec.reverses is not None else None, prev_in_stock, prev_location,
-                now, user_id, spec.unknown_origin,
+                company.pk,
+                spec.item.pk,
+                spec.quantity,
+                spec.from_location.pk,
+                spec.from_lot_id,
+                spec.to_location.pk,
+                spec.to_lot_id,
+                binds_by_item[spec.item.pk],
+                cost,
+                document_id,
+                spec.line_id,
+                reason,
+                spec.reverses.pk if spec.reverses is not None else None,
+                prev_in_stock,
+                prev_location,
+                now,
+                user_id,
+                spec.unknown_origin,
             )
         )
     lot_rows = [

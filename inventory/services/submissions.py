@@ -43,11 +43,7 @@ def submission_key_of(data) -> str:
 
 def submission_first(*, company: Company, user, key: str) -> SubmissionKey | None:
     """The claim of ``key`` by this user in this company, if one was committed."""
-    return (
-        SubmissionKey.objects.filter(company=company, key=key, user=_user(user))
-        .select_related("document")
-        .first()
-    )
+    return SubmissionKey.objects.filter(company=company, key=key, user=_user(user)).select_related("document").first()
 
 
 def submission_claim(*, company: Company, user, key: str) -> SubmissionKey:

@@ -1,7 +1,6 @@
 """Tables of the catalogue and stock pages. Every accessor is a column of the view's queryset
 (select_related or an annotation), so rendering a page runs no query per row."""
 
-
 import django_tables2 as tables
 from django.db.models import F
 from django.utils.safestring import mark_safe
@@ -53,7 +52,9 @@ class BalanceTable(tables.Table):
         order_by=("item__sku", "item__id", "lot_number", "location__code"),
     )
     lot = tables.Column(
-        "Lot/serial", accessor="lot__number", default=mark_safe('<span class="text-muted">unnumbered</span>'),
+        "Lot/serial",
+        accessor="lot__number",
+        default=mark_safe('<span class="text-muted">unnumbered</span>'),
         order_by=("lot_number", "item__sku", "location__code"),
     )
     location = tables.Column(
@@ -77,13 +78,9 @@ class BalanceTable(tables.Table):
 
 class UnassignedTable(tables.Table):
     item = tables.Column(linkify=("inventory:item-detail", {"item_pk": tables.A("item_id")}), order_by=("item__sku",))
-    location = tables.Column(
-        linkify=("inventory:location-detail", {"location_pk": tables.A("location_id")}), order_by=("location__code",)
-    )
+    location = tables.Column(linkify=("inventory:location-detail", {"location_pk": tables.A("location_id")}), order_by=("location__code",))
     quantity = QuantityColumn("Quantity without a number")
-    assign = tables.TemplateColumn(
-        template_name="inventory/unassigned_list.html#assign-button", verbose_name="", orderable=False
-    )
+    assign = tables.TemplateColumn(template_name="inventory/unassigned_list.html#assign-button", verbose_name="", orderable=False)
 
     class Meta:
         attrs = table_attrs("unassigned-table")

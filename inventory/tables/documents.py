@@ -8,7 +8,9 @@ STATUS_BADGE = {"draft": "secondary", "posted": "success", "reversed": "warning"
 
 
 def status_badge(document) -> str:
-    return format_html('<span class="badge text-bg-{}">{}</span>', STATUS_BADGE.get(document.status, "light"), document.get_status_display())
+    return format_html(
+        '<span class="badge text-bg-{}">{}</span>', STATUS_BADGE.get(document.status, "light"), document.get_status_display()
+    )
 
 
 class DocumentTable(tables.Table):
@@ -22,7 +24,18 @@ class DocumentTable(tables.Table):
 
     class Meta:
         model = Document
-        fields = ["number", "kind", "status", "date", "partner", "from_location", "to_location", "reference", "line_count", "total_quantity"]
+        fields = [
+            "number",
+            "kind",
+            "status",
+            "date",
+            "partner",
+            "from_location",
+            "to_location",
+            "reference",
+            "line_count",
+            "total_quantity",
+        ]
         attrs = {"class": "table table-sm table-hover", "data-testid": "document-table"}
         row_attrs = {"data-number": lambda record: record.number}
         empty_text = "No documents match."
@@ -48,7 +61,18 @@ class MoveTable(tables.Table):
 
     class Meta:
         model = StockMove
-        fields = ["created_at", "item", "from_location", "from_lot", "to_location", "to_lot", "quantity", "unit_cost", "reason", "created_by"]
+        fields = [
+            "created_at",
+            "item",
+            "from_location",
+            "from_lot",
+            "to_location",
+            "to_lot",
+            "quantity",
+            "unit_cost",
+            "reason",
+            "created_by",
+        ]
         attrs = {"class": "table table-sm", "data-testid": "move-table"}
         orderable = False
         empty_text = "No stock has moved for this document."

@@ -83,8 +83,12 @@ class _Cell:
 
     def rendered(self, row, value):
         given = {
-            "value": value, "record": row.record, "column": self.column, "bound_column": self.bound_column,
-            "bound_row": row, "table": row.table,
+            "value": value,
+            "record": row.record,
+            "column": self.column,
+            "bound_column": self.bound_column,
+            "bound_row": row,
+            "table": row.table,
         }
         if self.never:
             content = None

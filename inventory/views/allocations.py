@@ -99,7 +99,9 @@ class LineAllocationsView(LineMixin, View):
         if not line.editable:
             if line.document.is_draft and not line.numbered:
                 return self.render_dialog(line, error="This line records no lot or serial numbers.")
-            return self.render_dialog(line, error=f"{line.document.number} is {line.document.get_status_display().lower()}: its numbers can no longer change.")
+            return self.render_dialog(
+                line, error=f"{line.document.number} is {line.document.get_status_display().lower()}: its numbers can no longer change."
+            )
         action = request.POST.get("action", "")
         handler = getattr(self, f"do_{action}", None)
         if handler is None:
@@ -137,10 +139,18 @@ class LineAllocationsView(LineMixin, View):
         except InvalidDocument as error:
             # The box is already empty for the next scan: the codes are listed as refused, to scan again.
             return AllocationOutcome(line=line, rejected=[Rejected(c, str(error)) for c in codes])
-        outcome = line_scan(
-            line=line, codes=codes, quantity=form.cleaned_data["quantity"], confirm=self.request.POST.get("confirm") == "1",
-            user=self.request.user, **incoming,
-        ) if codes else AllocationOutcome(line=line)
+        outcome = (
+            line_scan(
+                line=line,
+                codes=codes,
+                quantity=form.cleaned_data["quantity"],
+                confirm=self.request.POST.get("confirm") == "1",
+                user=self.request.user,
+                **incoming,
+            )
+            if codes
+            else AllocationOutcome(line=line)
+        )
         outcome.rejected[:0] = [Rejected(c[:40] + "…", f"longer than {MAX_CODE} characters") for c in too_long]
         return outcome
 
@@ -172,7 +182,11 @@ class LineAllocationsView(LineMixin, View):
             return "Check the fields marked below."
         data = form.cleaned_data
         return line_numbers_generate(
-            line=line, count=data.get("count"), expiry_date=data.get("expiry_date"), parent_number=data.get("lot_number") or "", user=self.request.user
+            line=line,
+            count=data.get("count"),
+            expiry_date=data.get("expiry_date"),
+            parent_number=data.get("lot_number") or "",
+            user=self.request.user,
         )
 
     def do_remove(self, line, forms):
@@ -233,7 +247,8 @@ class LineAllocationsView(LineMixin, View):
             "rejected": [(row + ["", ""])[:3] for row in self.request.session.get(self.rejected_key(line), [])],
             "scan_form": forms.get("scan") or ScanForm(),
             "paste_form": forms.get("paste") or PasteForm(),
-            "generate_form": forms.get("generate") or GenerateForm(item=line.item, initial={"expiry_date": line.expiry_date, "lot_number": line.lot_number}),
+            "generate_form": forms.get("generate")
+            or GenerateForm(item=line.item, initial={"expiry_date": line.expiry_date, "lot_number": line.lot_number}),
             "changed": changed,
             "typed": getattr(self, "typed", None) or {"lot_number": line.lot_number, "expiry_date": line.expiry_date},
             "issue_method": line.item.lot_class.get_issue_method_display() if line.item.lot_class else "",

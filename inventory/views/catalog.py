@@ -32,9 +32,7 @@ def items_with_on_hand(*, company):
         .select_related("lot_class")
         .annotate(
             on_hand=Coalesce(Subquery(on_hand, output_field=QTY), Value(ZERO), output_field=QTY),
-            tracking_in_force=Case(
-                When(tracked, then=F("lot_class__tracking")), default=Value(Tracking.NONE), output_field=CharField()
-            ),
+            tracking_in_force=Case(When(tracked, then=F("lot_class__tracking")), default=Value(Tracking.NONE), output_field=CharField()),
         )
     )
 
@@ -168,4 +166,3 @@ class UnassignedListView(CompanyListView):
 
     def get_table_kwargs(self):
         return {} if self.request.user.has_perm("inventory.post_document") else {"exclude": ("assign",)}
-

@@ -119,7 +119,11 @@ class DraftFormMixin(CompanyMixin):
             self.request,
             self.template_name,
             {
-                "kind": kind, "kind_label": DocumentKind(kind).label, "form": header, "lines": lines, "document": document,
+                "kind": kind,
+                "kind_label": DocumentKind(kind).label,
+                "form": header,
+                "lines": lines,
+                "document": document,
                 "submission_key": key or submission_key_new(),
             },
             status=status,
@@ -177,7 +181,13 @@ class DraftFormMixin(CompanyMixin):
         """Header and lines in one transaction; any refusal rolls all of it back and is shown
         beside the field or line it concerns. Returns the document, or None on errors."""
         data = header.cleaned_data
-        fields = {"partner": data.get("partner"), "date": data["date"], "reference": data["reference"], "notes": data["notes"], **header.ends()}
+        fields = {
+            "partner": data.get("partner"),
+            "date": data["date"],
+            "reference": data["reference"],
+            "notes": data["notes"],
+            **header.ends(),
+        }
         dropped = 0
         try:
             with transaction.atomic():
@@ -228,9 +238,10 @@ def warn_unnumbered(request, document) -> None:
     messages.warning(
         request,
         format_html(
-            "Came in without lot/serial numbers — {}. Number them under <a href=\"{}\">Assign numbers</a> "
+            'Came in without lot/serial numbers — {}. Number them under <a href="{}">Assign numbers</a> '
             "(stock without lot/serial numbers) before they are needed.",
-            lines, url,
+            lines,
+            url,
         ),
     )
 
@@ -301,7 +312,9 @@ class DocumentUpdateView(DraftFormMixin, View):
         try:
             return super().dispatch(request, *args, **kwargs)
         except _NotDraft as not_draft:
-            messages.error(request, f"{not_draft.document.number} is {not_draft.document.get_status_display().lower()}; only drafts can be edited.")
+            messages.error(
+                request, f"{not_draft.document.number} is {not_draft.document.get_status_display().lower()}; only drafts can be edited."
+            )
             return redirect("inventory:document-detail", document_pk=not_draft.document.pk)
 
     def get(self, request, document_pk):
@@ -328,7 +341,9 @@ class LineRowView(CompanyMixin, View):
         except ValueError:
             index = 0
         formset = LineFormSet(prefix=LINES_PREFIX, form_kwargs={"items": ItemChoices(self.company), "kind": kind})
-        form = formset.form(prefix=f"{LINES_PREFIX}-{index}", items=formset.items, kind=kind, empty_permitted=True, use_required_attribute=False)
+        form = formset.form(
+            prefix=f"{LINES_PREFIX}-{index}", items=formset.items, kind=kind, empty_permitted=True, use_required_attribute=False
+        )
         formset.add_fields(form, index)
         return render(request, "inventory/document_form.html#line-row", {"line": form, "kind": kind, "next_total": index + 1, "oob": True})
 
@@ -348,13 +363,19 @@ class DocumentDetailView(CompanyMixin, TemplateView):
             line.remaining = line.quantity - (line.summary["allocated"] or 0)
             line.numbered = line.item.is_tracked and number_required(line.item, document.from_location, document.to_location)
         moves = MoveTable(
-            StockMove.objects.filter(document=document).select_related("item", "from_location", "to_location", "from_lot", "to_lot", "created_by").order_by("id"),
+            StockMove.objects.filter(document=document)
+            .select_related("item", "from_location", "to_location", "from_lot", "to_lot", "created_by")
+            .order_by("id"),
             prefix="moves-",
         )
         RequestConfig(self.request, paginate=PAGINATION).configure(moves)
         return super().get_context_data(
-            document=document, lines=lines, moves=moves, status_badge=status_badge(document),
-            incoming=document.from_location.is_virtual, **kwargs,
+            document=document,
+            lines=lines,
+            moves=moves,
+            status_badge=status_badge(document),
+            incoming=document.from_location.is_virtual,
+            **kwargs,
         )
 
 
@@ -370,8 +391,11 @@ class DocumentActionView(CompanyMixin, TemplateView):
         document = kwargs.pop("document", None) or self.document()
         kwargs.setdefault("submission_key", submission_key_new())
         return super().get_context_data(
-            document=document, action=self.action_label(document), warning=self.warning(document),
-            intent=self.intent_of(document), **kwargs,
+            document=document,
+            action=self.action_label(document),
+            warning=self.warning(document),
+            intent=self.intent_of(document),
+            **kwargs,
         )
 
     def intent_of(self, document) -> str:
@@ -463,8 +487,10 @@ class DocumentPrintView(CompanyMixin, TemplateView):
             for line_id, number, lot_number, quantity in rows:
                 numbers[line_id].append((number or lot_number, quantity))
         else:
-            rows = StockMove.objects.filter(document=document, reverses__isnull=True).order_by("id").values_list(
-                "line_id", "to_lot__number", "from_lot__number", "quantity"
+            rows = (
+                StockMove.objects.filter(document=document, reverses__isnull=True)
+                .order_by("id")
+                .values_list("line_id", "to_lot__number", "from_lot__number", "quantity")
             )
             for line_id, to_number, from_number, quantity in rows:
                 if to_number or from_number:
@@ -472,4 +498,3 @@ class DocumentPrintView(CompanyMixin, TemplateView):
         for line in lines:
             line.numbers = numbers[line.pk]
         return super().get_context_data(document=document, lines=lines, **kwargs)
-

@@ -32,7 +32,6 @@ class HomeView(CompanyMixin, TemplateView):
             **kwargs,
         )
 
-
     @staticmethod
     def expiring(company) -> dict:
         """How many lots expire within their alert period, counted to EXPIRING_SHOWN ("1,000+"):

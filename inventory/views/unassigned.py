@@ -45,8 +45,12 @@ class UnassignedAssignView(CompanyMixin, View):
         available = form.available
         generated = min(int(available), lot_class.batch_size) if item.is_serial else (1 if available > 0 else 0)
         return {
-            "balance": balance, "form": form, "available": available, "batch_size": lot_class.batch_size,
-            "preview": number_preview(item=item), "generated": generated,
+            "balance": balance,
+            "form": form,
+            "available": available,
+            "batch_size": lot_class.batch_size,
+            "preview": number_preview(item=item),
+            "generated": generated,
             "left": available - generated if item.is_serial else Decimal(0),
         }
 
@@ -66,14 +70,16 @@ class UnassignedAssignView(CompanyMixin, View):
             return self.gone(request)
         item, location = balance.item, balance.location
         generate = "generate" in request.POST
-        form = AssignForm(
-            request.POST, item=item, available=unnumbered_available(item=item, location=location), generate=generate
-        )
+        form = AssignForm(request.POST, item=item, available=unnumbered_available(item=item, location=location), generate=generate)
         if form.is_valid():
             data = form.cleaned_data
             fields = {
-                "item": item, "location": location, "quantity": data.get("quantity"), "expiry_date": data.get("expiry_date"),
-                "parent_number": data.get("lot_number") or "", "user": request.user,
+                "item": item,
+                "location": location,
+                "quantity": data.get("quantity"),
+                "expiry_date": data.get("expiry_date"),
+                "parent_number": data.get("lot_number") or "",
+                "user": request.user,
             }
             try:
                 if generate:

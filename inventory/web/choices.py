@@ -104,8 +104,11 @@ class ChoiceSource:
             output_field=IntegerField(),
         )
         rows = list(
-            queryset.select_related(None).only("pk", code, "name").filter(holds)
-            .annotate(suggestion_rank=rank).order_by("suggestion_rank", code)[: SUGGESTIONS + 1]
+            queryset.select_related(None)
+            .only("pk", code, "name")
+            .filter(holds)
+            .annotate(suggestion_rank=rank)
+            .order_by("suggestion_rank", code)[: SUGGESTIONS + 1]
         )
         return rows[:SUGGESTIONS], len(rows) > SUGGESTIONS
 
@@ -125,26 +128,47 @@ PARTNER_PAGES = ("inventory.view_partner", "inventory.view_document", "inventory
 DOCUMENT_FORMS = ("inventory.add_document", "inventory.change_document")
 
 PARTNERS = choice_source(
-    name="partners", model=Partner, rows=lambda company: Partner.objects.filter(company=company),
-    noun="partner", permissions=PARTNER_PAGES, name_in_select=True,
+    name="partners",
+    model=Partner,
+    rows=lambda company: Partner.objects.filter(company=company),
+    noun="partner",
+    permissions=PARTNER_PAGES,
+    name_in_select=True,
 )
 CUSTOMERS = choice_source(
-    name="customers", model=Partner, rows=lambda company: Partner.objects.filter(company=company, is_customer=True),
-    noun="customer", permissions=PARTNER_PAGES, name_in_select=True,
+    name="customers",
+    model=Partner,
+    rows=lambda company: Partner.objects.filter(company=company, is_customer=True),
+    noun="customer",
+    permissions=PARTNER_PAGES,
+    name_in_select=True,
 )
 SUPPLIERS = choice_source(
-    name="suppliers", model=Partner, rows=lambda company: Partner.objects.filter(company=company, is_supplier=True),
-    noun="supplier", permissions=PARTNER_PAGES, name_in_select=True,
+    name="suppliers",
+    model=Partner,
+    rows=lambda company: Partner.objects.filter(company=company, is_supplier=True),
+    noun="supplier",
+    permissions=PARTNER_PAGES,
+    name_in_select=True,
 )
 ITEMS = choice_source(
-    name="items", model=Item, rows=lambda company: Item.objects.filter(company=company).order_by("sku"),
-    noun="item", code="sku", code_label="SKU", permissions=("inventory.view_item", "inventory.view_balance"),
+    name="items",
+    model=Item,
+    rows=lambda company: Item.objects.filter(company=company).order_by("sku"),
+    noun="item",
+    code="sku",
+    code_label="SKU",
+    permissions=("inventory.view_item", "inventory.view_balance"),
 )
 # What a document line takes (a draft also keeps the items already on it: ItemChoices).
 STOCKED_ITEMS = choice_source(
-    name="stocked-items", model=Item,
+    name="stocked-items",
+    model=Item,
     rows=lambda company: Item.objects.filter(company=company, is_stocked=True, is_active=True).order_by("sku"),
-    noun="item", code="sku", code_label="SKU", permissions=("inventory.view_item", *DOCUMENT_FORMS),
+    noun="item",
+    code="sku",
+    code_label="SKU",
+    permissions=("inventory.view_item", *DOCUMENT_FORMS),
 )
 
 
@@ -392,9 +416,7 @@ class SearchChoiceField(forms.ModelChoiceField):
             if not key:
                 return None
             if len(key) > INPUT_MAX_LENGTH:
-                raise ValidationError(
-                    f"Type at most {INPUT_MAX_LENGTH} characters: a {noun}’s {code} or name.", code="max_length"
-                )
+                raise ValidationError(f"Type at most {INPUT_MAX_LENGTH} characters: a {noun}’s {code} or name.", code="max_length")
         found = self.choice_set.named(key)
         if found == AMBIGUOUS:
             raise ValidationError(

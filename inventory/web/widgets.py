@@ -18,11 +18,11 @@ def select_html(widget: dict) -> str:
     for group_name, options, _ in widget["optgroups"]:
         rows = format_html_join(
             "",
-            "<option value=\"{}\"{}>{}</option>",
+            '<option value="{}"{}>{}</option>',
             ((str(o["value"]) if o["value"] is not None else "", flatatt(o["attrs"]), o["label"]) for o in options),
         )
         groups.append(format_html('<optgroup label="{}">{}</optgroup>', group_name, rows) if group_name else rows)
-    return format_html("<select name=\"{}\"{}>{}</select>", widget["name"], flatatt(widget["attrs"]), mark_safe("".join(groups)))
+    return format_html('<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), mark_safe("".join(groups)))
 
 
 class FastSelectRenderer(DjangoTemplates):
@@ -107,5 +107,9 @@ class SearchSelect(forms.Select):
         }
         return format_html(
             '<input type="text" name="{}" value="{}"{}><datalist id="{}"></datalist>{}',
-            name, shown, flatatt(attrs), list_id, choices_hint_html(name),
+            name,
+            shown,
+            flatatt(attrs),
+            list_id,
+            choices_hint_html(name),
         )

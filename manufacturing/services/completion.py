@@ -36,9 +36,7 @@ from .work_orders import QUANTUM, ZERO, _require_open, quantity_of, work_order_l
 
 
 @transaction.atomic
-def work_order_complete(
-    *, work_order: WorkOrder, quantity: Decimal | None = None, numbers: Iterable[str] = (), user=None
-) -> Completion:
+def work_order_complete(*, work_order: WorkOrder, quantity: Decimal | None = None, numbers: Iterable[str] = (), user=None) -> Completion:
     """Complete ``quantity`` (default: all that is left), ``numbers`` naming which finished units.
 
     One transaction: the components of those units leave the location for Production, the units
@@ -79,8 +77,12 @@ def work_order_complete(
     unit_cost = (value / quantity).quantize(QUANTUM, rounding=ROUND_HALF_UP)
     out_line = output.lines.get()
     document_line_update(
-        line=out_line, item=out_line.item, quantity=out_line.quantity, unit_cost=unit_cost,
-        lot_number=out_line.lot_number, expiry_date=out_line.expiry_date,
+        line=out_line,
+        item=out_line.item,
+        quantity=out_line.quantity,
+        unit_cost=unit_cost,
+        lot_number=out_line.lot_number,
+        expiry_date=out_line.expiry_date,
     )
     document_post(document=output, user=user, auto_allocate=True)
     produced = list(
@@ -89,8 +91,13 @@ def work_order_complete(
         )
     )
     completion = Completion.objects.create(
-        company=work_order.company, work_order=work_order, quantity=quantity, consumption_document=issue,
-        output_document=output, unit_cost=unit_cost, created_by=user if getattr(user, "is_authenticated", False) else None,
+        company=work_order.company,
+        work_order=work_order,
+        quantity=quantity,
+        consumption_document=issue,
+        output_document=output,
+        unit_cost=unit_cost,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
     )
     links, mapped = _links(work_order, consumed, produced)
     genealogy_links_add(company=work_order.company, links=links, document=output)
@@ -104,7 +111,10 @@ def work_order_complete(
         # numbered on use that this completion created is no longer "unnumbered stock": its
         # rest is left for the issue method to propose.
         line_allocate(
-            line=draft_line, numbers=[take.number], quantity=take.rest, expiry_date=take.expiry_date,
+            line=draft_line,
+            numbers=[take.number],
+            quantity=take.rest,
+            expiry_date=take.expiry_date,
             parent_number=take.parent_number,
         )
     return completion
@@ -186,7 +196,10 @@ def _split_off(work_order: WorkOrder, quantity: Decimal, chosen: list[str], rema
         take = (line.quantity * quantity / remaining).quantize(QUANTUM, rounding=ROUND_HALF_UP)
         if line.item.is_serial and take != take.to_integral_value():
             raise InvalidWorkOrder(
-                Problem(f"{line.item.sku} is serial-numbered: {take.normalize():f} for {quantity.normalize():f} units is not whole", line=line.position)
+                Problem(
+                    f"{line.item.sku} is serial-numbered: {take.normalize():f} for {quantity.normalize():f} units is not whole",
+                    line=line.position,
+                )
             )
         rows = _allocation_rows(Allocation.objects.filter(line=line))
         mapped = mine[line.item_id]
@@ -206,8 +219,12 @@ def _move(draft_line: DocumentLine, takes: list[_Take], document: Document, quan
     left = draft_line.quantity - quantity
     if left > 0:
         document_line_update(
-            line=draft_line, item=item, quantity=left, unit_cost=draft_line.unit_cost,
-            lot_number=draft_line.lot_number, expiry_date=draft_line.expiry_date,
+            line=draft_line,
+            item=item,
+            quantity=left,
+            unit_cost=draft_line.unit_cost,
+            lot_number=draft_line.lot_number,
+            expiry_date=draft_line.expiry_date,
         )
     else:
         document_line_remove(line=draft_line)
@@ -221,12 +238,12 @@ def _move(draft_line: DocumentLine, takes: list[_Take], document: Document, quan
             rejected += outcome.rejected
     else:
         for t in takes:
-            outcome = line_allocate(line=line, numbers=[t.number], quantity=t.quantity, expiry_date=t.expiry_date, parent_number=t.parent_number)
+            outcome = line_allocate(
+                line=line, numbers=[t.number], quantity=t.quantity, expiry_date=t.expiry_date, parent_number=t.parent_number
+            )
             rejected += outcome.rejected
     if rejected:
-        raise InvalidWorkOrder(
-            [Problem(f"{item.sku} {r.number}: {r.reason}", line=draft_line.position, number=r.number) for r in rejected]
-        )
+        raise InvalidWorkOrder([Problem(f"{item.sku} {r.number}: {r.reason}", line=draft_line.position, number=r.number) for r in rejected])
     remainders += [(draft_line, t) for t in takes if t.rest > 0 and left > 0]
     return line
 

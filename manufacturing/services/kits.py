@@ -60,7 +60,10 @@ def kit_assemble(
     if item.is_tracked:
         if parse_numbers(numbers) if isinstance(numbers, str) else list(numbers):
             outcome = line_allocate(
-                line=out_line, numbers=numbers, expiry_date=expiry_date, parent_number=lot_number,
+                line=out_line,
+                numbers=numbers,
+                expiry_date=expiry_date,
+                parent_number=lot_number,
                 quantity=None if item.is_serial else work_order.quantity,
             )
             _raise_rejected(item.sku, outcome)
@@ -76,9 +79,7 @@ def kit_assemble(
 
 def _kit_units_map(work_order: WorkOrder) -> None:
     """Each kit serial takes its bill's quantity of each component, in allocation order."""
-    kits = list(
-        Allocation.objects.filter(document_id=work_order.output_document_id).order_by("id").values_list("number", "lot__number")
-    )
+    kits = list(Allocation.objects.filter(document_id=work_order.output_document_id).order_by("id").values_list("number", "lot__number"))
     kit_numbers = [lot_number or number for number, lot_number in kits]
     per_unit = dict(work_order.bom.lines.values_list("component_id", "quantity"))
     rows = Allocation.objects.filter(document_id=work_order.consumption_document_id).order_by("line__position", "id")
@@ -94,7 +95,14 @@ def _kit_units_map(work_order: WorkOrder) -> None:
                 number, q = queue[0]
                 take = min(q, left)
                 mappings.append(
-                    UnitGenealogy(company=work_order.company, work_order=work_order, finished_number=kit, component_id=component_id, component_number=number, quantity=take)
+                    UnitGenealogy(
+                        company=work_order.company,
+                        work_order=work_order,
+                        finished_number=kit,
+                        component_id=component_id,
+                        component_number=number,
+                        quantity=take,
+                    )
                 )
                 left -= take
                 queue[0][1] -= take
@@ -168,8 +176,13 @@ def kit_disassemble(
     value = StockMove.objects.filter(document=issue).values_list("quantity", "unit_cost")
     unit_cost = (sum((q * c for q, c in value), ZERO) / quantity).quantize(QUANTUM)
     Completion.objects.create(
-        company=company, work_order=work_order, quantity=quantity, consumption_document=issue, output_document=output,
-        unit_cost=unit_cost, created_by=user if getattr(user, "is_authenticated", False) else None,
+        company=company,
+        work_order=work_order,
+        quantity=quantity,
+        consumption_document=issue,
+        output_document=output,
+        unit_cost=unit_cost,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
     )
     work_order.consumption_document, work_order.output_document = issue, output
     work_order.produced_quantity = quantity

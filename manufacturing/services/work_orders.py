@@ -49,8 +49,10 @@ def quantity_of(value, *, what: str, whole: bool = False) -> Decimal:
 
 def work_order_lock(work_order: WorkOrder) -> WorkOrder:
     """Lock the work order first: it comes before every inventory lock (inventory/locks.py)."""
-    return WorkOrder.objects.select_for_update(**locks.of_self()).select_related("company", "item__lot_class", "item__company", "location").get(
-        pk=work_order.pk
+    return (
+        WorkOrder.objects.select_for_update(**locks.of_self())
+        .select_related("company", "item__lot_class", "item__company", "location")
+        .get(pk=work_order.pk)
     )
 
 
@@ -144,9 +146,7 @@ def work_order_release(*, work_order: WorkOrder, user=None) -> WorkOrder:
         if needed != needed.quantize(QUANTUM):
             raise InvalidBom(Problem(f"{component.sku}: {needed.normalize():f} has more than 4 decimal places", line=position))
         if component.is_serial and needed != needed.to_integral_value():
-            raise InvalidBom(
-                Problem(f"{component.sku} is serial-numbered: {needed.normalize():f} is not whole units", line=position)
-            )
+            raise InvalidBom(Problem(f"{component.sku} is serial-numbered: {needed.normalize():f} is not whole units", line=position))
         document_line_add(document=consumption, item=component, quantity=needed)
     document_line_add(document=output, item=work_order.item, quantity=work_order.quantity)
     work_order.consumption_document = consumption
@@ -210,9 +210,7 @@ def work_order_unit_map(
     per_unit = dict(work_order.bom.lines.values_list("component_id", "quantity")) if work_order.bom else {}
     components = {c.pk: c for c in Item.objects.filter(pk__in=per_unit)}
     if component is not None and component.pk not in per_unit:
-        raise UnitMappingError(
-            Problem(f"{component.sku} is not a component of {item.sku} on {work_order.number}", number=component_number)
-        )
+        raise UnitMappingError(Problem(f"{component.sku} is not a component of {item.sku} on {work_order.number}", number=component_number))
     allocated = _allocated_numbers(work_order.consumption_document_id, component_number)
     matches = [item_id for (item_id, number) in allocated if number == component_number and (component is None or item_id == component.pk)]
     if not matches:
@@ -220,7 +218,9 @@ def work_order_unit_map(
             Problem(f"{component_number} is not allocated to the components of {work_order.number}", number=component_number)
         )
     if len(matches) > 1:
-        raise UnitMappingError(Problem(f"{component_number} is a number of several components: name the component", number=component_number))
+        raise UnitMappingError(
+            Problem(f"{component_number} is a number of several components: name the component", number=component_number)
+        )
     component = components[matches[0]]
     needed = per_unit[component.pk]
     if quantity is None:
@@ -246,7 +246,10 @@ def work_order_unit_map(
             )
         )
     row, created = UnitGenealogy.objects.get_or_create(
-        work_order=work_order, finished_number=finished_number, component=component, component_number=component_number,
+        work_order=work_order,
+        finished_number=finished_number,
+        component=component,
+        component_number=component_number,
         defaults={"company": work_order.company, "quantity": quantity},
     )
     if not created:
@@ -264,9 +267,9 @@ def work_order_cancel(*, work_order: WorkOrder, user=None) -> WorkOrder:
     work_order = work_order_lock(work_order)
     if work_order.state == WorkOrderState.CANCELLED:
         raise InvalidWorkOrder(f"{work_order.number} is already cancelled")
-    for completion in work_order.completions.filter(is_reversed=False).select_related(
-        "output_document", "consumption_document"
-    ).order_by("-id"):
+    for completion in (
+        work_order.completions.filter(is_reversed=False).select_related("output_document", "consumption_document").order_by("-id")
+    ):
         output, consumption = completion.output_document, completion.consumption_document
         genealogy_links_remove(documents=[output, consumption])
         document_cancel(document=output, user=user)

@@ -65,10 +65,16 @@ def test_documents_bad_date_is_a_message_not_an_error_page(signed_in, company, s
 
 def test_lots_filtered_by_created_and_expiry_dates(signed_in, company, store):
     item = ItemFactory(
-        company=company, sku="SYRUP", name="Cough syrup",
+        company=company,
+        sku="SYRUP",
+        name="Cough syrup",
         lot_class=LotClassFactory(company=company, tracking=Tracking.LOT, track_expiry=True),
     )
-    for number, created, expiry in (("L-MAR01", MARCH_1, date(2025, 1, 10)), ("L-MAR15", MARCH_15, date(2025, 2, 10)), ("L-APR01", APRIL_1, date(2025, 3, 10))):
+    for number, created, expiry in (
+        ("L-MAR01", MARCH_1, date(2025, 1, 10)),
+        ("L-MAR15", MARCH_15, date(2025, 2, 10)),
+        ("L-APR01", APRIL_1, date(2025, 3, 10)),
+    ):
         lot = lot_create(company=company, item=item, number=number, expiry_date=expiry)
         Lot.objects.filter(pk=lot.pk).update(created_at=datetime(created.year, created.month, created.day, 12, tzinfo=UTC))
     page = signed_in

@@ -20,8 +20,18 @@ from tests.manufacturing.factories import BomFactory
 def plant(company):
     plant = location_create(company=company, code="PLANT", name="Assembly floor")
     resin = ItemFactory(company=company, sku="RESIN", name="Epoxy resin", lot_class=LotClassFactory(company=company, tracking=Tracking.LOT))
-    board = ItemFactory(company=company, sku="BOARD", name="Circuit board", lot_class=LotClassFactory(company=company, segments=[("constant", "B"), ("counter", "001")]))
-    device = ItemFactory(company=company, sku="DEVICE", name="Pulse oximeter", lot_class=LotClassFactory(company=company, segments=[("constant", "D"), ("counter", "001")]))
+    board = ItemFactory(
+        company=company,
+        sku="BOARD",
+        name="Circuit board",
+        lot_class=LotClassFactory(company=company, segments=[("constant", "B"), ("counter", "001")]),
+    )
+    device = ItemFactory(
+        company=company,
+        sku="DEVICE",
+        name="Pulse oximeter",
+        lot_class=LotClassFactory(company=company, segments=[("constant", "D"), ("counter", "001")]),
+    )
     receive(item=resin, location=plant, numbers=["R-BAD"], quantity=10)
     receive(item=board, location=plant, generate=5)  # B001..B005
     BomFactory(company=company, item=device, components=[(resin, "1"), (board, "1")])

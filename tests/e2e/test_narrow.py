@@ -18,11 +18,17 @@ def document(company):
     store = location_create(company=company, code="MAIN", name="Main store")
     supplier = PartnerFactory(company=company, name="Voltline Electronics and Precision Instruments of the North", is_supplier=True)
     item = ItemFactory(
-        company=company, sku="SYRUP-EXTRA-STRENGTH-100ML", name="Cough syrup, extra strength, sugar free, 100 ml bottle with measuring cup",
+        company=company,
+        sku="SYRUP-EXTRA-STRENGTH-100ML",
+        name="Cough syrup, extra strength, sugar free, 100 ml bottle with measuring cup",
         lot_class=LotClassFactory(company=company, tracking=Tracking.LOT),
     )
     receipt = document_create(
-        company=company, kind=DocumentKind.RECEIPT, to_location=store, partner=supplier, reference="PO-" + "4519" * 25,
+        company=company,
+        kind=DocumentKind.RECEIPT,
+        to_location=store,
+        partner=supplier,
+        reference="PO-" + "4519" * 25,
     )
     document_line_add(document=receipt, item=item, quantity=Decimal(12), lot_number=LONG_LOT)
     return receipt

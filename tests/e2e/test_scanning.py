@@ -70,7 +70,9 @@ def test_a_typo_among_fast_scans_is_refused_alone_and_the_good_ones_stay(signed_
 def test_a_number_not_in_stock_is_new_only_when_the_clerk_confirms_it(signed_in, live_server, company, main):
     """A typo of a numbered-when-used item must not ship as a new serial without a word."""
     lot_class = LotClassFactory(
-        company=company, assignment=NumberAssignment.WHEN_USED, number_check=NumberCheck.TEMPLATE,
+        company=company,
+        assignment=NumberAssignment.WHEN_USED,
+        number_check=NumberCheck.TEMPLATE,
         segments=[("constant", "NW"), ("date", "YYMM"), ("counter", "00001")],
     )
     oxi = ItemFactory(company=company, sku="E-OXI", lot_class=lot_class)
@@ -127,8 +129,13 @@ def test_a_gs1_label_scanned_on_a_receipt_brings_its_lot_and_expiry(signed_in, l
     expect(dialog.get_by_test_id("scan-input")).to_be_focused()
     expiry = date(2028, 3, 31)
     # A scanner set to send "<GS>" for the separator; the symbology identifier in front.
-    _scan(signed_in, ["]C1" + element_string(other.gtin, lot="B-1", expiry=expiry, separator="<GS>"),
-                      "]C1" + element_string(syrup.gtin, lot="SUP-778", expiry=expiry, separator="<GS>")])
+    _scan(
+        signed_in,
+        [
+            "]C1" + element_string(other.gtin, lot="B-1", expiry=expiry, separator="<GS>"),
+            "]C1" + element_string(syrup.gtin, lot="SUP-778", expiry=expiry, separator="<GS>"),
+        ],
+    )
     expect(dialog.get_by_test_id("remaining")).to_have_text("0")
     expect(dialog.get_by_test_id("rejected-row")).to_contain_text("another item")
     allocation = Allocation.objects.get(document=document)

@@ -38,15 +38,15 @@ def partners(company):
 @pytest.fixture
 def phone(company):
     """Serial-tracked, numbered SN0001, SN0002… by its class."""
-    return ItemFactory(company=company, sku="PHONE", name="Field phone", lot_class=LotClassFactory(company=company, issue_method="sequential"))
+    return ItemFactory(
+        company=company, sku="PHONE", name="Field phone", lot_class=LotClassFactory(company=company, issue_method="sequential")
+    )
 
 
 @pytest.fixture
 def syrup(company):
     """Lot-tracked with expiry dates."""
-    lot_class = LotClassFactory(
-        company=company, tracking=Tracking.LOT, track_expiry=True, segments=[("constant", "L"), ("counter", "001")]
-    )
+    lot_class = LotClassFactory(company=company, tracking=Tracking.LOT, track_expiry=True, segments=[("constant", "L"), ("counter", "001")])
     return ItemFactory(company=company, sku="SYRUP", name="Cough syrup 100 ml", lot_class=lot_class)
 
 

@@ -20,10 +20,19 @@ def shop(company):
     product made from a component lot."""
     main = location_create(company=company, code="MAIN", name="Main store")
     syrup = ItemFactory(
-        company=company, sku="SYRUP", name="Cough syrup",
-        lot_class=LotClassFactory(company=company, tracking=Tracking.LOT, track_expiry=True, segments=[("constant", "SY"), ("counter", "001")]),
+        company=company,
+        sku="SYRUP",
+        name="Cough syrup",
+        lot_class=LotClassFactory(
+            company=company, tracking=Tracking.LOT, track_expiry=True, segments=[("constant", "SY"), ("counter", "001")]
+        ),
     )
-    therm = ItemFactory(company=company, sku="THERM", name="Thermometer", lot_class=LotClassFactory(company=company, segments=[("constant", "TH"), ("counter", "001")]))
+    therm = ItemFactory(
+        company=company,
+        sku="THERM",
+        name="Thermometer",
+        lot_class=LotClassFactory(company=company, segments=[("constant", "TH"), ("counter", "001")]),
+    )
     receive(item=syrup, location=main, numbers=["SY-BAD"], quantity=20, expiry=EXPIRY)
     receive(item=syrup, location=main, numbers=["SY-GOOD"], quantity=30, expiry=EXPIRY)
     receive(item=therm, location=main, generate=3)

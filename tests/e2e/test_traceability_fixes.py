@@ -17,7 +17,9 @@ from traceability.services import lot_create
 def store(company):
     main = location_create(company=company, code="MAIN", name="Main store")
     front = location_create(company=company, code="FRONT", name="Front shop")
-    honey = ItemFactory(company=company, sku="HONEY", name="Manuka honey", lot_class=LotClassFactory(company=company, tracking=Tracking.LOT))
+    honey = ItemFactory(
+        company=company, sku="HONEY", name="Manuka honey", lot_class=LotClassFactory(company=company, tracking=Tracking.LOT)
+    )
     return {"main": main, "front": front, "honey": honey}
 
 
@@ -74,7 +76,15 @@ def test_grouped_document_list_shows_the_status_badge(signed_in, store, group):
 def test_document_page_names_the_partner_only_where_the_kind_has_one(signed_in, store):
     page = signed_in
     receipt = receive(item=store["honey"], location=store["main"], numbers=["MH-1"], quantity=5)
-    transfer = issue(kind=DocumentKind.TRANSFER, item=store["honey"], location=store["main"], to_location=store["front"], quantity=Decimal(2), numbers=["MH-1"], lot_quantity=Decimal(2))
+    transfer = issue(
+        kind=DocumentKind.TRANSFER,
+        item=store["honey"],
+        location=store["main"],
+        to_location=store["front"],
+        quantity=Decimal(2),
+        numbers=["MH-1"],
+        lot_quantity=Decimal(2),
+    )
     page.goto(f"/documents/{transfer.pk}/")
     expect(page.get_by_test_id("document-status")).to_be_visible()
     expect(page.get_by_text("Customer", exact=True)).to_have_count(0)

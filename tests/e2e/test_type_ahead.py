@@ -41,7 +41,7 @@ def _pick(page, box, typed: str, label: str) -> None:
     """Type part of a code or name as a person would, wait for the suggestion, pick it."""
     box.click()
     box.press_sequentially(typed, delay=40)
-    expect(page.locator(f"datalist#{box.get_attribute('list')} option[value=\"{label}\"]")).to_be_attached()
+    expect(page.locator(f'datalist#{box.get_attribute("list")} option[value="{label}"]')).to_be_attached()
     box.fill(label)
 
 

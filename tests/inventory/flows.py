@@ -14,20 +14,39 @@ from inventory.services import (
 )
 
 
-def receive(*, item, location, quantity=None, numbers=None, generate=None, expiry=None, parent_number="", user=None, unit_cost=None, post=True):
+def receive(
+    *, item, location, quantity=None, numbers=None, generate=None, expiry=None, parent_number="", user=None, unit_cost=None, post=True
+):
     """Receive ``numbers`` (serials/lot), or ``generate`` numbers, or ``quantity`` unnumbered."""
     document = document_create(company=item.company, kind=DocumentKind.RECEIPT, to_location=location, user=user)
     qty = quantity if quantity is not None else (len(parse_numbers(numbers)) if numbers and item.is_serial else generate or 1)
-    line = document_line_add(document=document, item=item, quantity=Decimal(qty), unit_cost=unit_cost, lot_number=parent_number, expiry_date=expiry)
+    line = document_line_add(
+        document=document, item=item, quantity=Decimal(qty), unit_cost=unit_cost, lot_number=parent_number, expiry_date=expiry
+    )
     if numbers:
-        outcome = line_allocate(line=line, numbers=numbers, expiry_date=expiry, parent_number=parent_number, quantity=None if item.is_serial else Decimal(qty))
+        outcome = line_allocate(
+            line=line, numbers=numbers, expiry_date=expiry, parent_number=parent_number, quantity=None if item.is_serial else Decimal(qty)
+        )
         assert not outcome.rejected, outcome.rejected
     elif generate:
         line_numbers_generate(line=line, count=generate, expiry_date=expiry, parent_number=parent_number)
     return document_post(document=document, user=user) if post else document
 
 
-def issue(*, kind=DocumentKind.DELIVERY, item, location, quantity, numbers=None, to_location=None, propose=False, user=None, post=True, lot_quantity=None, confirm=False):
+def issue(
+    *,
+    kind=DocumentKind.DELIVERY,
+    item,
+    location,
+    quantity,
+    numbers=None,
+    to_location=None,
+    propose=False,
+    user=None,
+    post=True,
+    lot_quantity=None,
+    confirm=False,
+):
     kwargs = {"from_location": location} if location is not None else {}
     if to_location is not None:
         kwargs["to_location"] = to_location

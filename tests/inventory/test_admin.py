@@ -37,7 +37,20 @@ from tests.inventory.factories import CompanyFactory, ItemFactory, LocationFacto
 from tests.inventory.flows import issue, receive
 
 SETUP_MODELS = [Company, Membership, Location, Partner, LotSerialClass, Item]
-READ_ONLY_MODELS = [Counter, StockMove, Balance, StockSummary, ExpirySummary, ItemCost, CostLayer, GenealogyLink, LotHoldEvent, Document, Allocation, SubmissionKey]
+READ_ONLY_MODELS = [
+    Counter,
+    StockMove,
+    Balance,
+    StockSummary,
+    ExpirySummary,
+    ItemCost,
+    CostLayer,
+    GenealogyLink,
+    LotHoldEvent,
+    Document,
+    Allocation,
+    SubmissionKey,
+]
 MODELS = [*SETUP_MODELS, Lot, *READ_ONLY_MODELS]
 
 
@@ -92,9 +105,16 @@ def management_form(prefix, total=0):
 
 def lot_class_data(company, segments, tracking=Tracking.SERIAL):
     data = {
-        "company": company.pk, "code": "SER", "name": "Serials", "tracking": tracking,
-        "expiry_alert_days": 30, "assignment": "received", "issue_method": "fifo", "batch_size": 1000,
-        "number_check": "none", **management_form("segments", len(segments)),
+        "company": company.pk,
+        "code": "SER",
+        "name": "Serials",
+        "tracking": tracking,
+        "expiry_alert_days": 30,
+        "assignment": "received",
+        "issue_method": "fifo",
+        "batch_size": 1000,
+        "number_check": "none",
+        **management_form("segments", len(segments)),
     }
     for i, (kind, value) in enumerate(segments):
         data |= {f"segments-{i}-position": i, f"segments-{i}-kind": kind, f"segments-{i}-value": value}
@@ -103,9 +123,15 @@ def lot_class_data(company, segments, tracking=Tracking.SERIAL):
 
 def item_data(company, lot_class, *, is_stocked=True):
     data = {
-        "company": company.pk, "sku": "NEW1", "name": "New item", "uom": "ea",
-        "lot_class": lot_class.pk, "tracking_scope": "full", "valuation_method": "fifo",
-        "unit_cost": "0", "is_active": "on",
+        "company": company.pk,
+        "sku": "NEW1",
+        "name": "New item",
+        "uom": "ea",
+        "lot_class": lot_class.pk,
+        "tracking_scope": "full",
+        "valuation_method": "fifo",
+        "unit_cost": "0",
+        "is_active": "on",
     }
     return data | ({"is_stocked": "on"} if is_stocked else {})
 
@@ -234,8 +260,14 @@ def test_item_admin_rejects_tracked_class_when_company_tracking_is_off(admin_cli
 
 
 def test_location_admin_rejects_parent_of_another_company(admin_client, company):
-    data = {"company": company.pk, "code": "BIN1", "name": "Bin 1", "kind": "internal", "is_active": "on",
-            "parent": LocationFactory(company=CompanyFactory()).pk}
+    data = {
+        "company": company.pk,
+        "code": "BIN1",
+        "name": "Bin 1",
+        "kind": "internal",
+        "is_active": "on",
+        "parent": LocationFactory(company=CompanyFactory()).pk,
+    }
     response = admin_client.post(admin_url(Location, "add"), data)
     assert response.status_code == 200
     assert "parent" in response.context["adminform"].form.errors
@@ -243,8 +275,15 @@ def test_location_admin_rejects_parent_of_another_company(admin_client, company)
 
 def test_lot_admin_changes_only_editable_fields(admin_client, world):
     lot, _ = world[Lot]
-    data = {"number": "CHANGED", "in_stock": "", "status": LotStatus.ON_HOLD, "hold_reason": "QA check",
-            "expiry_date": "", "reference": "", "notes": ""}
+    data = {
+        "number": "CHANGED",
+        "in_stock": "",
+        "status": LotStatus.ON_HOLD,
+        "hold_reason": "QA check",
+        "expiry_date": "",
+        "reference": "",
+        "notes": "",
+    }
     response = admin_client.post(admin_url(Lot, "change", lot.pk), data)
     assert response.status_code == 302
     lot.refresh_from_db()
@@ -287,8 +326,16 @@ def test_admin_refuses_to_change_the_tracking_of_an_item_that_has_moved(admin_cl
     page = admin_client.get(url)
     form = page.context["adminform"].form
     data = {k: v for k, v in form.initial.items() if v is not None}
-    data.update(company=company.pk, lot_class=untracked.pk, unit_cost="10", tracking_scope=serial_item.tracking_scope,
-                valuation_method=serial_item.valuation_method, uom=serial_item.uom, is_stocked="on", is_active="on")
+    data.update(
+        company=company.pk,
+        lot_class=untracked.pk,
+        unit_cost="10",
+        tracking_scope=serial_item.tracking_scope,
+        valuation_method=serial_item.valuation_method,
+        uom=serial_item.uom,
+        is_stocked="on",
+        is_active="on",
+    )
     response = admin_client.post(url, data)
     assert response.status_code == 200
     assert "its tracking can no longer change" in response.content.decode()
@@ -307,7 +354,9 @@ def test_admin_lot_expiry_edit_reaches_the_lots_serials_and_release_clears_the_r
     lot = Lot.objects.get(number="LOT-A")
     lot_hold(lot=lot, reason="recall")
     url = reverse("admin:inventory_lot_change", args=[lot.pk])
-    response = admin_client.post(url, {"status": "active", "hold_reason": "recall", "expiry_date": "2031-06-30", "reference": "", "notes": ""})
+    response = admin_client.post(
+        url, {"status": "active", "hold_reason": "recall", "expiry_date": "2031-06-30", "reference": "", "notes": ""}
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     lot.refresh_from_db()
     assert lot.status == "active" and lot.hold_reason == ""
@@ -318,7 +367,8 @@ def test_admin_refuses_to_turn_tracking_off_while_lots_are_in_stock(admin_client
     receive(item=serial_item, location=warehouse, numbers="Z9")
     url = reverse("admin:inventory_company_change", args=[company.pk])
     data = {
-        "name": company.name, "code": company.code,
+        "name": company.name,
+        "code": company.code,
         **management_form("memberships"),
     }
     response = admin_client.post(url, data)
@@ -338,10 +388,10 @@ def test_lot_admin_changelist_shows_a_lots_on_hand_and_a_serials_flag(admin_clie
     rows = {lot.number: lot for lot in response.context["cl"].result_list}
     assert (rows["F-60"].on_hand, rows["VX-LOT"].on_hand, rows["SN0001"].on_hand) == (60, 2, 1)
     body = response.content.decode()
-    f60 = body[body.index(">F-60<"):]
+    f60 = body[body.index(">F-60<") :]
     f60 = f60[: f60.index("</tr>")]
     assert '<td class="field-on_hand">60</td>' in f60 and "icon-no" not in f60 and '<td class="field-serial_in_stock">-</td>' in f60
-    serial = body[body.index(">SN0001<"):]
+    serial = body[body.index(">SN0001<") :]
     assert "icon-yes" in serial[: serial.index("</tr>")]
 
 

@@ -200,7 +200,10 @@ def test_assign_page_bad_input_gets_a_message_beside_the_box(clerk, company, war
 def test_assign_page_posted_twice_numbers_once_and_says_so(clerk, company, warehouse):
     item = serials(company, warehouse, quantity=2)
     first = clerk.post(url(item), {"numbers": "A-1\nA-2"})
-    second = clerk.post(reverse("inventory:unassigned-assign", kwargs={"balance_pk": Balance.objects.get(item=item, lot__isnull=True).pk}), {"numbers": "A-1\nA-2"})
+    second = clerk.post(
+        reverse("inventory:unassigned-assign", kwargs={"balance_pk": Balance.objects.get(item=item, lot__isnull=True).pk}),
+        {"numbers": "A-1\nA-2"},
+    )
     assert first.status_code == 204
     assert second.status_code == 200 and "nothing is left here without a number" in marked(second.content.decode(), "assign-gone")
     assert assignments().count() == 1 and Lot.objects.filter(item=item).count() == 2

@@ -19,9 +19,33 @@ POSTING = [
 
 def test_bench_prints_each_operation_with_seconds_and_queries_as_json():
     result = subprocess.run(
-        [sys.executable, "manage.py", "bench", "--json", "--serials", "40", "--documents", "4",
-         "--lots", "2000", "--moves", "10000", "--finished", "50", "--customers", "10", "--runs", "1", "--units", "20"],
-        cwd=ROOT, env={**os.environ, "DJANGO_DEBUG": "true"}, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "manage.py",
+            "bench",
+            "--json",
+            "--serials",
+            "40",
+            "--documents",
+            "4",
+            "--lots",
+            "2000",
+            "--moves",
+            "10000",
+            "--finished",
+            "50",
+            "--customers",
+            "10",
+            "--runs",
+            "1",
+            "--units",
+            "20",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_DEBUG": "true"},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)

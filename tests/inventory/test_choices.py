@@ -185,8 +185,11 @@ def test_lines_take_skus_labels_names_and_primary_keys(company, mode):
     phone = ItemFactory(company=company, sku="PHONE", name="Field phone")
     ItemFactory(company=company, sku="OTHER", name="Other")
     hidden = ItemFactory(company=company, sku="LOOKUP", name="Not stocked", is_stocked=False)
-    lines = LineFormSet(line_data("phone", "PHONE — Field phone", "field phone", str(phone.pk), "LOOKUP"), prefix="lines",
-                        form_kwargs={"items": ItemChoices(company), "kind": DocumentKind.DELIVERY})
+    lines = LineFormSet(
+        line_data("phone", "PHONE — Field phone", "field phone", str(phone.pk), "LOOKUP"),
+        prefix="lines",
+        form_kwargs={"items": ItemChoices(company), "kind": DocumentKind.DELIVERY},
+    )
     assert not lines.is_valid()
     assert [f.cleaned_data.get("item") for f in lines.forms[:4]] == [phone] * 4
     assert lines.forms[4].errors["item"] == ["No item “LOOKUP”: type its SKU or name and pick it from the list."]
@@ -237,10 +240,13 @@ def test_documents_list_filters_by_a_typed_partner(client, company, acme, acme_d
     assert listed(client, reverse("inventory:document-list"), {"partner": str(acme.pk) if typed == "pk" else typed}) == [acme_documents]
 
 
-@pytest.mark.parametrize(("typed", "message"), [
-    ("xyz", "No partner “xyz”: type its code or name and pick it from the list."),
-    ("x" * 400, "Type at most 300 characters: a partner’s code or name."),
-])
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("xyz", "No partner “xyz”: type its code or name and pick it from the list."),
+        ("x" * 400, "Type at most 300 characters: a partner’s code or name."),
+    ],
+)
 def test_documents_list_names_a_partner_it_cannot_find(client, company, acme_documents, mode, typed, message):
     sign_in(client, company)
     response = client.get(reverse("inventory:document-list"), {"partner": typed})
@@ -265,7 +271,9 @@ def test_document_filter_offers_the_partners_of_the_active_company_only(rf, comp
     assert field.source == PARTNERS and list(field.queryset) == [acme]
 
 
-@pytest.mark.parametrize("name, url", [("inventory:stock-list", "item"), ("traceability:lot-list", "item"), ("manufacturing:work-order-list", "item")])
+@pytest.mark.parametrize(
+    "name, url", [("inventory:stock-list", "item"), ("traceability:lot-list", "item"), ("manufacturing:work-order-list", "item")]
+)
 def test_item_filters_take_a_sku_and_name_what_they_cannot_find(client, company, mode, name, url):
     from tests.inventory.factories import LotClassFactory
     from tests.inventory.flows import receive
@@ -460,10 +468,18 @@ def test_documents_list_and_form_queries_do_not_grow_with_partners_and_items(cli
             "list": ("get", reverse("inventory:document-list"), None),
             "list filtered": ("get", reverse("inventory:document-list"), {"partner": "C00007 — Customer 7"}),
             "form": ("get", reverse("inventory:document-create", kwargs={"kind": "delivery"}), None),
-            "form sent": ("post", reverse("inventory:document-create", kwargs={"kind": "delivery"}), {
-                "partner": "customer 7", "from_location": location.pk, "date": "2030-01-01", "reference": "", "notes": "",
-                **line_data("SKU00001", "sku00002", "Item 3", "SKU00004 — Item 4", "nobody"),
-            }),
+            "form sent": (
+                "post",
+                reverse("inventory:document-create", kwargs={"kind": "delivery"}),
+                {
+                    "partner": "customer 7",
+                    "from_location": location.pk,
+                    "date": "2030-01-01",
+                    "reference": "",
+                    "notes": "",
+                    **line_data("SKU00001", "sku00002", "Item 3", "SKU00004 — Item 4", "nobody"),
+                },
+            ),
         }
         for name, (method, url, data) in pages.items():
             sqls = _queries(client, method, url, data)
@@ -481,8 +497,13 @@ def test_document_form_queries_do_not_grow_with_its_lines(client, company, setti
     url = reverse("inventory:document-create", kwargs={"kind": "delivery"})
     counts = []
     for lines in (2, 40):
-        data = {"from_location": location.pk, "date": "2030-01-01", "reference": "", "notes": "",
-                **line_data(*[f"sku{i:05d}" for i in range(lines - 1)], "nobody")}  # one bad line: shown again
+        data = {
+            "from_location": location.pk,
+            "date": "2030-01-01",
+            "reference": "",
+            "notes": "",
+            **line_data(*[f"sku{i:05d}" for i in range(lines - 1)], "nobody"),
+        }  # one bad line: shown again
         counts.append(len(_queries(client, "post", url, data)))
     assert counts[0] == counts[1]
 
@@ -493,8 +514,14 @@ def test_a_typed_document_is_saved_with_what_the_lines_named(client, company, se
     _items(company, 5)
     location = LocationFactory(company=company)
     sign_in(client, company)
-    data = {"partner": "C00003 — Customer 3", "from_location": location.pk, "date": "2030-01-01", "reference": "", "notes": "",
-            **line_data("sku00001", "Item 2")}
+    data = {
+        "partner": "C00003 — Customer 3",
+        "from_location": location.pk,
+        "date": "2030-01-01",
+        "reference": "",
+        "notes": "",
+        **line_data("sku00001", "Item 2"),
+    }
     response = client.post(reverse("inventory:document-create", kwargs={"kind": "delivery"}), data)
     assert response.status_code == 302
     document = Document.objects.get(company=company)

@@ -43,8 +43,20 @@ def counts() -> dict[str, int]:
     return {
         model.__name__: model.objects.count()
         for model in (
-            Company, Location, Lot, StockMove, Document, Balance, Membership, Group, get_user_model(),
-            BillOfMaterials, WorkOrder, Completion, UnitGenealogy, GenealogyLink,
+            Company,
+            Location,
+            Lot,
+            StockMove,
+            Document,
+            Balance,
+            Membership,
+            Group,
+            get_user_model(),
+            BillOfMaterials,
+            WorkOrder,
+            Completion,
+            UnitGenealogy,
+            GenealogyLink,
         )
     }
 
@@ -64,9 +76,7 @@ def test_seed_demo_creates_company_with_warehouse_tree_and_posted_documents(seed
     bin_a = Location.objects.get(company=company, code="MAIN-A-01")
     assert bin_a.path() == "MAIN / MAIN-A / MAIN-A-01"
     assert Location.objects.filter(company=company, code="STORE", parent=None).exists()
-    posted = set(
-        Document.objects.filter(company=company, status=DocumentStatus.POSTED).values_list("kind", flat=True)
-    )
+    posted = set(Document.objects.filter(company=company, status=DocumentStatus.POSTED).values_list("kind", flat=True))
     assert {DocumentKind.RECEIPT, DocumentKind.TRANSFER, DocumentKind.DELIVERY, DocumentKind.CUSTOMER_RETURN} <= posted
     assert StockMove.objects.filter(company=company).exists()
     assert "Created demo company" in output

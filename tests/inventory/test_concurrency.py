@@ -132,11 +132,7 @@ def test_concurrency_16_workers_never_issue_a_serial_twice(serial_item, warehous
     assert caught_by_the_database == [], "the services should refuse before the database has to"
     claimed = Counter(number for delivered, _ in results for number in delivered)
     assert [n for n, times in claimed.items() if times > 1] == [], "a serial was delivered by two workers"
-    per_lot = (
-        StockMove.objects.filter(item=serial_item, reason=MoveReason.DELIVERY)
-        .values("from_lot__number")
-        .annotate(times=Count("id"))
-    )
+    per_lot = StockMove.objects.filter(item=serial_item, reason=MoveReason.DELIVERY).values("from_lot__number").annotate(times=Count("id"))
     assert [r for r in per_lot if r["times"] > 1] == []
     delivered = {r["from_lot__number"] for r in per_lot}
     assert delivered == set(claimed)
@@ -180,7 +176,9 @@ def test_concurrency_20_unit_issues_against_a_lot_of_10(lot_item, warehouse):
     customer = virtual_location(lot_item.company, "customer")
 
     def work(index, barrier):
-        spec = MoveSpec(item=lot_item, quantity=Decimal(1), from_location=warehouse, to_location=customer, from_lot_id=lot.pk, to_lot_id=lot.pk)
+        spec = MoveSpec(
+            item=lot_item, quantity=Decimal(1), from_location=warehouse, to_location=customer, from_lot_id=lot.pk, to_lot_id=lot.pk
+        )
         try:
             moves_post(company=lot_item.company, specs=[spec], reason=MoveReason.DELIVERY)
         except InsufficientStock as exc:

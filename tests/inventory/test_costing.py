@@ -63,8 +63,16 @@ def agrees(company, *locations) -> None:
 def cost_state(company) -> tuple:
     layers = sorted(
         CostLayer.objects.filter(company=company).values_list(
-            "item_id", "arrived_at", "unit_cost", "unbound", "last_move", "quantity", "end_quantity", "end_value",
-            "unbound_end_quantity", "unbound_end_value",
+            "item_id",
+            "arrived_at",
+            "unit_cost",
+            "unbound",
+            "last_move",
+            "quantity",
+            "end_quantity",
+            "end_value",
+            "unbound_end_quantity",
+            "unbound_end_value",
         )
     )
     costs = sorted(ItemCost.objects.filter(company=company).values_list())
@@ -172,14 +180,24 @@ def test_costing_specific_values_unnumbered_stock_by_fifo_and_numbered_at_the_lo
 def test_costing_loosely_bound_returns_count_as_unnumbered_layers(company, warehouse):
     serials = LotClassFactory(company=company, tracking=Tracking.SERIAL)
     loose = ItemFactory(
-        company=company, sku="LOOSE", lot_class=serials, tracking_scope=TrackingScope.DEBTOR,
-        valuation_method=ValuationMethod.SPECIFIC, unit_cost=D("2"),
+        company=company,
+        sku="LOOSE",
+        lot_class=serials,
+        tracking_scope=TrackingScope.DEBTOR,
+        valuation_method=ValuationMethod.SPECIFIC,
+        unit_cost=D("2"),
     )
     receive(item=loose, location=warehouse, quantity=2, unit_cost=D("6"))
     issue(item=loose, location=warehouse, quantity=2, numbers=["X1", "X2"], confirm=True)
     returned = issue(
-        kind=DocumentKind.CUSTOMER_RETURN, item=loose, location=None, to_location=warehouse, quantity=1, numbers=["X1"],
-        confirm=True, post=False,
+        kind=DocumentKind.CUSTOMER_RETURN,
+        item=loose,
+        location=None,
+        to_location=warehouse,
+        quantity=1,
+        numbers=["X1"],
+        confirm=True,
+        post=False,
     )
     returned.lines.update(unit_cost=D("8"))
 

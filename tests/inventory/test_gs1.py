@@ -83,7 +83,12 @@ def test_scan_parse_human_readable_form():
 
 @pytest.mark.parametrize(
     ("yymmdd", "expected"),
-    [("270200", dt.date(2027, 2, 28)), ("280200", dt.date(2028, 2, 29)), ("261200", dt.date(2026, 12, 31)), ("260400", dt.date(2026, 4, 30))],
+    [
+        ("270200", dt.date(2027, 2, 28)),
+        ("280200", dt.date(2028, 2, 29)),
+        ("261200", dt.date(2026, 12, 31)),
+        ("260400", dt.date(2026, 4, 30)),
+    ],
 )
 def test_scan_parse_day_00_is_the_last_day_of_the_month(yymmdd, expected):
     assert scan_parse(f"01{GTIN}17{yymmdd}10A").expiry == expected
@@ -235,7 +240,9 @@ def test_gtin_normalize_lengths(value, expected):
     assert gtin_normalize(value) == expected
 
 
-@pytest.mark.parametrize("value", ["9506000134353", "950600013435", "123", "", None, "abcdefghijklm", "０９５０６０００１３４３５２", "000000000000000"])
+@pytest.mark.parametrize(
+    "value", ["9506000134353", "950600013435", "123", "", None, "abcdefghijklm", "０９５０６０００１３４３５２", "000000000000000"]
+)
 def test_gtin_normalize_rejects(value):
     assert gtin_normalize(value) is None
 

@@ -55,9 +55,17 @@ def serial_item(company):
 
 def receipt_form(warehouse, item, quantity=3, *, key=None, post=True, **extra):
     data = {
-        "date": date.today().isoformat(), "reference": "", "notes": "", "to_location": warehouse.pk,
-        "lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0", "lines-MIN_NUM_FORMS": "0", "lines-MAX_NUM_FORMS": "1000",
-        "lines-0-item": str(item.pk), "lines-0-quantity": str(quantity), **extra,
+        "date": date.today().isoformat(),
+        "reference": "",
+        "notes": "",
+        "to_location": warehouse.pk,
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": "0",
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "1000",
+        "lines-0-item": str(item.pk),
+        "lines-0-quantity": str(quantity),
+        **extra,
     }
     if post:
         data["post"] = "1"
@@ -233,9 +241,14 @@ def test_work_order_create_sent_twice_makes_one_work_order(client, plant):  # no
 
 def test_work_order_complete_sent_twice_completes_once(client, plant):  # noqa: F811 (the fixture)
     sign_in(client, plant.company, group="Production")
-    work_order = work_order_release(work_order=work_order_create(
-        company=plant.company, item=plant.widget, quantity=3, location=plant.warehouse,
-    ))
+    work_order = work_order_release(
+        work_order=work_order_create(
+            company=plant.company,
+            item=plant.widget,
+            quantity=3,
+            location=plant.warehouse,
+        )
+    )
     line_numbers_generate(line=work_order.output_document.lines.get())
     work_order_components_propose(work_order=work_order)
     url = reverse("manufacturing:work-order-complete", kwargs={"work_order_pk": work_order.pk})

@@ -233,8 +233,10 @@ class LedgerMachine(RuleBasedStateMachine):
             free = [n for n in SERIALS if not model.serial_places(n) and not model.pending_elsewhere(SER, n)]
         else:
             free = [
-                n for n in SERIALS
-                if model.on_hand[(SER, n, source)] == 1 and not model.pending_elsewhere(SER, n)
+                n
+                for n in SERIALS
+                if model.on_hand[(SER, n, source)] == 1
+                and not model.pending_elsewhere(SER, n)
                 and not (destination in ISSUING and (SER, n) in model.held)
             ]
         if free and data.draw(st.integers(0, 3), label="serials") > 0:
@@ -245,7 +247,8 @@ class LedgerMachine(RuleBasedStateMachine):
         else:
             lots = {
                 n: model.on_hand[(LOT, n, source)] - model.reserved_by_others((LOT, n, source))
-                for n in LOTS if not (destination in ISSUING and (LOT, n) in model.held)
+                for n in LOTS
+                if not (destination in ISSUING and (LOT, n) in model.held)
             }
             lots = {n: q for n, q in lots.items() if q > 0}
         if lots and data.draw(st.booleans(), label="lot"):
@@ -323,7 +326,10 @@ class LedgerMachine(RuleBasedStateMachine):
         for numbers in wholesale:
             assert numbers & expected_refused, f"{kind} {source}→{destination} {legs}: allocation of {sorted(numbers)} raised"
         refused |= whole
-        event(f"{kind}: " + ("numbers rejected" if refused else "kept as draft" if keep_draft else "posted" if why_not is None else "post refused"))
+        event(
+            f"{kind}: "
+            + ("numbers rejected" if refused else "kept as draft" if keep_draft else "posted" if why_not is None else "post refused")
+        )
         doc = Doc(document.pk, kind, source, destination, legs)
         if refused:
             if not doc.incoming:  # an under-allocated outgoing line cannot post
@@ -453,8 +459,14 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(
         data=st.data(),
         what=st.sampled_from(
-            ["deliver too much", "deliver a serial not here", "receive a serial in stock", "post a serial in stock",
-             "post more than free", "post a held lot to a customer"]
+            [
+                "deliver too much",
+                "deliver a serial not here",
+                "receive a serial in stock",
+                "post a serial in stock",
+                "post more than free",
+                "post a held lot to a customer",
+            ]
         ),
         warehouse=st.sampled_from(WAREHOUSES),
     )
@@ -466,7 +478,9 @@ class LedgerMachine(RuleBasedStateMachine):
         if what == "deliver too much":
             item_key = data.draw(st.sampled_from([LOT, RAW]), label="item")
             number = data.draw(st.sampled_from(LOTS), label="lot number") if item_key == LOT else None
-            legs = [Leg(item_key, number, model.on_hand[(item_key, number, warehouse)] + data.draw(st.sampled_from(QUANTITIES), label="excess"))]
+            legs = [
+                Leg(item_key, number, model.on_hand[(item_key, number, warehouse)] + data.draw(st.sampled_from(QUANTITIES), label="excess"))
+            ]
             assert model.postable(warehouse, CUS, legs) is not None
             self._attempt(DocumentKind.DELIVERY, warehouse, legs)
         elif what == "deliver a serial not here":
@@ -478,7 +492,14 @@ class LedgerMachine(RuleBasedStateMachine):
         elif what == "post a serial in stock" and in_stock:
             # Bypassing allocation: the posting service itself must refuse.
             lot = Lot.objects.get(item=self.items[SER], number=data.draw(st.sampled_from(in_stock), label="serial"))
-            spec = MoveSpec(item=self.items[SER], quantity=ONE, from_location=self.locations[SUP], to_location=self.locations[warehouse], from_lot_id=lot.pk, to_lot_id=lot.pk)
+            spec = MoveSpec(
+                item=self.items[SER],
+                quantity=ONE,
+                from_location=self.locations[SUP],
+                to_location=self.locations[warehouse],
+                from_lot_id=lot.pk,
+                to_lot_id=lot.pk,
+            )
             self._engine_refuses(spec, SerialConflict)
         elif what == "post more than free" and model.lots_known:
             # Stock promised to an open draft counts as taken, so aim at it when there is some.
@@ -490,13 +511,21 @@ class LedgerMachine(RuleBasedStateMachine):
                 return
             quantity = ONE if item_key == SER else free + data.draw(st.sampled_from(QUANTITIES), label="excess")
             lot = Lot.objects.get(item=self.items[item_key], number=number)
-            spec = MoveSpec(item=self.items[item_key], quantity=quantity, from_location=self.locations[warehouse], to_location=self.locations[ADJ], from_lot_id=lot.pk, to_lot_id=lot.pk)
+            spec = MoveSpec(
+                item=self.items[item_key],
+                quantity=quantity,
+                from_location=self.locations[warehouse],
+                to_location=self.locations[ADJ],
+                from_lot_id=lot.pk,
+                to_lot_id=lot.pk,
+            )
             exc = self._engine_refuses(spec, InsufficientStock)
             assert "short by" in str(exc)
 
         elif what == "post a held lot to a customer":
             here = sorted(
-                (item, number) for (item, number, loc), q in model.on_hand.items()
+                (item, number)
+                for (item, number, loc), q in model.on_hand.items()
                 if number is not None and loc == warehouse and q - model.reserved_by_others((item, number, loc)) >= 1
             )
             if not here:
@@ -505,7 +534,14 @@ class LedgerMachine(RuleBasedStateMachine):
             lot = Lot.objects.get(item=self.items[item_key], number=number)
             lot_hold(lot=lot, reason="recall")
             model.held.add((item_key, number))
-            spec = MoveSpec(item=self.items[item_key], quantity=ONE, from_location=self.locations[warehouse], to_location=self.locations[CUS], from_lot_id=lot.pk, to_lot_id=lot.pk)
+            spec = MoveSpec(
+                item=self.items[item_key],
+                quantity=ONE,
+                from_location=self.locations[warehouse],
+                to_location=self.locations[CUS],
+                from_lot_id=lot.pk,
+                to_lot_id=lot.pk,
+            )
             self._engine_refuses(spec, NotIssuable)
 
     def _engine_refuses(self, spec: MoveSpec, error: type[InventoryError]) -> InventoryError:

@@ -54,16 +54,17 @@ def test_limits_max_quantity_fits_the_columns_with_room_for_sums():
 
 def test_limits_line_problems_refuse_a_quantity_above_the_limit(company, plain_item):
     problems = line_problems(item=plain_item, quantity=Decimal("99999999999999"), company=company)
-    assert [str(p) for p in problems] == [
-        "BOLT: quantity 99999999999999 is more than the most a line can hold (9,999,999,999.9999)"
-    ]
+    assert [str(p) for p in problems] == ["BOLT: quantity 99999999999999 is more than the most a line can hold (9,999,999,999.9999)"]
     assert line_problems(item=plain_item, quantity=MAX_QUANTITY, company=company) == []
 
 
 def test_limits_moves_post_refuses_a_move_above_the_limit(company, plain_item, warehouse):
     spec = MoveSpec(
-        item=plain_item, quantity=MAX_QUANTITY + Decimal("0.0001"), from_location=virtual_location(company, "supplier"),
-        to_location=warehouse, line_position=1,
+        item=plain_item,
+        quantity=MAX_QUANTITY + Decimal("0.0001"),
+        from_location=virtual_location(company, "supplier"),
+        to_location=warehouse,
+        line_position=1,
     )
     with pytest.raises(InventoryError, match=r"Line 1: BOLT: quantity 10000000000 is more than the most a line can hold"):
         moves_post(company=company, specs=[spec], reason=10)
@@ -75,9 +76,7 @@ def test_limits_posting_refuses_a_balance_that_would_pass_the_limit(company, pla
     draft = receive(item=plain_item, location=warehouse, quantity=6, post=False)
     with pytest.raises(InventoryError) as error:
         document_post(document=draft)
-    assert str(error.value) == (
-        "Line 1: BOLT at WH1 would hold 10000000005, more than the most a balance can hold (9,999,999,999.9999)"
-    )
+    assert str(error.value) == ("Line 1: BOLT at WH1 would hold 10000000005, more than the most a balance can hold (9,999,999,999.9999)")
     assert on_hand(plain_item, warehouse) == BIG
     assert StockMove.objects.count() == 1
     assert ledger_verify() == []
@@ -97,8 +96,10 @@ def test_limits_database_refuses_a_quantity_above_the_limit(model, company, lot_
     receive(item=lot_item, location=warehouse, numbers=["L1"], quantity=5)
     draft = receive(item=lot_item, location=warehouse, numbers=["L2"], quantity=5, post=False)
     rows = {
-        Balance: Balance.objects.all(), StockMove: StockMove.objects.all(),
-        DocumentLine: DocumentLine.objects.filter(document=draft), Allocation: Allocation.objects.filter(document=draft),
+        Balance: Balance.objects.all(),
+        StockMove: StockMove.objects.all(),
+        DocumentLine: DocumentLine.objects.filter(document=draft),
+        Allocation: Allocation.objects.filter(document=draft),
     }[model]
     assert rows.exists()
     # IntegrityError (SQLite: the append-only trigger may speak first)
@@ -130,9 +131,7 @@ def test_limits_database_refuses_a_quantity_above_the_limit(model, company, lot_
 def test_limits_line_form_refuses_a_quantity_above_the_limit(company, plain_item):
     from inventory.forms.documents import ItemChoices, LineForm
 
-    form = LineForm(
-        data={"item": plain_item.pk, "quantity": "99999999999999"}, items=ItemChoices(company), kind=DocumentKind.DELIVERY
-    )
+    form = LineForm(data={"item": plain_item.pk, "quantity": "99999999999999"}, items=ItemChoices(company), kind=DocumentKind.DELIVERY)
     assert not form.is_valid()
     assert "quantity" in form.errors
     ok = LineForm(data={"item": plain_item.pk, "quantity": str(MAX_QUANTITY)}, items=ItemChoices(company), kind=DocumentKind.DELIVERY)
@@ -172,7 +171,9 @@ def test_limits_ledger_verify_names_a_balance_it_cannot_read(company, plain_item
     assert selectors._stored_quantity("100000000000000000000.5") == Decimal("100000000000000000000.5")
     assert selectors._stored_quantity("not a number") is None
     original = selectors._stored_quantity
-    selectors._stored_quantity = lambda text: Decimal("100000000000000000000") if text is not None and Decimal(text) == 4 else original(text)
+    selectors._stored_quantity = lambda text: (
+        Decimal("100000000000000000000") if text is not None and Decimal(text) == 4 else original(text)
+    )
     try:
         faults = [str(f) for f in ledger_verify()]
     finally:

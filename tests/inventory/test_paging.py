@@ -13,10 +13,10 @@ from django.template import Context, Template
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
-from inventory.web import filters as list_filters
 from inventory import paging
 from inventory.models import Item, Lot, LotKind, LotStatus
 from inventory.paging import grouped_pages
+from inventory.web import filters as list_filters
 from inventory.web import tables as web_tables
 from inventory.web.tables import PAGINATION, BoundedPaginator
 from tests.inventory.factories import ItemFactory
@@ -31,7 +31,10 @@ def make_lots(company, items: int, lots: int, seed: int = 7) -> list[Item]:
     made = [ItemFactory(company=company, sku=f"SKU-{rng.randrange(10**6):06d}-{n}") for n in range(items)]
     Lot.objects.bulk_create(
         Lot(
-            company=company, item=rng.choice(made), number=f"N{rng.randrange(10**6):06d}-{n}", kind=LotKind.LOT,
+            company=company,
+            item=rng.choice(made),
+            number=f"N{rng.randrange(10**6):06d}-{n}",
+            kind=LotKind.LOT,
             status=rng.choice([LotStatus.ACTIVE, LotStatus.ACTIVE, LotStatus.ON_HOLD]),
         )
         for n in range(lots)
@@ -63,7 +66,11 @@ def test_grouped_pages_are_the_rows_of_the_plain_order(company, sorted_up_to, st
 def test_grouped_pages_follow_filters(company, sorted_up_to):
     make_lots(company, items=5, lots=150)
     paged = grouped(company).filter(status=LotStatus.ON_HOLD).exclude(number__contains="7")
-    plain = Lot.objects.filter(company=company, status=LotStatus.ON_HOLD).exclude(number__contains="7").order_by("item__sku", "item__id", "number")
+    plain = (
+        Lot.objects.filter(company=company, status=LotStatus.ON_HOLD)
+        .exclude(number__contains="7")
+        .order_by("item__sku", "item__id", "number")
+    )
     assert [lot.pk for lot in paged.order_by(*paged.page_order)[20:45]] == [lot.pk for lot in plain[20:45]]
 
 
@@ -164,7 +171,9 @@ class LotRowsTheirDates(LotRows):
 
 def rendered(table, template: str) -> str:
     request = RequestFactory().get("/")
-    html = Template("{% load django_tables2 %}{% render_table table '" + template + "' %}").render(Context({"table": table, "request": request}))
+    html = Template("{% load django_tables2 %}{% render_table table '" + template + "' %}").render(
+        Context({"table": table, "request": request})
+    )
     return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", html)).strip()
 
 
@@ -185,7 +194,7 @@ def test_table_rows_written_in_one_pass_are_what_the_template_writes(company):
     assert "&lt;b&gt;ref&lt;/b&gt;" in ours and 'data-item="' in ours and "—" in ours
     if ours != theirs:
         at = next(i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b)
-        raise AssertionError(f"differ at {at}: ours {ours[at - 80:at + 120]!r} theirs {theirs[at - 80:at + 120]!r}")
+        raise AssertionError(f"differ at {at}: ours {ours[at - 80 : at + 120]!r} theirs {theirs[at - 80 : at + 120]!r}")
 
 
 def test_an_empty_table_says_so_in_one_pass(company):

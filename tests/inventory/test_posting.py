@@ -45,10 +45,20 @@ def test_delivery_of_more_than_on_hand_is_refused_naming_the_shortage(lot_item, 
     receive(item=lot_item, location=warehouse, numbers=["L9"], quantity=5, expiry=None or __import__("datetime").date(2099, 1, 1))
     with pytest.raises(InsufficientStock) as err:
         from inventory.services import MoveSpec, moves_post, virtual_location
+
         lot = Lot.objects.get(number="L9")
         moves_post(
             company=lot_item.company,
-            specs=[MoveSpec(item=lot_item, quantity=Decimal(7), from_location=warehouse, to_location=virtual_location(lot_item.company, "customer"), from_lot_id=lot.pk, to_lot_id=lot.pk)],
+            specs=[
+                MoveSpec(
+                    item=lot_item,
+                    quantity=Decimal(7),
+                    from_location=warehouse,
+                    to_location=virtual_location(lot_item.company, "customer"),
+                    from_lot_id=lot.pk,
+                    to_lot_id=lot.pk,
+                )
+            ],
             reason=20,
         )
     assert "needed 7, available 5 (short by 2)" in str(err.value)
@@ -99,7 +109,16 @@ def test_serial_quantities_are_whole_units_of_one(company, serial_item, warehous
         lot = Lot.objects.get(number="A1")
         moves_post(
             company=company,
-            specs=[MoveSpec(item=serial_item, quantity=Decimal(2), from_location=warehouse, to_location=virtual_location(company, "customer"), from_lot_id=lot.pk, to_lot_id=lot.pk)],
+            specs=[
+                MoveSpec(
+                    item=serial_item,
+                    quantity=Decimal(2),
+                    from_location=warehouse,
+                    to_location=virtual_location(company, "customer"),
+                    from_lot_id=lot.pk,
+                    to_lot_id=lot.pk,
+                )
+            ],
             reason=20,
         )
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -130,15 +149,19 @@ def test_a_document_that_fails_on_its_second_line_writes_nothing(company, serial
     assert document.status == DocumentStatus.DRAFT
 
 
-@pytest.mark.parametrize(
-    "kind", [DocumentKind.TRANSFER, DocumentKind.DELIVERY, DocumentKind.SUPPLIER_RETURN, DocumentKind.ADJUSTMENT]
-)
+@pytest.mark.parametrize("kind", [DocumentKind.TRANSFER, DocumentKind.DELIVERY, DocumentKind.SUPPLIER_RETURN, DocumentKind.ADJUSTMENT])
 def test_reversing_any_outgoing_document_restores_stock_and_serial_state_exactly(company, serial_item, warehouse, warehouse2, kind):
     receive(item=serial_item, location=warehouse, numbers="A1 A2 A3")
     before = sorted(Lot.objects.values_list("number", "in_stock", "last_location"))
     balances = sorted(Balance.objects.values_list("lot__number", "location", "quantity"))
-    document = issue(kind=kind, item=serial_item, location=warehouse, quantity=2, numbers="A1 A3",
-                     to_location=warehouse2 if kind == DocumentKind.TRANSFER else None)
+    document = issue(
+        kind=kind,
+        item=serial_item,
+        location=warehouse,
+        quantity=2,
+        numbers="A1 A3",
+        to_location=warehouse2 if kind == DocumentKind.TRANSFER else None,
+    )
     assert sorted(Lot.objects.values_list("number", "in_stock", "last_location")) != before
     document_cancel(document=document)
     assert sorted(Lot.objects.values_list("number", "in_stock", "last_location")) == before
@@ -181,5 +204,6 @@ def test_every_move_carries_its_unit_cost_and_issues_cost_the_lots_receipt_cost(
     receive(item=lot_item, location=warehouse, numbers=["L1"], quantity=10, expiry=date(2099, 1, 1), unit_cost=Decimal("2.5"))
     issue(item=lot_item, location=warehouse, quantity=4, numbers="L1", lot_quantity=Decimal(4))
     assert list(StockMove.objects.order_by("id").values_list("quantity", "unit_cost")) == [
-        (Decimal(10), Decimal("2.5")), (Decimal(4), Decimal("2.5"))
+        (Decimal(10), Decimal("2.5")),
+        (Decimal(4), Decimal("2.5")),
     ]

@@ -55,7 +55,9 @@ def test_posting_catches_a_serial_twice_in_one_document_even_without_allocation_
     document, lines = delivery_with_lines(item, warehouse, 1, 1)
     s1 = Lot.objects.get(number="S1")
     for line in lines:
-        Allocation.objects.create(company=company, document=document, line=line, item=item, location=warehouse, lot=s1, quantity=1, is_serial=True)
+        Allocation.objects.create(
+            company=company, document=document, line=line, item=item, location=warehouse, lot=s1, quantity=1, is_serial=True
+        )
     with pytest.raises(SerialConflict, match="serial S1 was already issued"):
         document_post(document=document)
 
@@ -98,8 +100,16 @@ def test_a_hold_on_the_lot_holds_its_serials(company, warehouse):
     # Even an allocation made before the hold cannot be posted.
     from inventory.models import Allocation
 
-    Allocation.objects.create(company=company, document=document, line=line, item=item, location=warehouse,
-                              lot=Lot.objects.get(number="P1"), quantity=1, is_serial=True)
+    Allocation.objects.create(
+        company=company,
+        document=document,
+        line=line,
+        item=item,
+        location=warehouse,
+        lot=Lot.objects.get(number="P1"),
+        quantity=1,
+        is_serial=True,
+    )
     with pytest.raises(NotIssuable, match="the lot of P1 is on hold"):
         document_post(document=document)
 

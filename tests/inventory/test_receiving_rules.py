@@ -492,7 +492,8 @@ def test_fifo_counts_a_receipt_from_its_date_not_from_when_it_was_posted(company
     proposed, line = delivery(item, warehouse, 15)
     line_allocate_proposed(line=line)
     assert list(Allocation.objects.filter(line=line).order_by("id").values_list("lot_id", "quantity")) == [
-        (october.pk, Decimal(10)), (november.pk, Decimal(5))
+        (october.pk, Decimal(10)),
+        (november.pk, Decimal(5)),
     ]
     document_cancel(document=proposed)  # gives back what the proposal held
     posted, _ = delivery(item, warehouse, 10)
@@ -588,7 +589,8 @@ def test_customer_return_of_a_number_never_delivered_asks_to_confirm(company, wa
     assert line_allocate(line=line, numbers="S2 ZZ-404", confirm=True).accepted == ["S2", "ZZ-404"]
     document_post(document=document, auto_allocate=True)
     assert set(StockMove.objects.filter(document=document).values_list("to_lot__number", "unknown_origin")) == {
-        ("S2", True), ("ZZ-404", True)
+        ("S2", True),
+        ("ZZ-404", True),
     }
 
 

@@ -101,7 +101,8 @@ def test_item_and_location_pages_show_the_summary(client, company, warehouse, wa
     assert [(row.record.sku, row.record.on_hand) for row in items.paginated_rows] == [(lot_item.sku, Decimal(10))]
     locations = client.get("/locations/", secure=True).context["table"]
     assert {row.record.code: (row.record.items, row.record.on_hand) for row in locations.paginated_rows} == {
-        warehouse.code: (1, Decimal(4)), warehouse2.code: (1, Decimal(6)),
+        warehouse.code: (1, Decimal(4)),
+        warehouse2.code: (1, Decimal(6)),
     }
     detail = client.get(f"/items/{lot_item.pk}/", secure=True).context["by_location"]
     assert [(row["location__code"], row["total"]) for row in detail] == [(warehouse.code, Decimal(4)), (warehouse2.code, Decimal(6))]
@@ -156,7 +157,15 @@ def test_a_balance_carries_its_lot_expiry_even_when_the_lot_is_edited(company, w
 
     item = ItemFactory(company=company, lot_class=LotClassFactory(company=company, tracking=Tracking.LOT, track_expiry=True))
     receive(item=item, location=warehouse, numbers=["L1"], quantity=6, expiry=date(2031, 1, 31))
-    issue(kind=DocumentKind.TRANSFER, item=item, location=warehouse, to_location=warehouse2, quantity=2, numbers=["L1"], lot_quantity=Decimal(2))
+    issue(
+        kind=DocumentKind.TRANSFER,
+        item=item,
+        location=warehouse,
+        to_location=warehouse2,
+        quantity=2,
+        numbers=["L1"],
+        lot_quantity=Decimal(2),
+    )
     assert set(Balance.objects.filter(item=item).values_list("expiry_date", flat=True)) == {date(2031, 1, 31)}
     lot_update(lot=Lot.objects.get(item=item, number="L1"), expiry_date=date(2030, 6, 30))
     assert set(Balance.objects.filter(item=item).values_list("expiry_date", flat=True)) == {date(2030, 6, 30)}
@@ -183,17 +192,28 @@ def test_expiry_summary_follows_postings_reversals_and_a_changed_expiry(company,
     receive(item=item, location=warehouse, numbers=["L2"], quantity=4, expiry=date(2031, 1, 31))
     receive(item=item, location=warehouse, numbers=["L3"], quantity=1, expiry=date(2032, 2, 1))
     assert expiry_summaries(item) == {(warehouse.pk, date(2031, 1, 31)): Decimal(10), (warehouse.pk, date(2032, 2, 1)): Decimal(1)}
-    issue(kind=DocumentKind.TRANSFER, item=item, location=warehouse, to_location=warehouse2, quantity=2, numbers=["L1"], lot_quantity=Decimal(2))
+    issue(
+        kind=DocumentKind.TRANSFER,
+        item=item,
+        location=warehouse,
+        to_location=warehouse2,
+        quantity=2,
+        numbers=["L1"],
+        lot_quantity=Decimal(2),
+    )
     delivery = issue(item=item, location=warehouse, quantity=Decimal("1.5"), numbers=["L2"], lot_quantity=Decimal("1.5"))
     assert expiry_summaries(item) == {
-        (warehouse.pk, date(2031, 1, 31)): Decimal("6.5"), (warehouse2.pk, date(2031, 1, 31)): Decimal(2),
+        (warehouse.pk, date(2031, 1, 31)): Decimal("6.5"),
+        (warehouse2.pk, date(2031, 1, 31)): Decimal(2),
         (warehouse.pk, date(2032, 2, 1)): Decimal(1),
     }
     document_reverse(document=delivery)
     lot_update(lot=Lot.objects.get(item=item, number="L1"), expiry_date=date(2030, 6, 30))
     assert expiry_summaries(item) == {
-        (warehouse.pk, date(2030, 6, 30)): Decimal(4), (warehouse2.pk, date(2030, 6, 30)): Decimal(2),
-        (warehouse.pk, date(2031, 1, 31)): Decimal(4), (warehouse.pk, date(2032, 2, 1)): Decimal(1),
+        (warehouse.pk, date(2030, 6, 30)): Decimal(4),
+        (warehouse2.pk, date(2030, 6, 30)): Decimal(2),
+        (warehouse.pk, date(2031, 1, 31)): Decimal(4),
+        (warehouse.pk, date(2032, 2, 1)): Decimal(1),
     }
     lot_update(lot=Lot.objects.get(item=item, number="L3"), expiry_date=None)
     assert (warehouse.pk, date(2032, 2, 1)) not in expiry_summaries(item)
@@ -205,9 +225,7 @@ def test_expiry_summary_of_a_lot_and_its_serials_moves_with_the_lot(company, war
 
     from inventory.services import lot_update
 
-    item = ItemFactory(
-        company=company, lot_class=LotClassFactory(company=company, tracking=Tracking.LOT_AND_SERIAL, track_expiry=True)
-    )
+    item = ItemFactory(company=company, lot_class=LotClassFactory(company=company, tracking=Tracking.LOT_AND_SERIAL, track_expiry=True))
     receive(item=item, location=warehouse, numbers="S1-S3", parent_number="L1", expiry=date(2031, 1, 31))
     assert expiry_summaries(item) == {(warehouse.pk, date(2031, 1, 31)): Decimal(3)}
     lot_update(lot=Lot.objects.get(item=item, number="L1"), expiry_date=date(2030, 1, 1))

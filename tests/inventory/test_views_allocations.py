@@ -38,7 +38,10 @@ def phone(company):
 def milk(company):
     """Lots by expiration."""
     lot_class = LotClassFactory(
-        company=company, tracking=Tracking.LOT, track_expiry=True, issue_method=IssueMethod.EXPIRATION,
+        company=company,
+        tracking=Tracking.LOT,
+        track_expiry=True,
+        issue_method=IssueMethod.EXPIRATION,
         segments=[("constant", "L"), ("counter", "001")],
     )
     return ItemFactory(company=company, sku="MILK", lot_class=lot_class)
@@ -505,7 +508,7 @@ def test_unassigned_assign_with_no_numbers_marks_the_field(clerk, unassigned):
 def incoming_input(body: str, form: str, name: str) -> str:
     """The value of an incoming field (lot number, expiry) inside the scan or paste form."""
     start = body.index(f'data-testid="{form}"')
-    return re.search(rf'<input name="{name}"[^>]*value="([^"]*)"', body[start:body.index("</form>", start)]).group(1)
+    return re.search(rf'<input name="{name}"[^>]*value="([^"]*)"', body[start : body.index("</form>", start)]).group(1)
 
 
 def test_scan_on_a_receipt_keeps_the_typed_lot_and_expiry_for_the_next_scan(clerk, company, warehouse):

@@ -231,6 +231,7 @@ def test_stock_list_filters_by_item_location_and_number(clerk, company, warehous
     receive(item=item, location=warehouse, numbers="K1 K2")
     receive(item=item, location=warehouse2, numbers="K3")
     receive(item=other, location=warehouse, numbers="Z1")
+
     def numbers(**params):
         return sorted(b.lot.number for b in records(clerk.get(reverse("inventory:stock-list"), params)))
 
@@ -258,9 +259,7 @@ def _expiring_numbers(client, company, location, tracking, value):
     return sorted(b.lot.number for b in records(response))
 
 
-@pytest.mark.parametrize(
-    "value, expected", [("alert", ["GONE", "SOON"]), ("90", ["GONE", "LATER", "SOON"]), ("0", ["GONE"])]
-)
+@pytest.mark.parametrize("value, expected", [("alert", ["GONE", "SOON"]), ("90", ["GONE", "LATER", "SOON"]), ("0", ["GONE"])])
 def test_stock_list_filters_serials_expiring_within_days_or_alert(clerk, company, warehouse, value, expected):
     numbers = _expiring_numbers(clerk, company, warehouse, Tracking.SERIAL, value)
     assert numbers == expected

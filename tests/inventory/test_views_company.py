@@ -163,9 +163,7 @@ def test_company_switch_moves_to_another_company_of_the_user(client, company):
     assert _messages(response) == [f"You are now working in {other.name}."]
 
 
-@pytest.mark.parametrize(
-    "name", ["inventory:item-list", "inventory:location-list", "inventory:stock-list", "inventory:unassigned-list"]
-)
+@pytest.mark.parametrize("name", ["inventory:item-list", "inventory:location-list", "inventory:stock-list", "inventory:unassigned-list"])
 def test_lists_show_only_the_company_switched_to(client, company, name):
     other = CompanyFactory()
     for each in (company, other):

@@ -48,7 +48,12 @@ def header(kind, **values):
 
 
 def lines(*rows, initial=0):
-    data = {"lines-TOTAL_FORMS": str(len(rows)), "lines-INITIAL_FORMS": str(initial), "lines-MIN_NUM_FORMS": "0", "lines-MAX_NUM_FORMS": "1000"}
+    data = {
+        "lines-TOTAL_FORMS": str(len(rows)),
+        "lines-INITIAL_FORMS": str(initial),
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "1000",
+    }
     for index, row in enumerate(rows):
         for key, value in row.items():
             data[f"lines-{index}-{key}"] = "" if value is None else str(value)
@@ -58,13 +63,19 @@ def lines(*rows, initial=0):
 def test_document_create_saves_a_draft_receipt_with_its_lines(client_clerk, warehouse, serial_item, lot_item):
     supplier = PartnerFactory(company=warehouse.company)
     data = header("receipt", partner=supplier.pk, to_location=warehouse.pk, reference="PO-1")
-    data.update(lines({"item": serial_item.pk, "quantity": 5, "unit_cost": "12.50"}, {"item": lot_item.pk, "quantity": "2.5", "expiry_date": "2030-01-31"}))
+    data.update(
+        lines(
+            {"item": serial_item.pk, "quantity": 5, "unit_cost": "12.50"},
+            {"item": lot_item.pk, "quantity": "2.5", "expiry_date": "2030-01-31"},
+        )
+    )
     response = client_clerk.post(reverse("inventory:document-create", kwargs={"kind": "receipt"}), data)
     document = Document.objects.get(company=warehouse.company)
     assert response.status_code == 302 and response.url == reverse("inventory:document-detail", kwargs={"document_pk": document.pk})
     assert document.status == DocumentStatus.DRAFT and document.partner == supplier and document.reference == "PO-1"
     assert [(ln.item.sku, ln.quantity, ln.unit_cost, ln.expiry_date) for ln in document.lines.order_by("position")] == [
-        ("PHONE", Decimal("5"), Decimal("12.50"), None), ("MILK", Decimal("2.5"), None, date(2030, 1, 31)),
+        ("PHONE", Decimal("5"), Decimal("12.50"), None),
+        ("MILK", Decimal("2.5"), None, date(2030, 1, 31)),
     ]
 
 
@@ -112,12 +123,21 @@ def test_document_create_save_and_post_failure_keeps_the_draft_and_marks_the_lin
 def test_document_update_edits_changes_and_removes_lines(client_clerk, warehouse, serial_item, lot_item):
     client_clerk.post(
         reverse("inventory:document-create", kwargs={"kind": "receipt"}),
-        {**header("receipt", to_location=warehouse.pk), **lines({"item": serial_item.pk, "quantity": 5}, {"item": lot_item.pk, "quantity": 1})},
+        {
+            **header("receipt", to_location=warehouse.pk),
+            **lines({"item": serial_item.pk, "quantity": 5}, {"item": lot_item.pk, "quantity": 1}),
+        },
     )
     document = Document.objects.get()
     first, second = document.lines.order_by("position")
     data = header("receipt", to_location=warehouse.pk, reference="changed")
-    data.update(lines({"id": first.pk, "item": serial_item.pk, "quantity": 7}, {"id": second.pk, "item": lot_item.pk, "quantity": 1, "DELETE": "on"}, initial=2))
+    data.update(
+        lines(
+            {"id": first.pk, "item": serial_item.pk, "quantity": 7},
+            {"id": second.pk, "item": lot_item.pk, "quantity": 1, "DELETE": "on"},
+            initial=2,
+        )
+    )
     response = client_clerk.post(reverse("inventory:document-update", kwargs={"document_pk": document.pk}), data)
     assert response.status_code == 302
     document.refresh_from_db()

@@ -90,7 +90,10 @@ def draft_allocations(company, n):
     dialog = reverse("inventory:line-allocations", kwargs={"line_pk": line.pk})
     candidates = reverse("inventory:line-candidates", kwargs={"line_pk": line.pk})
     return {
-        "detail": (reverse("inventory:document-detail", kwargs={"document_pk": document.pk}), lambda r: r.context["lines"][0].summary["count"]),
+        "detail": (
+            reverse("inventory:document-detail", kwargs={"document_pk": document.pk}),
+            lambda r: r.context["lines"][0].summary["count"],
+        ),
         "print": (reverse("inventory:document-print", kwargs={"document_pk": document.pk}), lambda r: len(r.context["lines"][0].numbers)),
         "allocations dialog": (dialog, lambda r: _count(r.content.decode(), r"Allocated \((\d+)\)")),
         "allocations dialog, second pages": (f"{dialog}?cpage=2&apage=2", lambda r: _count(r.content.decode(), r"Allocated \((\d+)\)")),

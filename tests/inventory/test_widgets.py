@@ -11,7 +11,9 @@ from inventory.web.widgets import FastSelectRenderer
 class Choices(forms.Form):
     plain = forms.ChoiceField(choices=[("", "Any <kind>"), (1, "A & B"), ("2", 'say "hi"')], required=False)
     grouped = forms.MultipleChoiceField(choices=[("Group", [(1, "one"), (2, "two")]), (3, "three")], required=False)
-    typed = forms.TypedChoiceField(coerce=int, choices=[(1, "x"), (2, "y")], widget=forms.Select(attrs={"class": "form-select", "data-x": True, "disabled": False}))
+    typed = forms.TypedChoiceField(
+        coerce=int, choices=[(1, "x"), (2, "y")], widget=forms.Select(attrs={"class": "form-select", "data-x": True, "disabled": False})
+    )
 
 
 @pytest.mark.parametrize("data", [{"plain": "1", "grouped": ["2", "3"], "typed": "2"}, {}], ids=["chosen", "unbound-errors"])

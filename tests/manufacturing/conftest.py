@@ -27,7 +27,9 @@ class Plant:
 
 
 def serial_class(company, prefix, **kwargs):
-    return LotClassFactory(company=company, tracking=Tracking.SERIAL, segments=[(SegmentKind.CONSTANT, prefix), (SegmentKind.COUNTER, "0001")], **kwargs)
+    return LotClassFactory(
+        company=company, tracking=Tracking.SERIAL, segments=[(SegmentKind.CONSTANT, prefix), (SegmentKind.COUNTER, "0001")], **kwargs
+    )
 
 
 @pytest.fixture

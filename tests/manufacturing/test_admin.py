@@ -9,9 +9,17 @@ from tests.inventory.factories import ItemFactory
 
 def bom_post(item, component, quantity="2"):
     return {
-        "item": item.pk, "is_kit": "on", "is_active": "on", "notes": "",
-        "lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0", "lines-MIN_NUM_FORMS": "0", "lines-MAX_NUM_FORMS": "1000",
-        "lines-0-position": "1", "lines-0-component": component.pk, "lines-0-quantity": quantity,
+        "item": item.pk,
+        "is_kit": "on",
+        "is_active": "on",
+        "notes": "",
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": "0",
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "1000",
+        "lines-0-position": "1",
+        "lines-0-component": component.pk,
+        "lines-0-quantity": quantity,
     }
 
 

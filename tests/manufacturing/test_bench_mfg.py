@@ -18,7 +18,11 @@ NAMES = ["mfg_complete_work_order"]
 def bench(units: int) -> dict[str, int]:
     result = subprocess.run(
         [sys.executable, "manage.py", "bench", "--json", "--suite", "manufacturing", "--units", str(units)],
-        cwd=ROOT, env={**os.environ, "DJANGO_DEBUG": "true"}, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_DEBUG": "true"},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)

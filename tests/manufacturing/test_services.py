@@ -67,7 +67,9 @@ def state_of_stock(company):
     a reversed completion made stay as numbers never received (as a reversed receipt leaves them)."""
     balances = sorted(Balance.objects.filter(company=company, quantity__gt=0).values_list("item_id", "lot_id", "location_id", "quantity"))
     serials = sorted(
-        Lot.objects.filter(company=company, kind="serial").exclude(in_stock=False, last_location__isnull=True).values_list("pk", "in_stock", "last_location_id")
+        Lot.objects.filter(company=company, kind="serial")
+        .exclude(in_stock=False, last_location__isnull=True)
+        .values_list("pk", "in_stock", "last_location_id")
     )
     return balances, serials
 
@@ -78,8 +80,16 @@ def state_of_stock(company):
 def test_production_kinds_default_their_virtual_end_to_production(plant):
     issue_doc = document_create(company=plant.company, kind=DocumentKind.PRODUCTION_ISSUE, from_location=plant.warehouse)
     output_doc = document_create(company=plant.company, kind=DocumentKind.PRODUCTION_OUTPUT, to_location=plant.warehouse)
-    assert (issue_doc.number[:3], issue_doc.to_location.kind, issue_doc.reason) == ("PI-", LocationKind.PRODUCTION, MoveReason.PRODUCTION_CONSUMPTION)
-    assert (output_doc.number[:3], output_doc.from_location.kind, output_doc.reason) == ("FG-", LocationKind.PRODUCTION, MoveReason.PRODUCTION_OUTPUT)
+    assert (issue_doc.number[:3], issue_doc.to_location.kind, issue_doc.reason) == (
+        "PI-",
+        LocationKind.PRODUCTION,
+        MoveReason.PRODUCTION_CONSUMPTION,
+    )
+    assert (output_doc.number[:3], output_doc.from_location.kind, output_doc.reason) == (
+        "FG-",
+        LocationKind.PRODUCTION,
+        MoveReason.PRODUCTION_OUTPUT,
+    )
 
 
 def test_production_kinds_are_not_offered_for_manual_creation():
@@ -117,7 +127,9 @@ def test_work_order_release_creates_the_two_drafts_from_the_bill(plant):
     work_order = released(plant, 10, generate=False, propose=False)
     consumption, output = work_order.consumption_document, work_order.output_document
     assert (consumption.kind, consumption.from_location, consumption.to_location.kind) == (
-        DocumentKind.PRODUCTION_ISSUE, plant.warehouse, LocationKind.PRODUCTION,
+        DocumentKind.PRODUCTION_ISSUE,
+        plant.warehouse,
+        LocationKind.PRODUCTION,
     )
     assert [(line.item.sku, line.quantity) for line in consumption.lines.all()] == [("RESIN", 20), ("CHIP", 10), ("SCREW", 40)]
     assert (output.from_location.kind, output.to_location) == (LocationKind.PRODUCTION, plant.warehouse)
@@ -133,7 +145,9 @@ def test_work_order_release_refuses_a_released_order(plant):
 
 def test_components_propose_takes_by_issue_method_and_reserves(plant):
     work_order = released(plant, 30, generate=False)
-    taken = sorted(Allocation.objects.filter(document=work_order.consumption_document, item=plant.resin).values_list("lot__number", "quantity"))
+    taken = sorted(
+        Allocation.objects.filter(document=work_order.consumption_document, item=plant.resin).values_list("lot__number", "quantity")
+    )
     assert taken == [("R1", 60)]  # FIFO: the older lot first
     chips = Allocation.objects.filter(document=work_order.consumption_document, item=plant.chip).count()
     assert chips == 20  # only 20 chips exist: the line stays short by 10
@@ -151,7 +165,9 @@ def test_complete_posts_consumption_output_and_genealogy_at_once(plant):
     assert on_hand(plant.screw, plant.warehouse) == 960
     assert on_hand(plant.widget, plant.warehouse) == 10
     assert Lot.objects.filter(item=plant.chip, in_stock=False).count() == 10
-    assert set(GenealogyLink.objects.filter(produced__item=plant.widget).values_list("document", flat=True)) == {completion.output_document_id}
+    assert set(GenealogyLink.objects.filter(produced__item=plant.widget).values_list("document", flat=True)) == {
+        completion.output_document_id
+    }
     assert ("R1", "W0001", Q(2)) in links(consumed__item=plant.resin)
     assert not ledger_verify()
 
@@ -355,7 +371,10 @@ def test_kit_disassemble_returns_the_original_serials_and_keeps_history(plant, k
     kit_assemble(company=plant.company, item=kit, quantity=2, location=plant.warehouse)
     work_order = kit_disassemble(company=plant.company, item=kit, location=plant.warehouse, numbers=["K0002"])
     assert work_order.state == WorkOrderState.DONE
-    assert [n for n, in_stock in Lot.objects.filter(item=plant.chip, number__lte="C004").values_list("number", "in_stock") if in_stock] == ["C003", "C004"]
+    assert [n for n, in_stock in Lot.objects.filter(item=plant.chip, number__lte="C004").values_list("number", "in_stock") if in_stock] == [
+        "C003",
+        "C004",
+    ]
     assert not lot(kit, "K0002").in_stock and lot(kit, "K0001").in_stock
     assert on_hand(plant.screw, plant.warehouse) == 997
     assert len(links(consumed__item=plant.chip)) == 4  # the assembly is history
@@ -375,9 +394,15 @@ def test_kit_disassemble_can_be_reversed_by_cancelling(plant, kit):
 
 def _completion_queries(company, count, *, partial):
     location = LocationFactory(company=company)
-    resin = ItemFactory(company=company, lot_class=LotClassFactory(company=company, tracking="lot", segments=[("constant", "RL"), ("counter", "1")]))
-    chip = ItemFactory(company=company, lot_class=LotClassFactory(company=company, batch_size=10_000, segments=[("constant", "CP"), ("counter", "0001")]))
-    widget = ItemFactory(company=company, lot_class=LotClassFactory(company=company, batch_size=10_000, segments=[("constant", "WG"), ("counter", "0001")]))
+    resin = ItemFactory(
+        company=company, lot_class=LotClassFactory(company=company, tracking="lot", segments=[("constant", "RL"), ("counter", "1")])
+    )
+    chip = ItemFactory(
+        company=company, lot_class=LotClassFactory(company=company, batch_size=10_000, segments=[("constant", "CP"), ("counter", "0001")])
+    )
+    widget = ItemFactory(
+        company=company, lot_class=LotClassFactory(company=company, batch_size=10_000, segments=[("constant", "WG"), ("counter", "0001")])
+    )
     receive(item=resin, location=location, numbers=["RL-A"], quantity=1000)
     receive(item=chip, location=location, generate=2 * count)
     BomFactory(company=company, item=widget, components=[(resin, 1), (chip, 1)])
@@ -387,7 +412,9 @@ def _completion_queries(company, count, *, partial):
     work_order_components_propose(work_order=work_order)
     # Each unit's chip scanned to it: unmapped serials would be shared with every unit (n² links).
     finished = Allocation.objects.filter(document=work_order.output_document).order_by("id").values_list("number", flat=True)
-    chips = Allocation.objects.filter(document=work_order.consumption_document, item=chip).order_by("id").values_list("lot__number", flat=True)
+    chips = (
+        Allocation.objects.filter(document=work_order.consumption_document, item=chip).order_by("id").values_list("lot__number", flat=True)
+    )
     for finished_number, chip_number in zip(list(finished), list(chips)):
         work_order_unit_map(work_order=work_order, finished_number=finished_number, component_number=chip_number)
     with CaptureQueriesContext(connection) as captured:
@@ -409,5 +436,8 @@ def test_complete_links_an_unmapped_serial_to_every_unit_it_may_be_in(plant):
     work_order = released(plant, 2)
     work_order_complete(work_order=work_order)
     assert links(consumed__item=plant.chip) == [
-        ("C001", "W0001", Q("0.5")), ("C001", "W0002", Q("0.5")), ("C002", "W0001", Q("0.5")), ("C002", "W0002", Q("0.5")),
+        ("C001", "W0001", Q("0.5")),
+        ("C001", "W0002", Q("0.5")),
+        ("C002", "W0001", Q("0.5")),
+        ("C002", "W0002", Q("0.5")),
     ]

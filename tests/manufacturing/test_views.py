@@ -101,9 +101,16 @@ def test_work_order_list_with_a_bad_filter_shows_the_error_not_a_500(production,
 
 
 def test_work_order_create_makes_a_draft_and_shows_it(production, plant):
-    response = production.post(reverse("manufacturing:work-order-create"), {
-        "item": plant.widget.pk, "quantity": "3", "location": plant.warehouse.pk, "due_date": "2030-01-31", "notes": "rush",
-    })
+    response = production.post(
+        reverse("manufacturing:work-order-create"),
+        {
+            "item": plant.widget.pk,
+            "quantity": "3",
+            "location": plant.warehouse.pk,
+            "due_date": "2030-01-31",
+            "notes": "rush",
+        },
+    )
     work_order = WorkOrder.objects.get()
     assert response.status_code == 302 and response["Location"] == url("detail", work_order)
     assert (work_order.quantity, work_order.state, work_order.bom, work_order.notes) == (Q(3), WorkOrderState.DRAFT, plant.bom, "rush")
@@ -114,14 +121,17 @@ def test_work_order_create_offers_only_items_with_an_active_bill(production, pla
     assert list(response.context["form"].fields["item"].queryset) == [plant.widget]
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"item": "resin"}, "item"),  # no bill: not a choice
-    ({"item": "x"}, "item"),
-    ({"quantity": "1.5"}, "quantity"),  # the widget is serial-numbered
-    ({"quantity": "abc"}, "quantity"),
-    ({"quantity": "0"}, "quantity"),
-    ({"location": "999999999"}, "location"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"item": "resin"}, "item"),  # no bill: not a choice
+        ({"item": "x"}, "item"),
+        ({"quantity": "1.5"}, "quantity"),  # the widget is serial-numbered
+        ({"quantity": "abc"}, "quantity"),
+        ({"quantity": "0"}, "quantity"),
+        ({"location": "999999999"}, "location"),
+    ],
+)
 def test_work_order_create_refuses_bad_input_next_to_the_field(production, plant, changes, field):
     data = {"item": plant.widget.pk, "quantity": "3", "location": plant.warehouse.pk}
     data.update({k: (plant.resin.pk if v == "resin" else v) for k, v in changes.items()})
@@ -440,11 +450,19 @@ def test_pages_cost_the_same_queries_at_10_and_300_rows(client, page_name):
         if page_name == "units":
             for serial in range(1, min(n, 60)):
                 UnitGenealogy.objects.create(
-                    company=company, work_order=work_order, finished_number=f"F{serial}", component=work_order.bom.lines.first().component,
-                    component_number=f"X{serial}", quantity=Q(1),
+                    company=company,
+                    work_order=work_order,
+                    finished_number=f"F{serial}",
+                    component=work_order.bom.lines.first().component,
+                    component_number=f"X{serial}",
+                    quantity=Q(1),
                 )
-        path = {"list": reverse("manufacturing:work-order-list"), "list grouped": reverse("manufacturing:work-order-list"),
-                "detail": url("detail", work_order), "units": url("units", work_order)}[page_name]
+        path = {
+            "list": reverse("manufacturing:work-order-list"),
+            "list grouped": reverse("manufacturing:work-order-list"),
+            "detail": url("detail", work_order),
+            "units": url("units", work_order),
+        }[page_name]
         counts.append(_queries(client, path, {"group": "item"} if page_name == "list grouped" else None))
     assert counts[0] == counts[1]
 

@@ -38,7 +38,9 @@ def serial_item(company):
 def lot_item(company):
     """A lot-tracked item whose class tracks expiry, numbered L0001, L0002…"""
     lot_class = LotClassFactory(
-        company=company, tracking=Tracking.LOT, track_expiry=True,
+        company=company,
+        tracking=Tracking.LOT,
+        track_expiry=True,
         segments=[(SegmentKind.CONSTANT, "L"), (SegmentKind.COUNTER, "0001")],
     )
     return ItemFactory(company=company, sku="MILK", name="Milk", lot_class=lot_class)

@@ -32,7 +32,11 @@ def bench_started(*sizes: str, database_suffix: str = "") -> subprocess.Popen:
         env["DATABASE_URL"] = urlunsplit(url._replace(path=url.path + database_suffix))
     return subprocess.Popen(
         [sys.executable, "manage.py", "bench", "--json", "--suite", "trace", "--runs", "1", *sizes],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 

@@ -213,4 +213,4 @@ def test_lot_page_links_to_its_label(client, company, lot_item, warehouse):
     receive(item=lot_item, location=warehouse, numbers=["L-2"], quantity=1, expiry=EXPIRY)
     lot = company.lots.get()
     body = client.get(reverse("traceability:lot-detail", kwargs={"lot_pk": lot.pk})).content.decode()
-    assert f'{reverse("traceability:lot-labels")}?lot={lot.pk}' in body
+    assert f"{reverse('traceability:lot-labels')}?lot={lot.pk}" in body

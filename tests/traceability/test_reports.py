@@ -53,7 +53,10 @@ def viewer(client, company):
 def lot_item(company, *, sku, alert_days=30, prefix="L", **fields):
     """A lot-tracked item whose class tracks expiry with ``alert_days`` of warning."""
     lot_class = LotClassFactory(
-        company=company, tracking=Tracking.LOT, track_expiry=True, expiry_alert_days=alert_days,
+        company=company,
+        tracking=Tracking.LOT,
+        track_expiry=True,
+        expiry_alert_days=alert_days,
         segments=[(SegmentKind.CONSTANT, prefix), (SegmentKind.COUNTER, "0001")],
     )
     return ItemFactory(company=company, sku=sku, lot_class=lot_class, **fields)
@@ -94,7 +97,9 @@ def test_expiry_default_window_is_each_class_alert_period(viewer, company, wareh
     assert expiry_numbers(response) == ["Y-5", "M-20"]
 
 
-@pytest.mark.parametrize("days, expected", [("0", []), ("10", ["Y-5"]), ("25", ["Y-5", "M-20", "Y-20"]), ("45", ["Y-5", "M-20", "Y-20", "M-40"])])
+@pytest.mark.parametrize(
+    "days, expected", [("0", []), ("10", ["Y-5"]), ("25", ["Y-5", "M-20", "Y-20"]), ("45", ["Y-5", "M-20", "Y-20", "M-40"])]
+)
 def test_expiry_days_replaces_the_alert_periods(viewer, company, warehouse, days, expected):
     month = lot_item(company, sku="MILK", alert_days=30, prefix="M")
     week = lot_item(company, sku="YOGURT", alert_days=7, prefix="Y")
@@ -129,7 +134,9 @@ def test_expiry_expired_rows_are_marked_and_come_first(viewer, company, warehous
 def test_expiry_one_row_per_lot_and_location_linking_the_lot(viewer, company, warehouse, warehouse2):
     milk = lot_item(company, sku="MILK")
     lot = receive_lot(milk, warehouse, "SPLIT", 10, expiry=in_days(3))
-    issue(kind=DocumentKind.TRANSFER, item=milk, location=warehouse, to_location=warehouse2, quantity=4, numbers=["SPLIT"], lot_quantity=D(4))
+    issue(
+        kind=DocumentKind.TRANSFER, item=milk, location=warehouse, to_location=warehouse2, quantity=4, numbers=["SPLIT"], lot_quantity=D(4)
+    )
 
     response = viewer.get(EXPIRY)
     rows = [(r.record.location.code, r.record.quantity) for r in response.context["table"].paginated_rows]
@@ -229,11 +236,11 @@ def test_expiry_chart_draws_a_bar_per_week_with_labels_and_titles(viewer, compan
     chart = html[html.index('data-testid="expiry-chart"') : html.index("</svg>")]
 
     assert chart.count('data-testid="expiry-bar"') == 12
-    assert '<svg' in chart and 'role="img"' in chart and "<title" in chart
+    assert "<svg" in chart and 'role="img"' in chart and "<title" in chart
     assert f'data-week="{monday:%Y-%m-%d}" data-quantity="4"' in chart
     assert f'data-week="{monday + timedelta(weeks=1):%Y-%m-%d}" data-quantity="8"' in chart
     assert f'data-week="{monday + timedelta(weeks=11):%Y-%m-%d}" data-quantity="2.5"' in chart
-    assert f'{monday + timedelta(weeks=12):%Y-%m-%d}' not in chart
+    assert f"{monday + timedelta(weeks=12):%Y-%m-%d}" not in chart
     assert chart.count('data-quantity="0"') == 9
     # The tallest bar fills the plot; the others are in proportion.
     bars = viewer.get(EXPIRY).context["chart"]["bars"]
@@ -252,8 +259,18 @@ def test_expiry_chart_follows_the_filters(viewer, company, warehouse, warehouse2
 
 @pytest.mark.parametrize(
     "params",
-    [{"days": "abc"}, {"days": "-1"}, {"days": "1.5"}, {"days": "99999999999999999999"}, {"days": "²"},
-     {"item": "abc"}, {"item": "99999999"}, {"location": "x"}, {"page": "abc"}, {"sort": "nonsense"}],
+    [
+        {"days": "abc"},
+        {"days": "-1"},
+        {"days": "1.5"},
+        {"days": "99999999999999999999"},
+        {"days": "²"},
+        {"item": "abc"},
+        {"item": "99999999"},
+        {"location": "x"},
+        {"page": "abc"},
+        {"sort": "nonsense"},
+    ],
 )
 def test_expiry_bad_input_is_a_message_not_an_error(viewer, company, warehouse, params):
     milk = lot_item(company, sku="MILK")
@@ -338,7 +355,12 @@ def test_valuation_specific_cost_of_serials_and_lots(viewer, company, warehouse)
     assert by_item["PHONE"].quantity == 4 and by_item["PHONE"].value == D("420.50")
     assert by_item["FLOUR"].quantity == 16 and by_item["FLOUR"].value == D("39.9998")
     assert {n: r.value for n, r in by_lot.items()} == {
-        "S1": D("100"), "S2": D("100"), "S3": D("100"), "S5": D("120.50"), "F-CHEAP": D("20"), "F-DEAR": D("19.9998"),
+        "S1": D("100"),
+        "S2": D("100"),
+        "S3": D("100"),
+        "S5": D("120.50"),
+        "F-CHEAP": D("20"),
+        "F-DEAR": D("19.9998"),
     }
 
 
@@ -572,7 +594,9 @@ def test_expiry_selector_orders_by_expiry_date(company, warehouse):
 def test_valuation_by_lot_shows_a_split_lot_at_each_location_and_unnumbered_stock_once(viewer, company, warehouse, warehouse2):
     flour = lot_item(company, sku="FLOUR", valuation_method=ValuationMethod.SPECIFIC, unit_cost=D("1"))
     receive_lot(flour, warehouse, "F-1", 10, cost="2", expiry=in_days(100))
-    issue(kind=DocumentKind.TRANSFER, item=flour, location=warehouse, to_location=warehouse2, quantity=4, numbers=["F-1"], lot_quantity=D(4))
+    issue(
+        kind=DocumentKind.TRANSFER, item=flour, location=warehouse, to_location=warehouse2, quantity=4, numbers=["F-1"], lot_quantity=D(4)
+    )
     salt = ItemFactory(company=company, sku="SALT", valuation_method=ValuationMethod.FIFO)
     receive(item=salt, location=warehouse, quantity=3, unit_cost=D("1.10"))
     receive(item=salt, location=warehouse2, quantity=3, unit_cost=D("1.20"))

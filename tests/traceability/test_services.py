@@ -27,13 +27,29 @@ def refused(call, **kwargs) -> dict:
 def test_lot_create_with_quantity_zero_records_the_lot_alone(company, serial_item):
     user = UserFactory()
     lot = lot_create(company=company, item=serial_item, number="X-1", reference="PO 7", notes="boxed", user=user)
-    assert (lot.number, lot.kind, lot.reference, lot.notes, lot.created_by, lot.status) == ("X-1", LotKind.SERIAL, "PO 7", "boxed", user, LotStatus.ACTIVE)
+    assert (lot.number, lot.kind, lot.reference, lot.notes, lot.created_by, lot.status) == (
+        "X-1",
+        LotKind.SERIAL,
+        "PO 7",
+        "boxed",
+        user,
+        LotStatus.ACTIVE,
+    )
     assert not StockMove.objects.filter(to_lot=lot).exists()
     assert not Balance.objects.filter(lot=lot).exists()
 
 
 def test_lot_create_with_quantity_posts_an_adjustment_with_its_move(company, lot_item, warehouse):
-    lot = lot_create(company=company, item=lot_item, number="B-9", quantity=Decimal("12.5"), location=warehouse, expiry_date=EXPIRY, reference="SUP-1", notes="cold chain")
+    lot = lot_create(
+        company=company,
+        item=lot_item,
+        number="B-9",
+        quantity=Decimal("12.5"),
+        location=warehouse,
+        expiry_date=EXPIRY,
+        reference="SUP-1",
+        notes="cold chain",
+    )
     move = StockMove.objects.get(to_lot=lot)
     assert move.document.kind == DocumentKind.ADJUSTMENT and move.document.status == DocumentStatus.POSTED
     assert (move.quantity, move.to_location) == (Decimal("12.5"), warehouse)
@@ -112,7 +128,13 @@ def test_lot_create_lot_and_serial_serial_names_its_lot_and_takes_its_expiry(com
 
 
 def _edit(lot, **changes):
-    values = {"reference": lot.reference, "notes": lot.notes, "expiry_date": lot.expiry_date, "status": lot.status, "hold_reason": lot.hold_reason}
+    values = {
+        "reference": lot.reference,
+        "notes": lot.notes,
+        "expiry_date": lot.expiry_date,
+        "status": lot.status,
+        "hold_reason": lot.hold_reason,
+    }
     return lot_edit(lot=lot, **{**values, **changes})
 
 

@@ -142,8 +142,17 @@ def reference_valuation(*, company, by: str = "item", item=None, location=None) 
         _on_hand(company=company, item=item, location=location)
         .annotate(lot_cost=Coalesce(F("lot__unit_cost"), Subquery(first_cost, output_field=MONEY)))
         .values(
-            "item_id", "lot_id", "location_id", "quantity", "lot_cost", "item__sku", "item__name",
-            "item__valuation_method", "item__unit_cost", "lot__number", "location__code",
+            "item_id",
+            "lot_id",
+            "location_id",
+            "quantity",
+            "lot_cost",
+            "item__sku",
+            "item__name",
+            "item__valuation_method",
+            "item__unit_cost",
+            "lot__number",
+            "location__code",
         )
         .order_by()
     )
@@ -162,9 +171,7 @@ def reference_valuation(*, company, by: str = "item", item=None, location=None) 
         key, extra = _row_key(by, b)
         row = rows.get(key)
         if row is None:
-            row = rows[key] = ValuationRow(
-                item_id=b["item_id"], sku=b["item__sku"], item_name=b["item__name"], method=cost.method, **extra
-            )
+            row = rows[key] = ValuationRow(item_id=b["item_id"], sku=b["item__sku"], item_name=b["item__name"], method=cost.method, **extra)
         row.quantity += quantity
         row.value += value
         total += value
@@ -204,9 +211,7 @@ def _item_costs(*, company, item, location) -> dict[int, _ItemCost]:
     )
     costs: dict[int, _ItemCost] = {}
     for r in on_hand:
-        cost = _ItemCost(
-            method=r["item__valuation_method"], standard=r["item__unit_cost"], on_hand=r["total"], unnumbered=r["unnumbered"]
-        )
+        cost = _ItemCost(method=r["item__valuation_method"], standard=r["item__unit_cost"], on_hand=r["total"], unnumbered=r["unnumbered"])
         if cost.method == ValuationMethod.FIFO:
             cost.layers_left = cost.on_hand
         elif cost.method == ValuationMethod.SPECIFIC:

@@ -90,8 +90,9 @@ class ValuationMachine(RuleBasedStateMachine):
 
     def _in_stock(self, key: str, warehouse: str) -> list[str]:
         return sorted(
-            Balance.objects.filter(item=self.items[key], location=self.locations[warehouse], quantity__gt=0, lot__isnull=False)
-            .values_list("lot__number", flat=True)
+            Balance.objects.filter(item=self.items[key], location=self.locations[warehouse], quantity__gt=0, lot__isnull=False).values_list(
+                "lot__number", flat=True
+            )
         )
 
     def _post(self, kind: str, warehouse: str, lines: list[tuple]) -> None:

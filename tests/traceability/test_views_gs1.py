@@ -125,10 +125,12 @@ def recall(client, text):
 
 
 def test_recall_gs1_scans_name_the_lots_of_their_items(clerk, items):
-    text = "\n".join([
-        "]C1" + element_string(GTIN, lot="UHT-1201", expiry=EXPIRY),
-        digital_link(OTHER_GTIN, lot="UHT-1201"),
-    ])
+    text = "\n".join(
+        [
+            "]C1" + element_string(GTIN, lot="UHT-1201", expiry=EXPIRY),
+            digital_link(OTHER_GTIN, lot="UHT-1201"),
+        ]
+    )
     response = recall(clerk, text)
     assert response.status_code == 302
     expected = sorted([lot(items["milk"], "UHT-1201").pk, lot(items["cream"], "UHT-1201").pk])
@@ -151,11 +153,13 @@ def test_recall_plain_numbers_and_commas_as_before(clerk, items):
 
 
 def test_recall_unknown_gs1_and_bad_scans_are_listed_the_others_kept(clerk, items):
-    text = "\n".join([
-        "]C10100000096385074" + "10UHT-1201",  # a GTIN no item has
-        "]C10109506000134353" + "10UHT-1201",  # a wrong check digit
-        element_string(GTIN, lot="UHT-1300"),
-    ])
+    text = "\n".join(
+        [
+            "]C10100000096385074" + "10UHT-1201",  # a GTIN no item has
+            "]C10109506000134353" + "10UHT-1201",  # a wrong check digit
+            element_string(GTIN, lot="UHT-1300"),
+        ]
+    )
     response = recall(clerk, text)
     body = response.content.decode()
     assert response.status_code == 200 and 'data-testid="recall-unknown"' in body

@@ -166,7 +166,9 @@ def test_lot_list_pages_by_50_and_shows_the_last_page_when_past_it(clerk, compan
     assert numbers(clerk.get(LIST, {"page": 9})) == [f"SN{n:04d}" for n in range(51, 61)]
 
 
-@pytest.mark.parametrize("sort, first", [("-on_hand", "L-B"), ("on_hand", "L-A"), ("-number", "L-B"), ("-expiry_date", "L-B"), ("item", "L-A")])
+@pytest.mark.parametrize(
+    "sort, first", [("-on_hand", "L-B"), ("on_hand", "L-A"), ("-number", "L-B"), ("-expiry_date", "L-B"), ("item", "L-A")]
+)
 def test_lot_list_sorts_by_column(clerk, company, milk, sort, first):
     assert numbers(clerk.get(LIST, {"sort": sort}))[0] == first
 
@@ -223,7 +225,17 @@ def test_lot_export_with_a_malformed_filter_goes_back_to_the_list_with_a_message
 
 
 def form_data(item, **fields):
-    return {"item": item.pk, "number": "", "quantity": "0", "location": "", "parent_number": "", "reference": "", "expiry_date": "", "notes": "", **fields}
+    return {
+        "item": item.pk,
+        "number": "",
+        "quantity": "0",
+        "location": "",
+        "parent_number": "",
+        "reference": "",
+        "expiry_date": "",
+        "notes": "",
+        **fields,
+    }
 
 
 def test_lot_create_form_offers_tracked_products_and_the_active_company(clerk, company, serial_item):
@@ -233,7 +245,17 @@ def test_lot_create_form_offers_tracked_products_and_the_active_company(clerk, c
     assert list(form.fields["item"].queryset) == [serial_item] and untracked not in form.fields["item"].queryset
     assert list(form.fields["company"].queryset) == [company] and form.fields["company"].disabled
     content = response.content.decode()
-    for label in ("Lot/Serial Number", "Product", "Quantity", "Reference", "Company", "Description / Notes", "Create", "Create &amp; Create Another", "Cancel"):
+    for label in (
+        "Lot/Serial Number",
+        "Product",
+        "Quantity",
+        "Reference",
+        "Company",
+        "Description / Notes",
+        "Create",
+        "Create &amp; Create Another",
+        "Cancel",
+    ):
         assert label in content, label
 
 
@@ -247,7 +269,9 @@ def test_lot_create_with_quantity_zero_opens_the_lot_page(clerk, company, clerk_
 
 
 def test_lot_create_with_quantity_posts_an_adjustment(clerk, company, lot_item, warehouse):
-    response = clerk.post(CREATE, form_data(lot_item, number="B1", quantity="7.5", location=warehouse.pk, expiry_date="2031-01-31"), follow=True)
+    response = clerk.post(
+        CREATE, form_data(lot_item, number="B1", quantity="7.5", location=warehouse.pk, expiry_date="2031-01-31"), follow=True
+    )
     lot = Lot.objects.get(number="B1")
     assert messages_of(response) == [f"B1 created with 7.5 at {warehouse.code}."]
     move = lot.moves_in.get()
@@ -313,7 +337,15 @@ def test_lot_create_with_stock_needs_the_right_to_post_adjustments(client, compa
 
 def test_lot_view_tab_shows_the_lot(clerk, company, clerk_user, milk):
     lot = milk["L-A"]
-    lot_edit(lot=lot, reference="SUP-7", notes="Certificate 42", expiry_date=lot.expiry_date, status=LotStatus.ON_HOLD, hold_reason="lab test", user=clerk_user)
+    lot_edit(
+        lot=lot,
+        reference="SUP-7",
+        notes="Certificate 42",
+        expiry_date=lot.expiry_date,
+        status=LotStatus.ON_HOLD,
+        hold_reason="lab test",
+        user=clerk_user,
+    )
     content = clerk.get(url("lot-detail", lot)).content.decode()
     assert "MILK</a> — Milk" in content and "SUP-7" in content and "Certificate 42" in content
     assert 'data-testid="lot-on-hand">3 ' in content
@@ -344,11 +376,23 @@ def test_lot_edit_tab_shows_the_saved_values(clerk, company, milk):
 
 def test_lot_edit_tab_saves_and_records_the_hold(clerk, company, clerk_user, milk):
     lot = milk["L-B"]
-    data = {"reference": "R-2", "notes": "moved to cold room", "expiry_date": "2032-02-02", "status": "on_hold", "hold_reason": "temperature"}
+    data = {
+        "reference": "R-2",
+        "notes": "moved to cold room",
+        "expiry_date": "2032-02-02",
+        "status": "on_hold",
+        "hold_reason": "temperature",
+    }
     response = clerk.post(url("lot-update", lot), data, follow=True)
     assert messages_of(response) == ["L-B saved."]
     lot.refresh_from_db()
-    assert (lot.reference, lot.notes, lot.expiry_date, lot.status, lot.hold_reason) == ("R-2", "moved to cold room", date(2032, 2, 2), "on_hold", "temperature")
+    assert (lot.reference, lot.notes, lot.expiry_date, lot.status, lot.hold_reason) == (
+        "R-2",
+        "moved to cold room",
+        date(2032, 2, 2),
+        "on_hold",
+        "temperature",
+    )
     assert LotHoldEvent.objects.get(lot=lot).created_by == clerk_user
 
 
@@ -370,7 +414,10 @@ def test_lot_locations_tab_shows_on_hand_where_it_arrived(clerk, company, lot_it
     [row] = response.context["table"].paginated_rows
     assert (row.record["location_id"], row.record["quantity"]) == (zone.pk, Decimal(5))
     content = response.content.decode()
-    assert f"{warehouse.code} / Z1" in content and date_format(timezone.localtime(row.record["first_in_at"]), "SHORT_DATETIME_FORMAT") in content
+    assert (
+        f"{warehouse.code} / Z1" in content
+        and date_format(timezone.localtime(row.record["first_in_at"]), "SHORT_DATETIME_FORMAT") in content
+    )
 
 
 def test_lot_history_tab_lists_every_move_with_its_document(clerk, company, lot_item, warehouse, warehouse2):
@@ -379,7 +426,15 @@ def test_lot_history_tab_lists_every_move_with_its_document(clerk, company, lot_
     line = document_line_add(document=document, item=lot_item, quantity=Decimal(5), unit_cost=Decimal("2.5"), expiry_date=EXPIRY)
     line_allocate(line=line, numbers=["L-A"], quantity=Decimal(5), expiry_date=EXPIRY)
     document_post(document=document)
-    issue(kind=DocumentKind.TRANSFER, item=lot_item, location=warehouse, to_location=warehouse2, quantity=1, numbers=["L-A"], lot_quantity=Decimal(1))
+    issue(
+        kind=DocumentKind.TRANSFER,
+        item=lot_item,
+        location=warehouse,
+        to_location=warehouse2,
+        quantity=1,
+        numbers=["L-A"],
+        lot_quantity=Decimal(1),
+    )
     issue(item=lot_item, location=warehouse2, quantity=1, numbers=["L-A"], lot_quantity=Decimal(1))
     lot = Lot.objects.get(number="L-A")
     response = clerk.get(url("lot-history", lot))
@@ -528,7 +583,11 @@ def _lot_with_moves(company, warehouse, n):
     lot = Lot.objects.get(item=item)
     other = LocationFactory(company=company)
     ends = [(warehouse, other), (other, warehouse)]
-    specs = [MoveSpec(item=item, quantity=Decimal(1), from_location=a, to_location=b, from_lot_id=lot.pk, to_lot_id=lot.pk) for i in range(n) for a, b in [ends[i % 2]]]
+    specs = [
+        MoveSpec(item=item, quantity=Decimal(1), from_location=a, to_location=b, from_lot_id=lot.pk, to_lot_id=lot.pk)
+        for i in range(n)
+        for a, b in [ends[i % 2]]
+    ]
     moves_post(company=company, specs=specs, reason=MoveReason.TRANSFER)
     return lot
 
@@ -539,7 +598,9 @@ def _lot_in_locations(company, warehouse, n):
     receive(item=item, location=warehouse, numbers=["L1"], quantity=n)
     lot = Lot.objects.get(item=item)
     bins = LocationFactory.create_batch(n - 1, company=company, parent=warehouse)
-    specs = [MoveSpec(item=item, quantity=Decimal(1), from_location=warehouse, to_location=b, from_lot_id=lot.pk, to_lot_id=lot.pk) for b in bins]
+    specs = [
+        MoveSpec(item=item, quantity=Decimal(1), from_location=warehouse, to_location=b, from_lot_id=lot.pk, to_lot_id=lot.pk) for b in bins
+    ]
     moves_post(company=company, specs=specs, reason=MoveReason.TRANSFER)
     return lot
 
@@ -563,7 +624,11 @@ def test_lot_tab_query_count_does_not_grow_with_rows(client, name, build):
 @pytest.fixture
 def vaccine(company, warehouse, warehouse2):
     """Lot-and-serial lot VX-LOT whose serials are in stock: 2 at WH1, 1 at WH2."""
-    item = ItemFactory(company=company, sku="VACCINE", lot_class=LotClassFactory(company=company, tracking=Tracking.LOT_AND_SERIAL, segments=[("constant", "VX"), ("counter", "01")]))
+    item = ItemFactory(
+        company=company,
+        sku="VACCINE",
+        lot_class=LotClassFactory(company=company, tracking=Tracking.LOT_AND_SERIAL, segments=[("constant", "VX"), ("counter", "01")]),
+    )
     receive(item=item, location=warehouse, generate=2, parent_number="VX-LOT")
     receive(item=item, location=warehouse2, generate=1, parent_number="VX-LOT")
     return Lot.objects.get(item=item, number="VX-LOT")
@@ -588,7 +653,10 @@ def test_lot_list_group_total_counts_a_serial_once_with_or_without_its_lot(clerk
 def test_lot_pages_of_a_lot_of_serials_show_its_serials_stock_and_where(clerk, company, vaccine, warehouse, warehouse2):
     assert 'data-testid="lot-on-hand">3 ' in clerk.get(url("lot-detail", vaccine)).content.decode()
     response = clerk.get(url("lot-locations", vaccine))
-    assert [(r.record["location_id"], r.record["quantity"]) for r in response.context["table"].paginated_rows] == [(warehouse.pk, Decimal(2)), (warehouse2.pk, Decimal(1))]
+    assert [(r.record["location_id"], r.record["quantity"]) for r in response.context["table"].paginated_rows] == [
+        (warehouse.pk, Decimal(2)),
+        (warehouse2.pk, Decimal(1)),
+    ]
     assert 'data-testid="lot-on-hand">3<' in response.content.decode()
 
 

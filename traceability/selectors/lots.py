@@ -209,7 +209,4 @@ def lot_production(*, lot: Lot) -> list[dict]:
         .annotate(quantity=Sum("quantity"))
         .order_by("-document__date", "-document_id")
     )
-    return [
-        {**row, "made": row["document__kind"] == DocumentKind.PRODUCTION_OUTPUT} for row in rows
-    ]
-
+    return [{**row, "made": row["document__kind"] == DocumentKind.PRODUCTION_OUTPUT} for row in rows]

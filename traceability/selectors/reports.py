@@ -90,9 +90,7 @@ def _expiring_on_hand(*, company, item=None, location=None):
     return rows
 
 
-def expiry_totals(
-    *, company, within_days: int | None = None, item=None, location=None, today: date | None = None
-) -> dict[str, Decimal]:
+def expiry_totals(*, company, within_days: int | None = None, item=None, location=None, today: date | None = None) -> dict[str, Decimal]:
     """``expired`` and ``expiring`` (not yet expired, inside the window) quantities of the rows
     ``expiry_rows`` lists for the same arguments, from the expiry summaries."""
     today = today or timezone.localdate()
@@ -271,9 +269,7 @@ def stock_valuation(*, company, by: str = "item", item=None, location=None) -> V
             key, extra = (place.item_id,), {}
         row = rows.get(key)
         if row is None:
-            row = rows[key] = ValuationRow(
-                item_id=place.item_id, sku=place.sku, item_name=place.item_name, method=place.method, **extra
-            )
+            row = rows[key] = ValuationRow(item_id=place.item_id, sku=place.sku, item_name=place.item_name, method=place.method, **extra)
         row.quantity += place.quantity
         row.value += place.value
     if by == "location":
@@ -289,7 +285,10 @@ def _valued_places(*, company, item=None, location=None) -> list[ValuationRow]:
     cost = "item__cost__"
     summaries = StockSummary.objects.filter(company=company, quantity__gt=0, location__kind=LocationKind.INTERNAL)
     unnumbered = Balance.objects.filter(
-        company=company, lot__isnull=True, quantity__gt=0, location__kind=LocationKind.INTERNAL,
+        company=company,
+        lot__isnull=True,
+        quantity__gt=0,
+        location__kind=LocationKind.INTERNAL,
         item__valuation_method=ValuationMethod.SPECIFIC,
     )
     if item is not None:
@@ -298,8 +297,16 @@ def _valued_places(*, company, item=None, location=None) -> list[ValuationRow]:
         summaries, unnumbered = summaries.filter(location=location), unnumbered.filter(location=location)
     unnumbered_at = {(i, loc): q for i, loc, q in unnumbered.values_list("item_id", "location_id", "quantity").order_by()}
     rows = summaries.values(
-        "item_id", "location_id", "quantity", "lots_value", "location__code", "item__sku", "item__name",
-        "item__valuation_method", "item__unit_cost", *(cost + name for name in COST_FIELDS),
+        "item_id",
+        "location_id",
+        "quantity",
+        "lots_value",
+        "location__code",
+        "item__sku",
+        "item__name",
+        "item__valuation_method",
+        "item__unit_cost",
+        *(cost + name for name in COST_FIELDS),
     ).order_by()
     unit_costs: dict[int, Decimal] = {}
     places = []
@@ -316,8 +323,14 @@ def _valued_places(*, company, item=None, location=None) -> list[ValuationRow]:
             value = quantity * unit_cost
         places.append(
             ValuationRow(
-                item_id=r["item_id"], sku=r["item__sku"], item_name=r["item__name"], method=method,
-                quantity=quantity, value=value, location_id=r["location_id"], location_code=r["location__code"],
+                item_id=r["item_id"],
+                sku=r["item__sku"],
+                item_name=r["item__name"],
+                method=method,
+                quantity=quantity,
+                value=value,
+                location_id=r["location_id"],
+                location_code=r["location__code"],
             )
         )
     return places
@@ -360,16 +373,18 @@ def valuation_lot_rows(*, company, item=None, location=None):
     unit_cost = Case(When(specific_lot, then=lot_cost_expression(joined=False)), default=_item_unit_cost(), output_field=PRECISE)
     rows = (
         rows.annotate(
-            sku=F("item__sku"), item_name=F("item__name"), method=F("item__valuation_method"),
-            location_code=F("location__code"), on_hand=on_hand, places=places,
+            sku=F("item__sku"),
+            item_name=F("item__name"),
+            method=F("item__valuation_method"),
+            location_code=F("location__code"),
+            on_hand=on_hand,
+            places=places,
         )
         .annotate(unit_cost=unit_cost)
         .annotate(value=ExpressionWrapper(F("on_hand") * F("unit_cost"), output_field=PRECISE))
     )
     # A page is read item by item from the (item, lot number) index (inventory/paging.py).
-    paged = grouped_pages(
-        rows, field="item", order=("sku", "id"), within=LOT_WITHIN, groups=Item.objects.filter(company=company)
-    )
+    paged = grouped_pages(rows, field="item", order=("sku", "id"), within=LOT_WITHIN, groups=Item.objects.filter(company=company))
     return paged.order_by(*paged.page_order)
 
 

@@ -50,7 +50,10 @@ class ReportFilterForm(forms.Form):
 
 class ExpiryFilterForm(ReportFilterForm):
     days = forms.IntegerField(
-        label="Expiring within (days)", required=False, min_value=0, max_value=MAX_DAYS,
+        label="Expiring within (days)",
+        required=False,
+        min_value=0,
+        max_value=MAX_DAYS,
         widget=forms.NumberInput(attrs={"placeholder": "each class's alert period"}),
     )
     field_order = ["days", "item", "location"]
@@ -61,7 +64,8 @@ class ExpiryFilterForm(ReportFilterForm):
 
 class ValuationFilterForm(ReportFilterForm):
     by = forms.ChoiceField(
-        label="Show by", required=False,
+        label="Show by",
+        required=False,
         choices=[("item", "Item"), ("lot", "Lot/serial"), ("location", "Location")],
     )
     field_order = ["by", "item", "location"]
@@ -84,17 +88,31 @@ def week_chart(buckets) -> dict:
         x = LEFT + index * (BAR + GAP)
         y = TOP + PLOT - height
         quantity = f"{bucket.quantity.normalize():f}" if bucket.quantity else "0"
-        bars.append({
-            "x": f"{x:.1f}", "y": f"{y:.1f}", "width": str(BAR), "height": f"{height:.1f}",
-            "centre": f"{x + BAR / 2:.1f}", "value_y": f"{y - 5:.1f}", "label_y": f"{TOP + PLOT + 16:.1f}",
-            "year_y": f"{TOP + PLOT + 30:.1f}",
-            "quantity": quantity, "start": bucket.start, "label": date_format(bucket.start, "j M"),
-            "title": f"Week of {date_format(bucket.start, 'D j M Y')} to {date_format(bucket.end, 'D j M Y')}: {quantity} expiring",
-        })
+        bars.append(
+            {
+                "x": f"{x:.1f}",
+                "y": f"{y:.1f}",
+                "width": str(BAR),
+                "height": f"{height:.1f}",
+                "centre": f"{x + BAR / 2:.1f}",
+                "value_y": f"{y - 5:.1f}",
+                "label_y": f"{TOP + PLOT + 16:.1f}",
+                "year_y": f"{TOP + PLOT + 30:.1f}",
+                "quantity": quantity,
+                "start": bucket.start,
+                "label": date_format(bucket.start, "j M"),
+                "title": f"Week of {date_format(bucket.start, 'D j M Y')} to {date_format(bucket.end, 'D j M Y')}: {quantity} expiring",
+            }
+        )
     width = LEFT * 2 + len(buckets) * BAR + max(len(buckets) - 1, 0) * GAP
     return {
-        "bars": bars, "width": str(width), "height": str(TOP + PLOT + BOTTOM), "empty": not peak,
-        "baseline": f"{TOP + PLOT:.1f}", "right": str(width - LEFT), "left": str(LEFT),
+        "bars": bars,
+        "width": str(width),
+        "height": str(TOP + PLOT + BOTTOM),
+        "empty": not peak,
+        "baseline": f"{TOP + PLOT:.1f}",
+        "right": str(width - LEFT),
+        "left": str(LEFT),
     }
 
 

@@ -96,32 +96,38 @@ PARTNERS = [
 # code, name, fields, numbering template
 LOT_CLASSES = [
     (
-        "FOOD", "Food lots, first expiring first",
+        "FOOD",
+        "Food lots, first expiring first",
         dict(tracking=Tracking.LOT, track_expiry=True, expiry_alert_days=30, issue_method=IssueMethod.EXPIRATION),
         [("constant", "FD"), ("date", "YYMMDD"), ("constant", "-"), ("counter", "001")],
     ),
     (
-        "PHARMA", "Pharmaceutical lots (FIFO, expiry)",
+        "PHARMA",
+        "Pharmaceutical lots (FIFO, expiry)",
         dict(tracking=Tracking.LOT, track_expiry=True, expiry_alert_days=30, issue_method=IssueMethod.FIFO),
         [("constant", "PH"), ("date", "YYYY"), ("counter", "00001")],
     ),
     (
-        "ELEC", "Electronics serials",
+        "ELEC",
+        "Electronics serials",
         dict(tracking=Tracking.SERIAL, issue_method=IssueMethod.FIFO, batch_size=25),
         [("constant", "NW"), ("date", "YYMM"), ("counter", "00001")],
     ),
     (
-        "MEDDEV", "Medical devices, lot and serial (GS1)",
+        "MEDDEV",
+        "Medical devices, lot and serial (GS1)",
         dict(tracking=Tracking.LOT_AND_SERIAL, track_expiry=True, expiry_alert_days=30, issue_method=IssueMethod.FIFO),
         [("constant", "IP"), ("date", "YY"), ("counter", "000001")],
     ),
     (
-        "KIT", "Assembled kits",
+        "KIT",
+        "Assembled kits",
         dict(tracking=Tracking.SERIAL, issue_method=IssueMethod.FIFO, assignment=NumberAssignment.WHEN_USED),
         [("constant", "FAK-"), ("date", "YYMM"), ("constant", "-"), ("counter", "0001")],
     ),
     (
-        "SET", "Sets made in house (serial)",
+        "SET",
+        "Sets made in house (serial)",
         dict(tracking=Tracking.SERIAL, issue_method=IssueMethod.FIFO),
         [("constant", "SET-"), ("date", "YYMM"), ("constant", "-"), ("counter", "0001")],
     ),
@@ -145,7 +151,6 @@ ITEMS = [
     ("U-GLOVE", "Nitrile gloves, box of 100", None, "4.20", {}),
     ("S-CAL", "Device calibration service", None, "35.00", {"is_stocked": False}),
 ]
-
 
 
 class Command(BaseCommand):
@@ -230,9 +235,7 @@ class DemoBuilder:
 
     def setup(self) -> None:
         for parent, code, name in LOCATIONS:
-            self.loc[code] = location_create(
-                company=self.company, code=code, name=name, parent=self.loc[parent] if parent else None
-            )
+            self.loc[code] = location_create(company=self.company, code=code, name=name, parent=self.loc[parent] if parent else None)
         for code, name, is_supplier, is_customer, email in PARTNERS:
             self.partner[code] = Partner.objects.create(
                 company=self.company, code=code, name=name, is_supplier=is_supplier, is_customer=is_customer, email=email
@@ -241,8 +244,7 @@ class DemoBuilder:
         for code, name, fields, segments in LOT_CLASSES:
             classes[code] = LotSerialClass.objects.create(company=self.company, code=code, name=name, **fields)
             NumberSegment.objects.bulk_create(
-                NumberSegment(lot_class=classes[code], position=i, kind=kind, value=value)
-                for i, (kind, value) in enumerate(segments)
+                NumberSegment(lot_class=classes[code], position=i, kind=kind, value=value) for i, (kind, value) in enumerate(segments)
             )
         for sku, name, class_code, cost, extra in ITEMS:
             self.item[sku] = Item.objects.create(
@@ -345,43 +347,80 @@ class DemoBuilder:
 
     def transfers(self) -> None:
         self.outgoing(
-            DocumentKind.TRANSFER, days_ago=10, reference="Store replenishment", from_location="MAIN-A-01", to_location="STORE",
+            DocumentKind.TRANSFER,
+            days_ago=10,
+            reference="Store replenishment",
+            from_location="MAIN-A-01",
+            to_location="STORE",
             lines=[("F-OATS", 40), ("F-HONEY", 12), ("U-GLOVE", 10)],
         )
         self.outgoing(
-            DocumentKind.TRANSFER, days_ago=10, reference="Store replenishment", from_location="MAIN-A-02", to_location="STORE",
+            DocumentKind.TRANSFER,
+            days_ago=10,
+            reference="Store replenishment",
+            from_location="MAIN-A-02",
+            to_location="STORE",
             lines=[("K-THERM", 5)],
         )
         self.outgoing(
-            DocumentKind.TRANSFER, days_ago=9, reference="Put-away", from_location="MAIN-R", to_location="MAIN-A-02",
+            DocumentKind.TRANSFER,
+            days_ago=9,
+            reference="Put-away",
+            from_location="MAIN-R",
+            to_location="MAIN-A-02",
             lines=[("E-OXI", 10)],
         )
         self.outgoing(
-            DocumentKind.TRANSFER, days_ago=8, reference="Store replenishment", from_location="MAIN-C-01", to_location="STORE",
+            DocumentKind.TRANSFER,
+            days_ago=8,
+            reference="Store replenishment",
+            from_location="MAIN-C-01",
+            to_location="STORE",
             lines=[("P-AMOX", 50), ("D-PEN", 2)],
         )
 
     def deliveries(self) -> None:
         self.outgoing(
-            DocumentKind.DELIVERY, days_ago=7, partner="CUS-OLAV", reference="SO-1001", from_location="MAIN-C-01",
+            DocumentKind.DELIVERY,
+            days_ago=7,
+            partner="CUS-OLAV",
+            reference="SO-1001",
+            from_location="MAIN-C-01",
             lines=[("P-AMOX", 120), ("P-PARA", 200), ("D-PEN", 3), ("K-BAND", 30)],
         )
         self.outgoing(
-            DocumentKind.DELIVERY, days_ago=6, partner="CUS-GREEN", reference="SO-1002", from_location="MAIN-A-01",
+            DocumentKind.DELIVERY,
+            days_ago=6,
+            partner="CUS-GREEN",
+            reference="SO-1002",
+            from_location="MAIN-A-01",
             lines=[("F-OATS", 60), ("F-MILK", 50), ("F-HONEY", 6)],
         )
         self.outgoing(
-            DocumentKind.DELIVERY, days_ago=5, partner="CUS-HARB", reference="SO-1003", from_location="STORE",
+            DocumentKind.DELIVERY,
+            days_ago=5,
+            partner="CUS-HARB",
+            reference="SO-1003",
+            from_location="STORE",
             lines=[("K-THERM", 2), ("P-AMOX", 10)],
         )
         self.outgoing(
-            DocumentKind.DELIVERY, days_ago=4, partner="CUS-OLAV", reference="SO-1004", from_location="MAIN-A-02",
+            DocumentKind.DELIVERY,
+            days_ago=4,
+            partner="CUS-OLAV",
+            reference="SO-1004",
+            from_location="MAIN-A-02",
             lines=[("E-SCAN", 3), ("E-OXI", 4)],
         )
         # An open sales order: a draft delivery whose allocation reserves stock.
         self.outgoing(
-            DocumentKind.DELIVERY, days_ago=0, partner="CUS-HARB", reference="SO-1005", from_location="MAIN-C-01",
-            lines=[("P-PARA", 48)], post=False,
+            DocumentKind.DELIVERY,
+            days_ago=0,
+            partner="CUS-HARB",
+            reference="SO-1005",
+            from_location="MAIN-C-01",
+            lines=[("P-PARA", 48)],
+            post=False,
         )
 
     def customer_return(self) -> None:
@@ -407,9 +446,7 @@ class DemoBuilder:
 
 def checked(outcome: AllocationOutcome) -> AllocationOutcome:
     if outcome.rejected:
-        raise CommandError(
-            f"{outcome.line.item.sku}: " + "; ".join(f"{r.number}: {r.reason}" for r in outcome.rejected)
-        )
+        raise CommandError(f"{outcome.line.item.sku}: " + "; ".join(f"{r.number}: {r.reason}" for r in outcome.rejected))
     return outcome
 
 
@@ -419,9 +456,9 @@ def demo_summary(company: Company) -> list[tuple[str, object]]:
     lots = Lot.objects.filter(company=company)
     documents = Document.objects.filter(company=company)
     serial_tracking = [Tracking.SERIAL, Tracking.LOT_AND_SERIAL]
-    unassigned = Balance.objects.filter(
-        company=company, lot__isnull=True, item__lot_class__tracking__in=serial_tracking
-    ).aggregate(total=Sum("quantity"))["total"]
+    unassigned = Balance.objects.filter(company=company, lot__isnull=True, item__lot_class__tracking__in=serial_tracking).aggregate(
+        total=Sum("quantity")
+    )["total"]
     rows = [
         ("locations", Location.objects.filter(company=company, kind=LocationKind.INTERNAL).count()),
         ("partners", Partner.objects.filter(company=company).count()),

@@ -15,8 +15,4 @@ class Command(BaseCommand):
             for fault in faults:
                 self.stderr.write(str(fault))
             raise CommandError(f"ledger has {len(faults)} fault{'s' if len(faults) != 1 else ''}")
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"ledger OK: {Balance.objects.count()} balances, {StockMove.objects.count()} moves checked"
-            )
-        )
+        self.stdout.write(self.style.SUCCESS(f"ledger OK: {Balance.objects.count()} balances, {StockMove.objects.count()} moves checked"))
