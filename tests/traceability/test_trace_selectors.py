@@ -41,8 +41,12 @@ class Plant:
     def __init__(self, company, warehouse):
         lot_class = LotClassFactory(company=company, tracking=Tracking.LOT, segments=[("constant", "R"), ("counter", "01")])
         self.resin = ItemFactory(company=company, sku="RESIN", lot_class=lot_class)
-        self.board = ItemFactory(company=company, sku="BOARD", lot_class=LotClassFactory(company=company, segments=[("constant", "B"), ("counter", "001")]))
-        self.device = ItemFactory(company=company, sku="DEVICE", lot_class=LotClassFactory(company=company, segments=[("constant", "D"), ("counter", "001")]))
+        self.board = ItemFactory(
+            company=company, sku="BOARD", lot_class=LotClassFactory(company=company, segments=[("constant", "B"), ("counter", "001")])
+        )
+        self.device = ItemFactory(
+            company=company, sku="DEVICE", lot_class=LotClassFactory(company=company, segments=[("constant", "D"), ("counter", "001")])
+        )
         receive(item=self.resin, location=warehouse, numbers=["RESIN-BAD"], quantity=10)
         receive(item=self.resin, location=warehouse, numbers=["RESIN-OK"], quantity=10)
         receive(item=self.board, location=warehouse, generate=3)  # B001..B003
@@ -51,11 +55,18 @@ class Plant:
         self.lots = lots
         # RESIN-BAD went into boards B001 and B002; RESIN-OK into B003; each board into one device,
         # and D004 has the board B002 as well as B001 (a two-board model).
-        genealogy_links_add(company=company, links=[
-            (lots["RESIN-BAD"].pk, lots["B001"].pk, 1), (lots["RESIN-BAD"].pk, lots["B002"].pk, 1), (lots["RESIN-OK"].pk, lots["B003"].pk, 1),
-            (lots["B001"].pk, lots["D001"].pk, 1), (lots["B002"].pk, lots["D002"].pk, 1), (lots["B003"].pk, lots["D003"].pk, 1),
-            (lots["B001"].pk, lots["D004"].pk, 1),
-        ])
+        genealogy_links_add(
+            company=company,
+            links=[
+                (lots["RESIN-BAD"].pk, lots["B001"].pk, 1),
+                (lots["RESIN-BAD"].pk, lots["B002"].pk, 1),
+                (lots["RESIN-OK"].pk, lots["B003"].pk, 1),
+                (lots["B001"].pk, lots["D001"].pk, 1),
+                (lots["B002"].pk, lots["D002"].pk, 1),
+                (lots["B003"].pk, lots["D003"].pk, 1),
+                (lots["B001"].pk, lots["D004"].pk, 1),
+            ],
+        )
 
 
 @pytest.fixture
@@ -96,7 +107,8 @@ def test_lot_genealogy_trees_hang_each_lot_under_what_it_came_from(plant):
     genealogy = lot_genealogy(lot=plant.lots["B001"])
     assert [(n.lot.number, n.depth) for n in genealogy.upstream] == [("RESIN-BAD", -1)]
     assert [(n.lot.number, n.depth, n.parents) for n in genealogy.downstream] == [
-        ("D001", 1, [plant.lots["B001"].pk]), ("D004", 1, [plant.lots["B001"].pk]),
+        ("D001", 1, [plant.lots["B001"].pk]),
+        ("D004", 1, [plant.lots["B001"].pk]),
     ]
     assert genealogy.downstream[0].on_hand == 1
 
@@ -111,11 +123,13 @@ def test_recall_lists_units_customers_net_of_returns_and_stock(plant, company, w
 
     assert numbers(recall_units(seed_ids=seeds)) == {"RESIN-BAD", "B001", "B002", "D001", "D002", "D004"}
     customers = list(recall_customers(seed_ids=seeds))
-    assert [(c["document__partner__name"], c["delivered"], c["returned"], c["net"], c["documents"]) for c in customers] == [
-        ("Clinic", Decimal(2), Decimal(1), Decimal(1), 2)
-    ]
+    assert [(c["document__partner__name"], c["delivered"], c["returned"], c["net"], c["documents"], c["moves"]) for c in customers] == [
+        ("Clinic", Decimal(2), Decimal(1), Decimal(1), 2, 3)
+    ]  # the deliveries list pages its rows by that count: three below
     assert [(d["lot_number"], d["signed"]) for d in recall_deliveries(seed_ids=seeds)] == [
-        ("D001", Decimal(1)), ("D002", Decimal(1)), ("D002", Decimal(-1))
+        ("D001", Decimal(1)),
+        ("D002", Decimal(1)),
+        ("D002", Decimal(-1)),
     ]
     in_stock = {(b.lot.number, b.quantity) for b in recall_in_stock(seed_ids=seeds)}
     assert in_stock == {("RESIN-BAD", Decimal(10)), ("B001", 1), ("B002", 1), ("D002", 1), ("D004", 1)}
@@ -149,7 +163,7 @@ def test_recall_query_count_does_not_grow_with_levels_or_units(company, warehous
         root, rest = lots[0], lots[1:]
         links, above = [], [root]
         for level in range(levels):
-            layer = rest[level * width:(level + 1) * width]
+            layer = rest[level * width : (level + 1) * width]
             links += [(above[i % len(above)].pk, lot.pk, 1) for i, lot in enumerate(layer)]
             above = layer
         genealogy_links_add(company=company, links=links)

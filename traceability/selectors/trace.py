@@ -24,6 +24,7 @@ QTY = DecimalField(max_digits=18, decimal_places=4)
 # A bound on the walk: no real bill of materials is this deep, and it stops a cycle typed by hand.
 MAX_DEPTH = 64
 
+
 def _closure_sql(direction: str, seed_count: int) -> tuple[str, list]:
     """SQL of (lot_id, depth) for the seeds and every lot reachable from them in ``direction``.
 
@@ -33,9 +34,13 @@ def _closure_sql(direction: str, seed_count: int) -> tuple[str, list]:
     lot = Lot._meta.db_table
     seeds = ", ".join(["%s"] * seed_count)
     if direction == "down":  # component → product, lot → its serials
-        edges = f"SELECT consumed_id AS a, produced_id AS b FROM {link} UNION ALL SELECT parent_id, id FROM {lot} WHERE parent_id IS NOT NULL"
+        edges = (
+            f"SELECT consumed_id AS a, produced_id AS b FROM {link} UNION ALL SELECT parent_id, id FROM {lot} WHERE parent_id IS NOT NULL"
+        )
     else:  # product → component, serial → its lot
-        edges = f"SELECT produced_id AS a, consumed_id AS b FROM {link} UNION ALL SELECT id, parent_id FROM {lot} WHERE parent_id IS NOT NULL"
+        edges = (
+            f"SELECT produced_id AS a, consumed_id AS b FROM {link} UNION ALL SELECT id, parent_id FROM {lot} WHERE parent_id IS NOT NULL"
+        )
     sql = (
         f"WITH RECURSIVE walk(lot_id, depth) AS ("
         f" SELECT id, 0 FROM {lot} WHERE id IN ({seeds})"
@@ -184,14 +189,22 @@ def _nodes(root: Lot, ids: list[int], depths: dict[int, int], direction: str) ->
         lot.pk: lot
         for lot in Lot.objects.filter(pk__in=ids)
         .select_related("item", "last_location")
-        .annotate(on_hand=Coalesce(Sum("balances__quantity", filter=Q(balances__location__kind=LocationKind.INTERNAL)), Value(ZERO), output_field=QTY))
+        .annotate(
+            on_hand=Coalesce(
+                Sum("balances__quantity", filter=Q(balances__location__kind=LocationKind.INTERNAL)), Value(ZERO), output_field=QTY
+            )
+        )
     }
     children: dict[int, list[tuple[int, Decimal | None]]] = {}
     if direction == "down":
-        links = GenealogyLink.objects.filter(consumed_id__in=shown, produced_id__in=ids).values_list("consumed_id", "produced_id", "quantity")
+        links = GenealogyLink.objects.filter(consumed_id__in=shown, produced_id__in=ids).values_list(
+            "consumed_id", "produced_id", "quantity"
+        )
         labels = [(lot.parent_id, pk) for pk, lot in lots.items() if lot.parent_id in shown]
     else:
-        links = GenealogyLink.objects.filter(produced_id__in=shown, consumed_id__in=ids).values_list("produced_id", "consumed_id", "quantity")
+        links = GenealogyLink.objects.filter(produced_id__in=shown, consumed_id__in=ids).values_list(
+            "produced_id", "consumed_id", "quantity"
+        )
         # Up a label edge: from a serial to the lot it is labelled with.
         labels = list(Lot.objects.filter(pk__in=shown, parent_id__in=ids).values_list("pk", "parent_id"))
     carried: dict[tuple[int, int], Decimal] = {}
@@ -270,7 +283,8 @@ SIGNED = Case(When(to_location__kind=LocationKind.CUSTOMER, then=F("quantity")),
 
 
 def recall_customers(*, seed_ids: list[int] | None = None, affected: Affected | None = None):
-    """Per customer: quantity delivered, returned and net, first and last date, documents."""
+    """Per customer: quantity delivered, returned and net, first and last date, documents, and
+    ``moves`` (its rows of ``recall_deliveries``, which they add up to)."""
     delivered = Q(to_location__kind=LocationKind.CUSTOMER)
     return (
         _customer_moves(affected or recall_affected(seed_ids=seed_ids))
@@ -282,6 +296,7 @@ def recall_customers(*, seed_ids: list[int] | None = None, affected: Affected | 
             first=Min(BUSINESS_DATE),
             last=Max(BUSINESS_DATE),
             documents=Count("document", distinct=True),
+            moves=Count("id"),
         )
         .order_by("-net", "document__partner__name")
     )
@@ -293,8 +308,16 @@ def recall_deliveries(*, seed_ids: list[int] | None = None, affected: Affected |
         _customer_moves(affected or recall_affected(seed_ids=seed_ids))
         .annotate(signed=SIGNED)
         .values(
-            "id", "created_at", "document_id", "document__number", "document__kind", "document__date",
-            "document__partner__name", "item__sku", "signed", "quantity",
+            "id",
+            "created_at",
+            "document_id",
+            "document__number",
+            "document__kind",
+            "document__date",
+            "document__partner__name",
+            "item__sku",
+            "signed",
+            "quantity",
             lot_number=Coalesce("to_lot__number", "from_lot__number"),
         )
         .order_by("document__partner__name", "created_at", "id")
@@ -323,17 +346,24 @@ def recall_totals(*, seed_ids: list[int] | None = None, affected: Affected | Non
     )
     # Serials of loosely bound items keep no balance of their own, only their in-stock flag.
     here = Exists(Balance.objects.filter(lot=OuterRef("pk"), quantity__gt=0, location__kind=LocationKind.INTERNAL))
-    lots = Lot.objects.filter(affected.q("pk")).annotate(here=here).aggregate(
-        units=Count("id"),
-        loose=Count("id", filter=Q(in_stock=True, here=False)),
-        holdable=Count("id", filter=Q(status=LotStatus.ACTIVE) & (Q(here=True) | Q(in_stock=True))),
+    lots = (
+        Lot.objects.filter(affected.q("pk"))
+        .annotate(here=here)
+        .aggregate(
+            units=Count("id"),
+            loose=Count("id", filter=Q(in_stock=True, here=False)),
+            holdable=Count("id", filter=Q(status=LotStatus.ACTIVE) & (Q(here=True) | Q(in_stock=True))),
+        )
     )
     return {
         "units": lots["units"],
         "customers": sum(1 for row in customers if row["document__partner_id"] is not None),
         "delivered_net": sum((row["net"] for row in customers), ZERO),
-        "in_stock": stock["quantity"] + lots["loose"], "in_stock_lots": stock["lots"] + lots["loose"],
-        "in_stock_rows": stock["rows"], "loose_in_stock": lots["loose"], "holdable": lots["holdable"],
+        "in_stock": stock["quantity"] + lots["loose"],
+        "in_stock_lots": stock["lots"] + lots["loose"],
+        "in_stock_rows": stock["rows"],
+        "loose_in_stock": lots["loose"],
+        "holdable": lots["holdable"],
     }
 
 

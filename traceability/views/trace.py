@@ -114,10 +114,6 @@ def _seed_ids(request) -> list[int]:
     return sorted(set(row_ids(request.GET.getlist("lot"))))[:MAX_SEEDS]
 
 
-def _known(ids: list[int] | None) -> int | None:
-    return None if ids is None else len(ids)
-
-
 class _Counted:
     """Rows whose number is already known: the paginator takes it instead of counting again."""
 
@@ -162,7 +158,7 @@ class RecallView(TrackingMixin, TemplateView):
                 query=urlencode([("lot", pk) for pk in ids]),
                 totals=totals,
                 customers=_page(request, customers, "cpage"),
-                deliveries=_page(request, recall_deliveries(affected=affected), "dpage", _known(affected.customer_moves)),
+                deliveries=_page(request, recall_deliveries(affected=affected), "dpage", sum(row["moves"] for row in customers)),
                 units=_page(request, recall_units(affected=affected), "upage", totals["units"]),
                 in_stock=_page(request, recall_in_stock(affected=affected), "spage", totals["in_stock_rows"]),
             )
@@ -225,7 +221,10 @@ class RecallHoldView(TrackingMixin, View):
             messages.error(request, "; ".join(str(p) for p in error.problems))
             return redirect(back)
         if held:
-            messages.success(request, f"{len(held)} lot{'s' if len(held) != 1 else ''}/serial{'s' if len(held) != 1 else ''} put on hold: nothing of them can ship until released.")
+            messages.success(
+                request,
+                f"{len(held)} lot{'s' if len(held) != 1 else ''}/serial{'s' if len(held) != 1 else ''} put on hold: nothing of them can ship until released.",
+            )
         else:
             messages.info(request, "Nothing to hold: every affected lot in stock is already on hold.")
         return redirect(back)
@@ -247,13 +246,22 @@ EXPORTS = {
     "deliveries": (
         ["Date", "Document", "Customer", "Item", "Lot/serial number", "Quantity (returns negative)"],
         lambda ids: (
-            [r["document__date"] or r["created_at"], r["document__number"] or "", r["document__partner__name"] or "", r["item__sku"], r["lot_number"], r["signed"]]
+            [
+                r["document__date"] or r["created_at"],
+                r["document__number"] or "",
+                r["document__partner__name"] or "",
+                r["item__sku"],
+                r["lot_number"],
+                r["signed"],
+            ]
             for r in recall_deliveries(seed_ids=ids).iterator()
         ),
     ),
     "units": (
         ["Lot/serial number", "Item", "Kind", "Status", "On hand"],
-        lambda ids: ([u.number, u.item.sku, u.get_kind_display(), u.get_status_display(), u.on_hand] for u in recall_units(seed_ids=ids).iterator()),
+        lambda ids: (
+            [u.number, u.item.sku, u.get_kind_display(), u.get_status_display(), u.on_hand] for u in recall_units(seed_ids=ids).iterator()
+        ),
     ),
     "stock": (
         ["Location", "Item", "Lot/serial number", "Quantity"],
