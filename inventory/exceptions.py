@@ -96,3 +96,11 @@ class InvalidSetup(InventoryError):
 def _q(value: Decimal) -> str:
     text = format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
     return text
+
+
+class LotRefused(InventoryError):
+    """A lot change refused, each reason under the form field it concerns (None: the whole form)."""
+
+    def __init__(self, errors: dict[str | None, list[str]]) -> None:
+        self.errors = errors
+        super().__init__([Problem(message) for messages in errors.values() for message in messages])

@@ -75,6 +75,12 @@ LOT_STATE_FIELDS = [
 ]
 
 
+def lot_lock(lot_id: int) -> Lot:
+    """One lot/serial, to change its record (archive, restore, delete): posting locks lots too (by
+    primary key), so no move slips in between the check and the change."""
+    return Lot.objects.select_for_update().get(pk=lot_id)
+
+
 def lots_lock(lot_ids: Iterable[int]) -> dict[int, LotState]:
     ids = sorted(set(lot_ids))
     if not ids:

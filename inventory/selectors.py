@@ -28,11 +28,13 @@ from .models import (
     Allocation,
     Balance,
     DocumentLine,
+    GenealogyLink,
     IssueMethod,
     Item,
     Location,
     LocationKind,
     Lot,
+    LotHoldEvent,
     LotKind,
     LotStatus,
     StockMove,
@@ -500,3 +502,57 @@ def line_summaries(document) -> dict[int, dict]:
 def internal_locations(*, company) -> "QuerySet[Location]":
     """The company's active internal locations, by code: where stock may be put or taken."""
     return Location.objects.filter(company=company, kind=LocationKind.INTERNAL, is_active=True).order_by("code")
+
+
+@dataclass(frozen=True)
+class LotUsage:
+    """What refers to a lot: decides whether it may be archived or deleted."""
+
+    on_hand: bool  # stock of it (or of its serials) in our locations
+    reserved_on: str | None  # a draft document that allocates it
+    moved: bool
+    allocated: bool
+    linked: bool  # genealogy
+    serials: int  # lot-and-serial: serials labelled with this lot
+    held_before: bool  # a hold record exists
+
+    @property
+    def deletable(self) -> bool:
+        return not (self.moved or self.allocated or self.linked or self.serials or self.held_before or self.on_hand)
+
+    @property
+    def archivable(self) -> bool:
+        return not (self.on_hand or self.reserved_on)
+
+
+def lot_usage(*, lot: Lot) -> LotUsage:
+    """What refers to ``lot`` (the lot pages' archive and delete decide by it). Two queries: the facts as one row of EXISTS tests, and the draft holding it, if any."""
+    here = Lot.objects.filter(pk=lot.pk)
+    serials = Lot.objects.filter(parent=OuterRef("pk"))
+    in_stock = Balance.objects.filter(quantity__gt=0, location__kind=LocationKind.INTERNAL)
+    row = here.annotate(
+        # Two EXISTS, each on its own index (one OR across the lot join would scan every balance).
+        has_stock=Exists(in_stock.filter(lot=OuterRef("pk")))
+        | Exists(in_stock.filter(lot__parent=OuterRef("pk")))
+        | Exists(serials.filter(in_stock=True))
+        | Q(in_stock=True),
+        moved=Exists(StockMove.objects.filter(Q(from_lot=OuterRef("pk")) | Q(to_lot=OuterRef("pk")))),
+        allocated=Exists(Allocation.objects.filter(lot=OuterRef("pk"))),
+        linked=Exists(GenealogyLink.objects.filter(Q(consumed=OuterRef("pk")) | Q(produced=OuterRef("pk")))),
+        held=Exists(LotHoldEvent.objects.filter(lot=OuterRef("pk"))),
+        serial_count=Coalesce(Subquery(serials.order_by().values("parent").annotate(n=Count("id")).values("n")), 0),
+    ).values("has_stock", "moved", "allocated", "linked", "held", "serial_count")[0]
+    draft = (
+        Allocation.objects.reserving().filter(Q(lot=lot) | Q(lot__parent=lot)).values_list("document__number", flat=True).first()
+        if row["allocated"] or row["serial_count"]
+        else None
+    )
+    return LotUsage(
+        on_hand=row["has_stock"],
+        reserved_on=draft,
+        moved=row["moved"],
+        allocated=row["allocated"],
+        linked=row["linked"],
+        serials=row["serial_count"],
+        held_before=row["held"],
+    )

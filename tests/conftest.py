@@ -4,8 +4,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from inventory.models import SegmentKind, Tracking
 from tests.e2e import CHROMIUM, SKIP_REASON
-from tests.inventory.factories import CompanyFactory, LocationFactory, UserFactory
+from tests.inventory.factories import CompanyFactory, ItemFactory, LocationFactory, LotClassFactory, UserFactory
 
 
 def pytest_collection_modifyitems(config, items):
@@ -79,3 +80,21 @@ def warehouse2(company):
 @pytest.fixture
 def vendor():
     return connection.vendor
+
+
+@pytest.fixture
+def serial_item(company):
+    """A fully tracked serial item numbered SN0001, SN0002…"""
+    return ItemFactory(company=company, sku="PHONE", name="Phone", lot_class=LotClassFactory(company=company, batch_size=10_000))
+
+
+@pytest.fixture
+def lot_item(company):
+    """A lot-tracked item whose class tracks expiry, numbered L0001, L0002…"""
+    lot_class = LotClassFactory(
+        company=company,
+        tracking=Tracking.LOT,
+        track_expiry=True,
+        segments=[(SegmentKind.CONSTANT, "L"), (SegmentKind.COUNTER, "0001")],
+    )
+    return ItemFactory(company=company, sku="MILK", name="Milk", lot_class=lot_class)

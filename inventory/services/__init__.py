@@ -21,6 +21,7 @@ from .documents import (
 )
 from .drafts import document_line_remove, document_line_update, document_update
 from .genealogy import genealogy_links_add, genealogy_links_remove
+from .lot_records import lot_archive, lot_create, lot_delete, lot_edit, lot_restore
 from .lots import UnassignedGenerated, lot_hold, lot_release, lot_update, lots_hold, unassigned_assign, unassigned_generate
 from .numbers import GeneratedNumbers, lot_class_check, number_preview, number_shape, numbers_generate, numbers_taken
 from .posting import MoveSpec, expiry_summaries_rebuild, moves_post, number_required, partner_class, stock_summaries_rebuild
@@ -54,9 +55,14 @@ __all__ = [
     "line_numbers_generate",
     "line_scan",
     "location_create",
+    "lot_archive",
     "lot_class_check",
+    "lot_create",
+    "lot_delete",
+    "lot_edit",
     "lot_hold",
     "lot_release",
+    "lot_restore",
     "lot_update",
     "lots_hold",
     "membership_add",

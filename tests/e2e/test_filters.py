@@ -9,11 +9,10 @@ from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from inventory.models import DocumentKind, Lot, Tracking
-from inventory.services import document_create, location_create
+from inventory.services import document_create, location_create, lot_create
 from manufacturing.services import work_order_create
 from tests.inventory.factories import ItemFactory, LotClassFactory
 from tests.manufacturing.factories import BomFactory
-from traceability.services import lot_create
 
 MARCH_1, MARCH_15, APRIL_1 = date(2024, 3, 1), date(2024, 3, 15), date(2024, 4, 1)
 INVALID = re.compile(r"\bis-invalid\b")

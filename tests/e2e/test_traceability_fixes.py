@@ -7,10 +7,9 @@ import pytest
 from playwright.sync_api import expect
 
 from inventory.models import DocumentKind, Lot, LotStatus, Tracking
-from inventory.services import location_create
+from inventory.services import location_create, lot_create
 from tests.inventory.factories import ItemFactory, LotClassFactory
 from tests.inventory.flows import issue, receive
-from traceability.services import lot_create
 
 
 @pytest.fixture

@@ -9,10 +9,9 @@ from django.urls import reverse
 from django.utils.formats import date_format
 
 from inventory.models import DocumentKind, Lot, Tracking
-from inventory.services import document_create, membership_add
+from inventory.services import document_create, lot_create, membership_add
 from manufacturing.services import work_order_create
 from tests.manufacturing.factories import BomFactory
-from traceability.services import lot_create
 
 from .factories import ItemFactory, LotClassFactory, UserFactory
 

@@ -13,11 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inventory.models import DocumentKind, Lot, SegmentKind, Tracking, ValuationMethod
-from inventory.services import document_cancel, document_create, document_line_add, document_post, membership_add
+from inventory.services import document_cancel, document_create, document_line_add, document_post, lot_create, membership_add
 from tests.inventory.factories import CompanyFactory, ItemFactory, LocationFactory, LotClassFactory, UserFactory
 from tests.inventory.flows import issue, receive
 from traceability.selectors.reports import expiry_rows, expiry_weeks, stock_valuation
-from traceability.services import lot_create
 
 pytestmark = pytest.mark.django_db
 

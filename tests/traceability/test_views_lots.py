@@ -15,11 +15,10 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from inventory.models import DocumentKind, Lot, LotHoldEvent, LotStatus, MoveReason, Tracking
-from inventory.services import MoveSpec, document_create, document_line_add, document_post, line_allocate, moves_post
+from inventory.services import MoveSpec, document_create, document_line_add, document_post, line_allocate, lot_create, lot_edit, moves_post
 from tests.inventory.factories import CompanyFactory, ItemFactory, LocationFactory, LotClassFactory, PartnerFactory
 from tests.inventory.flows import issue, receive
 from tests.traceability.conftest import sign_in
-from traceability.services import lot_create, lot_edit
 
 pytestmark = pytest.mark.django_db
 EXPIRY = date(2031, 1, 31)

@@ -14,10 +14,10 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 from django_tables2 import SingleTableMixin
 
-from inventory.exceptions import InventoryError
+from inventory.exceptions import InventoryError, LotRefused
 from inventory.models import LotStatus
-from inventory.selectors import location_paths
-from inventory.services import number_preview
+from inventory.selectors import location_paths, lot_usage
+from inventory.services import lot_archive, lot_create, lot_delete, lot_edit, lot_restore, number_preview
 from inventory.web.tables import PAGINATION
 from inventory.web.views import CompanyListView, clean_text
 
@@ -30,10 +30,8 @@ from ..selectors import (
     lot_on_hand,
     lot_product_totals,
     lot_production,
-    lot_usage,
     lots_with_on_hand,
 )
-from ..services import LotRefused, lot_archive, lot_create, lot_delete, lot_edit, lot_restore
 from ..tables import LotHistoryTable, LotLocationTable, LotTable, lot_csv_rows, lot_status_badge
 from .base import LotMixin, TrackingMixin
 

@@ -1,11 +1,11 @@
-"""Lot/serial writes of the Lots/Serial Numbers pages (seed 002): create, edit, archive, restore
-and delete.
+"""Lot/serial records as the Lots/Serial Numbers pages (seed 002) change them: create, edit,
+archive, restore and delete.
 
 Stock never appears without a move: a new lot with a quantity is posted as an inventory
 adjustment through inventory's document services, which create the lot as they post. Only a lot
-created without stock (and its lot, for a lot-and-serial item) is written here directly, as no
-inventory service makes a bare lot. Holds and edits go through inventory's lot services, which
-record every hold and release with the user and the time.
+created without stock (and its lot, for a lot-and-serial item) is written here directly. Holds
+and edits go through the lot services (lots.py), which record every hold and release with the
+user and the time.
 """
 
 from datetime import date
@@ -14,38 +14,21 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.db.models import ProtectedError
 
-from inventory import locks
-from inventory.exceptions import InventoryError, NumberingError, Problem
-from inventory.models import Company, DocumentKind, Item, Location, LocationKind, Lot, LotKind, LotStatus, Tracking
-from inventory.services import (
-    document_create,
-    document_line_add,
-    document_post,
-    line_allocate,
-    lot_release,
-    lot_update,
-    lots_hold,
-    number_required,
-    number_shape,
-    numbers_generate,
-    numbers_taken,
-    virtual_location,
-)
-
-from .selectors import lot_usage
+from .. import locks
+from ..exceptions import LotRefused, NumberingError
+from ..models import Company, DocumentKind, Item, Location, LocationKind, Lot, LotKind, LotStatus, Tracking
+from ..selectors import lot_usage
+from .allocation import line_allocate
+from .documents import document_create, document_line_add, document_post
+from .lots import lot_release, lot_update, lots_hold
+from .numbers import number_shape, numbers_generate, numbers_taken
+from .posting import number_required
+from .setup import virtual_location
 
 ZERO = Decimal("0")
 ONE = Decimal("1")
 QUANTUM = Decimal("0.0001")
 MAX_NUMBER = Lot._meta.get_field("number").max_length
-
-
-class LotRefused(InventoryError):
-    """A lot change refused, each reason under the form field it concerns (None: the whole form)."""
-
-    def __init__(self, errors: dict[str | None, list[str]]) -> None:
-        self.errors = errors
-        super().__init__([Problem(message) for messages in errors.values() for message in messages])
 
 
 def _refuse(field: str | None, message: str):
@@ -286,16 +269,11 @@ def lot_edit(
 # Archive, restore, delete ---------------------------------------------------------------------
 
 
-def _locked(lot: Lot) -> Lot:
-    # Posting locks lots too (by primary key): no move can slip in between the check and the change.
-    return Lot.objects.select_for_update().get(pk=lot.pk)
-
-
 @transaction.atomic
 def lot_archive(*, lot: Lot, user=None) -> Lot:
     """Archive a lot nobody needs any more: hidden from the pickers and, by default, the list;
     its history stays. Only with nothing on hand and nothing promised to a draft."""
-    lot = _locked(lot)
+    lot = locks.lot_lock(lot.pk)
     if lot.status == LotStatus.ARCHIVED:
         _refuse(None, f"{lot.number} is already archived.")
     if lot.status == LotStatus.ON_HOLD:
@@ -311,7 +289,7 @@ def lot_archive(*, lot: Lot, user=None) -> Lot:
 @transaction.atomic
 def lot_restore(*, lot: Lot, user=None) -> Lot:
     """Bring an archived lot back: active, shown in the list and the pickers again."""
-    lot = _locked(lot)
+    lot = locks.lot_lock(lot.pk)
     if lot.status != LotStatus.ARCHIVED:
         _refuse(None, f"{lot.number} is not archived.")
     return lot_update(lot=lot, user=user, status=LotStatus.ACTIVE)
@@ -324,7 +302,7 @@ def lot_delete(*, lot: Lot) -> str:
     A lot that ever moved, was allocated, linked in a genealogy or put on hold has a record that
     must stay: archive it instead.
     """
-    lot = _locked(lot)
+    lot = locks.lot_lock(lot.pk)
     usage = lot_usage(lot=lot)
     if not usage.deletable:
         reasons = [

@@ -5,11 +5,21 @@ from decimal import Decimal
 
 import pytest
 
+from inventory.exceptions import LotRefused
 from inventory.models import Balance, DocumentKind, DocumentStatus, Lot, LotHoldEvent, LotKind, LotStatus, StockMove, Tracking
-from inventory.services import document_create, document_line_add, genealogy_links_add, line_allocate
+from inventory.services import (
+    document_create,
+    document_line_add,
+    genealogy_links_add,
+    line_allocate,
+    lot_archive,
+    lot_create,
+    lot_delete,
+    lot_edit,
+    lot_restore,
+)
 from tests.inventory.factories import CompanyFactory, ItemFactory, LotClassFactory, UserFactory
 from tests.inventory.flows import issue, on_hand, receive
-from traceability.services import LotRefused, lot_archive, lot_create, lot_delete, lot_edit, lot_restore
 
 pytestmark = pytest.mark.django_db
 EXPIRY = date(2031, 1, 31)
