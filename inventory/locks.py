@@ -1,7 +1,11 @@
-"""Every row lock of the posting path is taken here, in one global order:
+"""Every row lock is taken here, in one global order:
 
-    document → item (while numbers are allocated) → numbering counters
-             → lots/serials (primary key order) → balances (primary key order)
+    work order (manufacturing's, through ``row_lock``: before any row of inventory)
+             → document → its line (a draft line changed)
+             → item (while numbers are allocated) → numbering counters (document numbers,
+               lot/serial numbers; one at a time)
+             → lots/serials (primary key order, whether asked for by id or by number)
+             → balances (primary key order)
              → stock summaries ((item, location) order, taken by the upsert that adds to them)
              → expiry summaries ((item, location, expiry date) order, the same way)
              → item cost rows (item order, taken by the upsert that adds to them; then each
@@ -18,9 +22,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
-from .models import Balance, Document, Item, Lot, LotKind
+from .bulk import filter_in_chunks
+from .models import Balance, Counter, Document, DocumentLine, Item, Lot, LotKind
 
 
 def of_self() -> dict:
@@ -30,6 +35,24 @@ def of_self() -> dict:
 
 def document_lock(document_id: int) -> Document:
     return Document.objects.select_for_update(**of_self()).select_related("company", "from_location", "to_location").get(pk=document_id)
+
+
+def row_lock[M](queryset: QuerySet[M], pk: int) -> M:
+    """One row of ``queryset`` (only its own table's row, not what it joins), for the rows of the
+    apps above inventory that come first in the order: a work order."""
+    return queryset.select_for_update(**of_self()).get(pk=pk)
+
+
+def line_lock(line_id: int) -> DocumentLine:
+    """A draft's line, after its document."""
+    return DocumentLine.objects.select_for_update().get(pk=line_id)
+
+
+def counter_lock(*, company_id: int, key: str, initial: int) -> Counter:
+    """A numbering counter (made at ``initial`` when it is the first use), locked: two
+    transactions never hand out one number."""
+    Counter.objects.get_or_create(company_id=company_id, key=key, defaults={"next_value": initial})
+    return Counter.objects.select_for_update().get(company_id=company_id, key=key)
 
 
 def item_lock(item_id: int) -> None:
@@ -79,6 +102,17 @@ def lot_lock(lot_id: int) -> Lot:
     """One lot/serial, to change its record (archive, restore, delete): posting locks lots too (by
     primary key), so no move slips in between the check and the change."""
     return Lot.objects.select_for_update().get(pk=lot_id)
+
+
+def lot_rows_lock(lot_ids: Iterable[int], **conditions) -> list[Lot]:
+    """The lots/serials of ``lot_ids`` that meet ``conditions``, as rows to change (a hold)."""
+    return list(Lot.objects.select_for_update().filter(pk__in=sorted(set(lot_ids)), **conditions).order_by("pk"))
+
+
+def lots_by_number_lock(*, item: Item, numbers: list[str], fields: list[str]) -> list[tuple]:
+    """The item's lots/serials with these numbers, locked in primary-key order: ``fields`` of each."""
+    rows = Lot.objects.select_for_update(**of_self()).filter(company_id=item.company_id, item=item).order_by("pk").values_list(*fields)
+    return list(filter_in_chunks(rows, "number__any", numbers))
 
 
 def lots_lock(lot_ids: Iterable[int]) -> dict[int, LotState]:

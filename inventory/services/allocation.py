@@ -227,29 +227,28 @@ class _Context:
         return self.shape.problem(number) if self.shape is not None else None
 
 
+# _Lot's fields, as the lock reads them.
+LOT_FIELDS = [
+    "pk",
+    "number",
+    "kind",
+    "status",
+    "hold_reason",
+    "expiry_date",
+    "in_stock",
+    "last_location_id",
+    "last_location__code",
+    "parent__status",
+    "parent__hold_reason",
+]
+
+
 def _lots_by_number(item, numbers: list[str]) -> dict[str, "_Lot"]:
     """The item's lots/serials with these numbers, locked (primary-key order) and read in one query."""
     if not numbers:
         return {}
-    rows = (
-        Lot.objects.select_for_update(**locks.of_self())
-        .filter(company_id=item.company_id, item=item)
-        .order_by("pk")
-        .values_list(
-            "pk",
-            "number",
-            "kind",
-            "status",
-            "hold_reason",
-            "expiry_date",
-            "in_stock",
-            "last_location_id",
-            "last_location__code",
-            "parent__status",
-            "parent__hold_reason",
-        )
-    )
-    return {row[1]: _Lot(*row) for row in filter_in_chunks(rows, "number__any", numbers)}
+    rows = locks.lots_by_number_lock(item=item, numbers=numbers, fields=LOT_FIELDS)
+    return {row[1]: _Lot(*row) for row in rows}
 
 
 def _basic_rejection(ctx: _Context, number: str, quantity: Decimal) -> str | None:

@@ -76,7 +76,7 @@ def document_line_update(
     allocated is refused, so no number silently falls off the line."""
     document = locks.document_lock(line.document_id)
     _require_draft(document)
-    line = DocumentLine.objects.select_for_update().get(pk=line.pk)
+    line = locks.line_lock(line.pk)
     try:
         quantity = Decimal(quantity)
     except (InvalidOperation, TypeError, ValueError):

@@ -35,8 +35,7 @@ def lots_hold(*, lot_ids: Iterable[int], reason: str, user=None) -> list[Lot]:
     reason = reason.strip()[:200]
     if not reason:
         raise InvalidDocument("give the reason for the hold")
-    # Lots are locked in primary-key order, as everywhere (inventory/locks.py).
-    lots = list(Lot.objects.select_for_update().filter(pk__in=list(lot_ids), status=LotStatus.ACTIVE).order_by("pk"))
+    lots = locks.lot_rows_lock(lot_ids, status=LotStatus.ACTIVE)
     Lot.objects.filter(pk__in=[lot.pk for lot in lots]).update(status=LotStatus.ON_HOLD, hold_reason=reason)
     for lot in lots:
         lot.status, lot.hold_reason = LotStatus.ON_HOLD, reason
@@ -53,7 +52,7 @@ def lot_hold(*, lot: Lot, reason: str, user=None) -> Lot:
 @transaction.atomic
 def lot_release(*, lot: Lot, user=None, reason: str = "") -> Lot:
     """Release a hold: the lot can be issued again. Recorded with the user and the time."""
-    lot = Lot.objects.select_for_update().get(pk=lot.pk)
+    lot = locks.lot_lock(lot.pk)
     if lot.status != LotStatus.ON_HOLD:
         return lot  # nothing to release, nothing to record
     lot.status = LotStatus.ACTIVE
@@ -76,7 +75,7 @@ def lot_update(*, lot: Lot, user=None, **changes) -> Lot:
     unknown = set(changes) - set(LOT_EDITABLE_FIELDS)
     if unknown:
         raise InvalidDocument(f"these lot fields are kept by the system and cannot be edited: {', '.join(sorted(unknown))}")
-    lot = Lot.objects.select_for_update().get(pk=lot.pk)
+    lot = locks.lot_lock(lot.pk)
     was = lot.status
     for name, value in changes.items():
         setattr(lot, name, value)

@@ -6,6 +6,7 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
+from .. import locks
 from ..bulk import filter_in_chunks
 from ..exceptions import NumberingError, Problem
 from ..models import Allocation, Counter, Item, Lot, NumberCheck, NumberSegment
@@ -88,8 +89,7 @@ def numbers_generate(*, item: Item, count: int, on: date | None = None) -> Gener
     if wanted == 0:
         return GeneratedNumbers([], count)
     key = f"class:{lot_class.pk}" if lot_class.shared_counter else f"item:{item.pk}"
-    Counter.objects.get_or_create(company_id=item.company_id, key=key, defaults={"next_value": counter_initial(segments, own_start)})
-    counter = Counter.objects.select_for_update().get(company_id=item.company_id, key=key)
+    counter = locks.counter_lock(company_id=item.company_id, key=key, initial=counter_initial(segments, own_start))
     value, numbers = counter.next_value, []
     while len(numbers) < wanted:
         need = wanted - len(numbers)
@@ -126,8 +126,7 @@ def number_preview(*, item: Item, on: date | None = None, tries: int = 100) -> s
 
 @transaction.atomic
 def document_number_next(*, company_id: int, prefix: str) -> str:
-    Counter.objects.get_or_create(company_id=company_id, key=f"doc:{prefix}", defaults={"next_value": 1})
-    counter = Counter.objects.select_for_update().get(company_id=company_id, key=f"doc:{prefix}")
+    counter = locks.counter_lock(company_id=company_id, key=f"doc:{prefix}", initial=1)
     number = f"{prefix}-{counter.next_value:06d}"
     counter.next_value += 1
     counter.save(update_fields=["next_value"])

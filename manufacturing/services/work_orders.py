@@ -49,11 +49,7 @@ def quantity_of(value, *, what: str, whole: bool = False) -> Decimal:
 
 def work_order_lock(work_order: WorkOrder) -> WorkOrder:
     """Lock the work order first: it comes before every inventory lock (inventory/locks.py)."""
-    return (
-        WorkOrder.objects.select_for_update(**locks.of_self())
-        .select_related("company", "item__lot_class", "item__company", "location")
-        .get(pk=work_order.pk)
-    )
+    return locks.row_lock(WorkOrder.objects.select_related("company", "item__lot_class", "item__company", "location"), work_order.pk)
 
 
 def bom_problems(bom: BillOfMaterials) -> list[Problem]:
