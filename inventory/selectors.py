@@ -8,7 +8,6 @@ from django.db.models import (
     BigIntegerField,
     Case,
     Count,
-    DecimalField,
     Exists,
     F,
     OuterRef,
@@ -42,9 +41,8 @@ from .models import (
     TrackingScope,
 )
 from .models.catalog import MAX_QUANTITY
+from .quantities import QTY, ZERO
 
-ZERO = Decimal("0")
-QTY = DecimalField(max_digits=18, decimal_places=4)
 UNITS = 10_000  # quantities have 4 decimal places
 
 ISSUE_ORDER = {

@@ -8,7 +8,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Sum
@@ -19,6 +19,7 @@ from ..bulk import bulk_insert_rows, filter_in_chunks
 from ..exceptions import InvalidDocument, NumberingError
 from ..models import Allocation, Balance, DocumentKind, DocumentLine, IssueMethod, Lot, LotKind, LotStatus, NumberAssignment, Tracking
 from ..numbering import MAX_NUMBERS, parse_numbers
+from ..quantities import ONE, ZERO, QuantityError, quantity_read
 from ..selectors import (
     allocation_candidates,
     loose_candidates,
@@ -28,10 +29,8 @@ from ..selectors import (
     unnumbered_available,
 )
 from .numbers import number_shape, numbers_generate
-from .posting import ISSUE_DESTINATIONS, QUANTUM, number_required
+from .posting import ISSUE_DESTINATIONS, number_required
 
-ZERO = Decimal("0")
-ONE = Decimal("1")
 MAX_NUMBER = 80
 
 
@@ -52,14 +51,9 @@ def _draft_line_locked(line: DocumentLine) -> tuple:
 
 def _quantity(value) -> Decimal:
     try:
-        quantity = Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        raise InvalidDocument(f"{value!r} is not a quantity") from None
-    if not quantity.is_finite() or quantity <= 0:
-        raise InvalidDocument("the quantity must be more than zero")
-    if quantity != quantity.quantize(QUANTUM):
-        raise InvalidDocument(f"the quantity {quantity} has more than 4 decimal places")
-    return quantity
+        return quantity_read(value)
+    except QuantityError as error:
+        raise InvalidDocument(str(error)) from None
 
 
 # What a clerk may confirm of a refused number, so that it is taken after all.

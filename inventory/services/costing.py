@@ -29,8 +29,8 @@ from django.utils.dateparse import parse_datetime
 
 from ..bulk import bulk_add_rows, bulk_insert_rows, bulk_update_rows, filter_in_chunks
 from ..models import Balance, Company, CostLayer, Item, ItemCost, Location, LocationKind, Lot, StockMove, StockSummary
+from ..quantities import ZERO
 
-ZERO = Decimal("0")
 COST_QUANTUM = Decimal("0.0001")  # unit costs have 4 decimal places
 INTERNAL = LocationKind.INTERNAL
 

@@ -3,7 +3,7 @@
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
@@ -32,11 +32,10 @@ from ..models import (
 )
 from ..models.catalog import MAX_QUANTITY
 from ..models.documents import KIND_PREFIX
+from ..quantities import ZERO, QuantityError, quantity_read
 from .numbers import document_number_next
 from .posting import QUANTUM, MoveSpec, arrival_time, moves_post, number_required, quantity_too_large
 from .setup import virtual_location
-
-ZERO = Decimal("0")
 
 # (from, to) defaults per kind: a virtual kind, or None for "the caller names an internal location".
 KIND_ENDS = {
@@ -142,9 +141,9 @@ def document_line_add(
     document = locks.document_lock(document.pk)
     _require_draft(document)
     try:
-        quantity = Decimal(quantity)
-    except (InvalidOperation, TypeError, ValueError):
-        raise InvalidDocument(f"{item.sku}: {quantity!r} is not a quantity") from None
+        quantity = quantity_read(quantity, check=False)  # line_problems says what else is wrong
+    except QuantityError as error:
+        raise InvalidDocument(f"{item.sku}: {error}") from None
     problems = line_problems(item=item, quantity=quantity, company=document.company, unit_cost=unit_cost)
     if problems:
         raise InvalidDocument(problems)

@@ -1,7 +1,7 @@
 """Changing a draft document: its header and its lines. Posted documents never change."""
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Sum
@@ -9,10 +9,9 @@ from django.db.models import Sum
 from .. import locks
 from ..exceptions import InvalidDocument, Problem
 from ..models import Allocation, Document, DocumentKind, DocumentLine, Item, Location, LocationKind, Partner
+from ..quantities import ZERO, QuantityError, quantity_read
 from .documents import _check_ends, _require_draft, document_totals_add, line_problems
 from .setup import virtual_location
-
-ZERO = Decimal("0")
 
 
 @transaction.atomic
@@ -78,9 +77,9 @@ def document_line_update(
     _require_draft(document)
     line = locks.line_lock(line.pk)
     try:
-        quantity = Decimal(quantity)
-    except (InvalidOperation, TypeError, ValueError):
-        raise InvalidDocument(Problem(f"{quantity!r} is not a quantity", line=line.position)) from None
+        quantity = quantity_read(quantity, check=False)  # line_problems says what else is wrong
+    except QuantityError as error:
+        raise InvalidDocument(Problem(str(error), line=line.position)) from None
     problems = line_problems(item=item, quantity=quantity, company=document.company, unit_cost=unit_cost)
     if problems:
         raise InvalidDocument([Problem(p.message, line=line.position) for p in problems])

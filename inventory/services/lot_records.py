@@ -9,7 +9,7 @@ user and the time.
 """
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import ProtectedError
@@ -17,6 +17,7 @@ from django.db.models import ProtectedError
 from .. import locks
 from ..exceptions import LotRefused, NumberingError
 from ..models import Company, DocumentKind, Item, Location, LocationKind, Lot, LotKind, LotStatus, Tracking
+from ..quantities import ONE, ZERO, QuantityError, quantity_read
 from ..selectors import lot_usage
 from .allocation import line_allocate
 from .documents import document_create, document_line_add, document_post
@@ -25,9 +26,6 @@ from .numbers import number_shape, numbers_generate, numbers_taken
 from .posting import number_required
 from .setup import virtual_location
 
-ZERO = Decimal("0")
-ONE = Decimal("1")
-QUANTUM = Decimal("0.0001")
 MAX_NUMBER = Lot._meta.get_field("number").max_length
 
 
@@ -76,14 +74,9 @@ def lot_create(
 
 def _quantity(value) -> Decimal:
     try:
-        quantity = Decimal(value if value not in (None, "") else 0)
-    except (InvalidOperation, TypeError, ValueError):
-        _refuse("quantity", f"{value!r} is not a quantity.")
-    if not quantity.is_finite() or quantity < 0:
-        _refuse("quantity", "The quantity cannot be negative.")
-    if quantity != quantity.quantize(QUANTUM):
-        _refuse("quantity", "At most 4 decimal places.")
-    return quantity
+        return quantity_read(value, zero=True)
+    except QuantityError as error:
+        _refuse("quantity", f"{str(error)[0].upper()}{str(error)[1:]}.")
 
 
 def _create_problems(company, item, number, quantity, location, expiry_date, parent_number) -> dict[str | None, list[str]]:

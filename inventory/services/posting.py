@@ -35,11 +35,9 @@ from ..models import (
     TrackingScope,
 )
 from ..models.catalog import MAX_QUANTITY
+from ..quantities import ONE, QUANTUM, ZERO
 from .costing import costs_post
 
-ZERO = Decimal("0")
-ONE = Decimal("1")
-QUANTUM = Decimal("0.0001")  # quantities are stored with 4 decimal places
 ISSUE_DESTINATIONS = {LocationKind.CUSTOMER, LocationKind.PRODUCTION}
 
 # Seed 003: which partner classes each tracking scope records numbers for.

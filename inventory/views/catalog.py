@@ -1,8 +1,6 @@
 """Items, locations, stock on hand and the quantities still waiting for a lot/serial number."""
 
-from decimal import Decimal
-
-from django.db.models import Case, CharField, Count, DecimalField, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, CharField, Count, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.views.generic import TemplateView
 from django_tables2 import SingleTableMixin
@@ -10,14 +8,11 @@ from django_tables2 import SingleTableMixin
 from ..filters.catalog import ItemFilter, LocationFilter, StockFilter, UnassignedFilter
 from ..models import Balance, Item, Location, LocationKind, StockSummary, Tracking
 from ..paging import grouped_pages
+from ..quantities import QTY, ZERO
 from ..selectors import location_paths, unassigned_balances
 from ..tables.catalog import BalanceTable, ItemTable, LocationTable, UnassignedTable
 from ..web.tables import PAGINATION, table_attrs
 from ..web.views import CompanyListView, CompanyObjectMixin
-
-ZERO = Decimal("0")
-QTY = DecimalField(max_digits=18, decimal_places=4)
-
 
 # Reads used by these pages only (candidates for selectors.py / queryset methods).
 

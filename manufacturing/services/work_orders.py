@@ -1,7 +1,7 @@
 """Work orders: create, release (the two draft documents), propose components, map units, cancel."""
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q, Sum
@@ -9,6 +9,7 @@ from django.db.models import Q, Sum
 from inventory import locks
 from inventory.exceptions import Problem
 from inventory.models import Allocation, Company, DocumentKind, DocumentStatus, Item, Location
+from inventory.quantities import ONE, QUANTUM, ZERO, QuantityError, quantity_read
 from inventory.services import (
     AllocationOutcome,
     document_cancel,
@@ -22,9 +23,6 @@ from inventory.services.numbers import document_number_next
 from ..exceptions import InvalidBom, InvalidWorkOrder, UnitMappingError
 from ..models import BillOfMaterials, UnitGenealogy, WorkOrder, WorkOrderKind, WorkOrderState
 
-QUANTUM = Decimal("0.0001")
-ZERO = Decimal("0")
-ONE = Decimal("1")
 OPEN_STATES = (WorkOrderState.RELEASED, WorkOrderState.IN_PROGRESS)
 
 
@@ -35,13 +33,9 @@ def _user(user):
 def quantity_of(value, *, what: str, whole: bool = False) -> Decimal:
     """A positive quantity with at most 4 decimals (whole units for serial items), or a refusal."""
     try:
-        quantity = Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        raise InvalidWorkOrder(f"{what}: {value!r} is not a quantity") from None
-    if not quantity.is_finite() or quantity <= 0:
-        raise InvalidWorkOrder(f"{what}: the quantity must be more than zero")
-    if quantity != quantity.quantize(QUANTUM):
-        raise InvalidWorkOrder(f"{what}: {quantity} has more than 4 decimal places")
+        quantity = quantity_read(value)
+    except QuantityError as error:
+        raise InvalidWorkOrder(f"{what}: {error}") from None
     if whole and quantity != quantity.to_integral_value():
         raise InvalidWorkOrder(f"{what} is serial-numbered: the quantity must be whole units, not {quantity.normalize():f}")
     return quantity

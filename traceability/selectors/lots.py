@@ -4,14 +4,12 @@ number of rows."""
 
 from decimal import Decimal
 
-from django.db.models import Case, CharField, Count, DecimalField, Min, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, CharField, Count, Min, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from inventory.models import Balance, Item, LocationKind, Lot, LotHoldEvent, StockMove, Tracking
 from inventory.paging import grouped_pages
-
-ZERO = Decimal("0")
-QTY = DecimalField(max_digits=18, decimal_places=4)
+from inventory.quantities import QTY, ZERO
 
 
 def _of_lot_or_its_serials(lot) -> Q:

@@ -32,12 +32,11 @@ from django.utils import timezone
 
 from inventory.models import Balance, ExpirySummary, Item, ItemCost, LocationKind, StockSummary, ValuationMethod
 from inventory.paging import grouped_pages
+from inventory.quantities import QTY, ZERO
 from inventory.selectors import expiry_window
 from inventory.services.costing import lot_cost_expression
 
-ZERO = Decimal("0")
 CENT = Decimal("0.01")
-QTY = DecimalField(max_digits=18, decimal_places=4)
 CHART_WEEKS = 12
 
 

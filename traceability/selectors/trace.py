@@ -11,16 +11,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Case, Count, DateField, DecimalField, Exists, F, Max, Min, OuterRef, Q, Sum, Value, When
+from django.db.models import Case, Count, DateField, Exists, F, Max, Min, OuterRef, Q, Sum, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncDate
 
 from inventory.models import Balance, DocumentStatus, GenealogyLink, LocationKind, Lot, LotStatus, StockMove
+from inventory.quantities import QTY, ZERO
 
 from .lots import _on_hand_subquery
 
-ZERO = Decimal("0")
-QTY = DecimalField(max_digits=18, decimal_places=4)
 # A bound on the walk: no real bill of materials is this deep, and it stops a cycle typed by hand.
 MAX_DEPTH = 64
 
