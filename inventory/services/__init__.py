@@ -9,6 +9,7 @@ from .allocation import (
     line_numbers_generate,
     line_scan,
 )
+from .base import acting_user, draft_required
 from .costing import costs_rebuild
 from .documents import (
     document_cancel,
@@ -29,6 +30,8 @@ from .setup import company_create, location_create, membership_add, virtual_loca
 from .submissions import SubmissionRepeated, submission_claim, submission_done, submission_first, submission_key_new, submission_key_of
 
 __all__ = [
+    "acting_user",
+    "draft_required",
     "AllocationOutcome",
     "GeneratedNumbers",
     "MoveSpec",

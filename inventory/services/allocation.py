@@ -28,21 +28,17 @@ from ..selectors import (
     unavailable_summary,
     unnumbered_available,
 )
+from .base import draft_required
 from .numbers import number_shape, numbers_generate
 from .posting import ISSUE_DESTINATIONS, number_required
 
 MAX_NUMBER = 80
 
 
-def _require_draft(document) -> None:
-    if not document.is_draft:
-        raise InvalidDocument(f"{document.number} is {document.get_status_display().lower()}; only drafts can change")
-
-
 def _draft_line_locked(line: DocumentLine) -> tuple:
     """Lock the line's draft document, then its item (numbers are allocated one request at a time)."""
     document = locks.document_lock(line.document_id)
-    _require_draft(document)
+    draft_required(document)
     line = DocumentLine.objects.select_related("item__lot_class", "item__company").get(pk=line.pk)
     line.document = document
     locks.item_lock(line.item_id)
@@ -622,7 +618,7 @@ def line_numbers_generate(
 def allocations_clear(*, line: DocumentLine, allocation_ids: Iterable[int] | None = None) -> int:
     """Remove a draft line's allocations (all, or the ones named)."""
     document = locks.document_lock(line.document_id)
-    _require_draft(document)
+    draft_required(document)
     rows = Allocation.objects.filter(line=line)
     if allocation_ids is not None:
         rows = rows.filter(pk__in=list(allocation_ids))

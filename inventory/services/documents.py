@@ -33,6 +33,7 @@ from ..models import (
 from ..models.catalog import MAX_QUANTITY
 from ..models.documents import KIND_PREFIX
 from ..quantities import ZERO, QuantityError, quantity_read
+from .base import acting_user, draft_required
 from .numbers import document_number_next
 from .posting import QUANTUM, MoveSpec, arrival_time, moves_post, number_required, quantity_too_large
 from .setup import virtual_location
@@ -95,7 +96,7 @@ def document_create(
         date=date or timezone.localdate(),
         reference=reference,
         notes=notes,
-        created_by=_user(user),
+        created_by=acting_user(user),
     )
 
 
@@ -124,10 +125,6 @@ def _check_ends(company, kind, from_location, to_location, partner) -> None:
         raise InvalidDocument(f"partner {partner} belongs to another company")
 
 
-def _user(user):
-    return user if user is not None and getattr(user, "is_authenticated", False) else None
-
-
 @transaction.atomic
 def document_line_add(
     *,
@@ -139,7 +136,7 @@ def document_line_add(
     expiry_date: date | None = None,
 ) -> DocumentLine:
     document = locks.document_lock(document.pk)
-    _require_draft(document)
+    draft_required(document)
     try:
         quantity = quantity_read(quantity, check=False)  # line_problems says what else is wrong
     except QuantityError as error:
@@ -197,11 +194,6 @@ def line_problems(*, item: Item, quantity: Decimal, company: Company, unit_cost:
     return problems
 
 
-def _require_draft(document: Document) -> None:
-    if document.status != DocumentStatus.DRAFT:
-        raise InvalidDocument(f"{document.number} is {document.get_status_display().lower()}; only drafts can change")
-
-
 @transaction.atomic
 def document_post(*, document: Document, user=None, auto_allocate: bool = False) -> Document:
     """Post a draft: every line's moves in one atomic change, or nothing and a domain error.
@@ -212,7 +204,7 @@ def document_post(*, document: Document, user=None, auto_allocate: bool = False)
     from .allocation import ALLOCATION_FIELDS, line_proposal
 
     document = locks.document_lock(document.pk)
-    _require_draft(document)
+    draft_required(document)
     lines = list(document.lines.select_related("item__lot_class", "item__company").order_by("position"))
     if not lines:
         raise InvalidDocument(f"{document.number} has no lines")
@@ -266,7 +258,7 @@ def document_post(*, document: Document, user=None, auto_allocate: bool = False)
     )
     document.status = DocumentStatus.POSTED
     document.posted_at = timezone.now()
-    document.posted_by = _user(user)
+    document.posted_by = acting_user(user)
     document.save(update_fields=["status", "posted_at", "posted_by"])
     return document
 
@@ -417,7 +409,7 @@ def _lots_ensure(document, lines, allocations, user) -> tuple[dict[tuple[int, st
     if not wanted:
         return {}, set()
     now = timezone.now()
-    user_id = _user(user).pk if _user(user) else None
+    user_id = acting_user(user).pk if acting_user(user) else None
     reference = document.reference[:120]
     arrives = not document.to_location.is_virtual
     serial_state = (True, document.to_location.pk) if arrives else (False, document.from_location.pk)
@@ -545,6 +537,6 @@ def document_reverse(*, document: Document, user=None) -> Document:
     moves_post(company=document.company, specs=specs, reason=MoveReason.REVERSAL, user=user, document=document)
     document.status = DocumentStatus.REVERSED
     document.reversed_at = timezone.now()
-    document.reversed_by = _user(user)
+    document.reversed_by = acting_user(user)
     document.save(update_fields=["status", "reversed_at", "reversed_by"])
     return document

@@ -10,7 +10,8 @@ from .. import locks
 from ..exceptions import InvalidDocument, Problem
 from ..models import Allocation, Document, DocumentKind, DocumentLine, Item, Location, LocationKind, Partner
 from ..quantities import ZERO, QuantityError, quantity_read
-from .documents import _check_ends, _require_draft, document_totals_add, line_problems
+from .base import draft_required
+from .documents import _check_ends, document_totals_add, line_problems
 from .setup import virtual_location
 
 
@@ -31,7 +32,7 @@ def document_update(
     they no longer hold and are removed, so the clerk allocates again at the new place.
     """
     document = locks.document_lock(document.pk)
-    _require_draft(document)
+    draft_required(document)
     company = document.company
     if document.kind == DocumentKind.ADJUSTMENT:
         if (from_location is None) == (to_location is None):
@@ -74,7 +75,7 @@ def document_line_update(
     """Change a draft line. A new item drops the line's allocations; a quantity below what is
     allocated is refused, so no number silently falls off the line."""
     document = locks.document_lock(line.document_id)
-    _require_draft(document)
+    draft_required(document)
     line = locks.line_lock(line.pk)
     try:
         quantity = quantity_read(quantity, check=False)  # line_problems says what else is wrong
@@ -111,7 +112,7 @@ def document_line_update(
 def document_line_remove(*, line: DocumentLine) -> None:
     """Remove a draft line and what it had allocated."""
     document = locks.document_lock(line.document_id)
-    _require_draft(document)
+    draft_required(document)
     Allocation.objects.filter(line_id=line.pk).delete()
     removed = DocumentLine.objects.filter(pk=line.pk).values_list("quantity", flat=True).first()
     if removed is not None:

@@ -20,6 +20,7 @@ from ..models import Company, DocumentKind, Item, Location, LocationKind, Lot, L
 from ..quantities import ONE, ZERO, QuantityError, quantity_read
 from ..selectors import lot_usage
 from .allocation import line_allocate
+from .base import acting_user
 from .documents import document_create, document_line_add, document_post
 from .lots import lot_release, lot_update, lots_hold
 from .numbers import number_shape, numbers_generate, numbers_taken
@@ -31,10 +32,6 @@ MAX_NUMBER = Lot._meta.get_field("number").max_length
 
 def _refuse(field: str | None, message: str):
     raise LotRefused({field: [message]})
-
-
-def _user(user):
-    return user if user is not None and getattr(user, "is_authenticated", False) else None
 
 
 # Create ---------------------------------------------------------------------------------------
@@ -196,7 +193,7 @@ def _create_record(company, item, number, reference, notes, expiry_date, parent_
                 kind=LotKind.LOT,
                 expiry_date=expiry_date,
                 reference=reference,
-                created_by=_user(user),
+                created_by=acting_user(user),
             )
     number = _number_claim(item, number)
     return Lot.objects.create(
@@ -209,7 +206,7 @@ def _create_record(company, item, number, reference, notes, expiry_date, parent_
         expiry_date=(parent.expiry_date if parent and parent.expiry_date else expiry_date),
         reference=reference,
         notes=notes,
-        created_by=_user(user),
+        created_by=acting_user(user),
     )
 
 

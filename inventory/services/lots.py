@@ -13,18 +13,15 @@ from ..exceptions import InvalidDocument, Problem
 from ..models import Balance, Document, DocumentKind, Item, Location, Lot, LotHoldEvent, LotStatus, Tracking
 from ..selectors import unnumbered_available
 from .allocation import line_allocate
+from .base import acting_user
 from .documents import document_create, document_line_add, document_post
 from .posting import expiry_summaries_add
 
 
 def _hold_events(lots, action: str, reason: str, user) -> None:
     LotHoldEvent.objects.bulk_create(
-        LotHoldEvent(company_id=lot.company_id, lot=lot, action=action, reason=reason, created_by=_user(user)) for lot in lots
+        LotHoldEvent(company_id=lot.company_id, lot=lot, action=action, reason=reason, created_by=acting_user(user)) for lot in lots
     )
-
-
-def _user(user):
-    return user if user is not None and getattr(user, "is_authenticated", False) else None
 
 
 @transaction.atomic

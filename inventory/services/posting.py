@@ -36,6 +36,7 @@ from ..models import (
 )
 from ..models.catalog import MAX_QUANTITY
 from ..quantities import ONE, QUANTUM, ZERO
+from .base import acting_user
 from .costing import costs_post
 
 ISSUE_DESTINATIONS = {LocationKind.CUSTOMER, LocationKind.PRODUCTION}
@@ -518,7 +519,7 @@ def _serials_elsewhere(balances, deltas, lots, new_lot_ids) -> list[Problem]:
 def _moves_build(company, specs, lots, reason, user, document, now, new_lot_ids, binds_by_item, arrived):
     rows, states = [], {}
     found = {lot.id: (lot.in_stock, lot.last_location_id, lot.received_at) for lot in lots.values()}
-    user_id = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
+    user_id = acting_user(user).pk if acting_user(user) else None
     document_id = document.pk if document is not None else None
     for spec in specs:
         lot = lots.get(spec.lot_id) if spec.lot_id is not None else None

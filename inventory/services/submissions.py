@@ -13,6 +13,7 @@ import uuid
 from django.db import IntegrityError, connection, transaction
 
 from ..models import Company, Document, SubmissionKey
+from .base import acting_user
 
 FIELD = "submission_key"
 
@@ -43,7 +44,7 @@ def submission_key_of(data) -> str:
 
 def submission_first(*, company: Company, user, key: str) -> SubmissionKey | None:
     """The claim of ``key`` by this user in this company, if one was committed."""
-    return SubmissionKey.objects.filter(company=company, key=key, user=_user(user)).select_related("document").first()
+    return SubmissionKey.objects.filter(company=company, key=key, user=acting_user(user)).select_related("document").first()
 
 
 def submission_claim(*, company: Company, user, key: str) -> SubmissionKey:
@@ -54,7 +55,7 @@ def submission_claim(*, company: Company, user, key: str) -> SubmissionKey:
         raise RuntimeError("a submission key is claimed in the transaction of the write it guards")
     try:
         with transaction.atomic():
-            return SubmissionKey.objects.create(company=company, key=key, user=_user(user))
+            return SubmissionKey.objects.create(company=company, key=key, user=acting_user(user))
     except IntegrityError:
         raise SubmissionRepeated(key) from None
 
@@ -65,7 +66,3 @@ def submission_done(*, submission: SubmissionKey, result: str, document: Documen
     submission.document = document
     submission.save(update_fields=["result", "document"])
     return submission
-
-
-def _user(user):
-    return user if user is not None and getattr(user, "is_authenticated", False) else None

@@ -20,6 +20,7 @@ from django.db import transaction
 from inventory.exceptions import Problem
 from inventory.models import Allocation, Document, DocumentKind, DocumentLine, Lot, MoveReason, StockMove
 from inventory.services import (
+    acting_user,
     allocations_clear,
     document_create,
     document_line_add,
@@ -97,7 +98,7 @@ def work_order_complete(*, work_order: WorkOrder, quantity: Decimal | None = Non
         consumption_document=issue,
         output_document=output,
         unit_cost=unit_cost,
-        created_by=user if getattr(user, "is_authenticated", False) else None,
+        created_by=acting_user(user),
     )
     links, mapped = _links(work_order, consumed, produced)
     genealogy_links_add(company=work_order.company, links=links, document=output)

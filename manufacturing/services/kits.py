@@ -13,7 +13,7 @@ from django.db.models import Sum
 from inventory.exceptions import Problem
 from inventory.models import Allocation, Company, DocumentKind, DocumentStatus, GenealogyLink, Item, Location, MoveReason, StockMove
 from inventory.numbering import parse_numbers
-from inventory.services import document_create, document_line_add, document_post, line_allocate, line_numbers_generate
+from inventory.services import acting_user, document_create, document_line_add, document_post, line_allocate, line_numbers_generate
 
 from ..exceptions import InvalidBom, InvalidWorkOrder
 from ..models import BillOfMaterials, Completion, UnitGenealogy, WorkOrder, WorkOrderKind, WorkOrderState
@@ -182,7 +182,7 @@ def kit_disassemble(
         consumption_document=issue,
         output_document=output,
         unit_cost=unit_cost,
-        created_by=user if getattr(user, "is_authenticated", False) else None,
+        created_by=acting_user(user),
     )
     work_order.consumption_document, work_order.output_document = issue, output
     work_order.produced_quantity = quantity

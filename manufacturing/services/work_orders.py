@@ -12,6 +12,7 @@ from inventory.models import Allocation, Company, DocumentKind, DocumentStatus, 
 from inventory.quantities import ONE, QUANTUM, ZERO, QuantityError, quantity_read
 from inventory.services import (
     AllocationOutcome,
+    acting_user,
     document_cancel,
     document_create,
     document_line_add,
@@ -24,10 +25,6 @@ from ..exceptions import InvalidBom, InvalidWorkOrder, UnitMappingError
 from ..models import BillOfMaterials, UnitGenealogy, WorkOrder, WorkOrderKind, WorkOrderState
 
 OPEN_STATES = (WorkOrderState.RELEASED, WorkOrderState.IN_PROGRESS)
-
-
-def _user(user):
-    return user if user is not None and getattr(user, "is_authenticated", False) else None
 
 
 def quantity_of(value, *, what: str, whole: bool = False) -> Decimal:
@@ -110,7 +107,7 @@ def work_order_create(
         due_date=due_date,
         reference=reference,
         notes=notes,
-        created_by=_user(user),
+        created_by=acting_user(user),
     )
 
 
