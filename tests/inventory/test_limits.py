@@ -163,7 +163,7 @@ def test_limits_ledger_verify_reads_move_sums_past_the_column_size(company, plai
 
 
 def test_limits_ledger_verify_names_a_balance_it_cannot_read(company, plain_item, warehouse):
-    from inventory import selectors
+    from inventory.selectors import ledger as selectors
 
     receive(item=plain_item, location=warehouse, quantity=4)
     balance = Balance.objects.get()
