@@ -6,8 +6,6 @@ Every read here costs a fixed number of queries whatever the number of rows it r
 from django.db.models import Count, Q
 
 from inventory.models import Allocation, Item, Location, LocationKind, Lot, StockMove
-from inventory.selectors import line_summaries
-from inventory.services import number_required
 
 from .models import BillOfMaterials, Completion, UnitGenealogy, WorkOrder
 
@@ -55,20 +53,6 @@ def work_order_components(work_order) -> list:
     lines = list(work_order.bom.lines.select_related("component").order_by("position", "id"))
     for line in lines:
         line.total = line.quantity * work_order.quantity
-    return lines
-
-
-def document_lines(document) -> list:
-    """A work order's document's lines with allocated/remaining and whether they take numbers
-    (three queries besides the lines, whatever their count or their allocations')."""
-    if document is None:
-        return []
-    lines = list(document.lines.select_related("item__lot_class", "item__company").order_by("position"))
-    summaries = line_summaries(document)
-    for line in lines:
-        line.summary = summaries[line.pk]
-        line.remaining = line.quantity - (line.summary["allocated"] or 0)
-        line.numbered = line.item.is_tracked and number_required(line.item, document.from_location, document.to_location)
     return lines
 
 

@@ -16,6 +16,7 @@ from django.views.generic import TemplateView
 
 from inventory.exceptions import InventoryError
 from inventory.numbering import parse_numbers, parse_numbers_keeping_good
+from inventory.selectors import document_lines
 from inventory.services import (
     SubmissionRepeated,
     submission_claim,
@@ -24,7 +25,7 @@ from inventory.services import (
     submission_key_new,
     submission_key_of,
 )
-from inventory.web.views import CompanyListView, CompanyMixin, CompanyObjectMixin, clean_text, row_ids
+from inventory.web.views import CompanyListView, CompanyMixin, CompanyObjectMixin, GroupedListMixin, clean_text, row_ids, subtotals_by
 
 from .exceptions import InvalidWorkOrder, OverCompletion
 from .filters import GROUPS, WorkOrderFilter
@@ -32,7 +33,6 @@ from .forms import CompleteForm, KitForm, UnitScanForm, WorkOrderForm
 from .models import WorkOrderState
 from .selectors import (
     boms_of,
-    document_lines,
     finished_number_allocated,
     unit_mapping_counts,
     unit_mappings,
@@ -56,20 +56,16 @@ OPEN = (WorkOrderState.RELEASED, WorkOrderState.IN_PROGRESS)
 MAPPINGS_PER_PAGE = 50
 
 
-class WorkOrderListView(CompanyListView):
+class WorkOrderListView(GroupedListMixin, CompanyListView):
     permission_required = "manufacturing.view_workorder"
     filterset_class = WorkOrderFilter
     table_class = WorkOrderTable
     template_name = "manufacturing/work_order_list.html"
     title = "Work orders"
+    group_choices = GROUPS
 
     def get_queryset(self):
         return work_orders_of(self.company).order_by("-id")
-
-    def get(self, request, *args, **kwargs):
-        group = request.GET.get("group")
-        self.group = group if group in dict(GROUPS) else None
-        return super().get(request, *args, **kwargs)
 
     def get_table_data(self):
         rows = super().get_table_data()
@@ -78,27 +74,13 @@ class WorkOrderListView(CompanyListView):
             rows = rows.order_by(F(field).asc(), "-id")
         return rows
 
-    def get_table_kwargs(self):
-        # Grouped lists keep their group order; sorting by a column would scatter the groups.
-        return {"orderable": not self.group}
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["group"] = self.group
-        context["groups"] = None
-        if self.group and self.filterset.is_valid():
-            key = "item__sku" if self.group == "item" else "state"
-            subtotals = {
-                row[key]: row
-                for row in self.filterset.qs.order_by()
-                .values(key)
-                .annotate(orders=Count("id"), quantity=Sum("quantity"), produced=Sum("produced_quantity"))
-            }
-            labels = dict(WorkOrderState.choices)
-            page = [row.record for row in context["table"].page.object_list] if context["table"].page else []
-            value = (lambda w: w.item.sku) if self.group == "item" else (lambda w: w.state)
-            context["groups"] = [(labels.get(k, k), subtotals.get(k, {}), list(orders)) for k, orders in groupby(page, key=value)]
-        return context
+    def group_rows(self, page: list) -> list[tuple]:
+        key = "item__sku" if self.group == "item" else "state"
+        totals = {"orders": Count("id"), "quantity": Sum("quantity"), "produced": Sum("produced_quantity")}
+        subtotals = subtotals_by(self.filterset.qs, key, **totals)
+        labels = dict(WorkOrderState.choices)
+        value = (lambda w: w.item.sku) if self.group == "item" else (lambda w: w.state)
+        return [(labels.get(k, k), subtotals.get(k, {}), list(orders)) for k, orders in groupby(page, key=value)]
 
 
 def repeated(request, submission, what: str):

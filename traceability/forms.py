@@ -1,4 +1,4 @@
-"""Forms of the lot pages. They check types and choices only; the rules (serial quantity, expiry,
+"""Forms of the lot pages and the reports' filters. They check types and choices only; the rules (serial quantity, expiry,
 duplicate numbers, where stock goes) are the services', whose refusals the views put back next
 to the field they concern."""
 
@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django import forms
 
-from inventory.models import Company, LotStatus
+from inventory.models import Company, Item, Location, LocationKind, LotStatus
 from inventory.selectors import internal_locations
 from inventory.web.choices import SearchChoiceField
 
@@ -115,3 +115,58 @@ class LotEditForm(forms.Form):
 
     def values(self) -> dict:
         return dict(self.cleaned_data)
+
+
+MAX_DAYS = 3650
+
+# The report filters. Choices come from the active company, so another company's row is an
+# invalid choice, not an empty report.
+
+
+class ItemChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, item):
+        return f"{item.sku} — {item.name}"
+
+
+class ReportFilterForm(forms.Form):
+    item = ItemChoiceField(queryset=Item.objects.none(), required=False, empty_label="Any item")
+    location = forms.ModelChoiceField(queryset=Location.objects.none(), required=False, empty_label="Any location")
+
+    def __init__(self, *args, company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["item"].queryset = self.items(company).only("pk", "sku", "name").order_by("sku")
+        self.fields["location"].queryset = (
+            Location.objects.filter(company=company, kind=LocationKind.INTERNAL).only("pk", "code", "name").order_by("code")
+        )
+
+    def items(self, company):
+        return Item.objects.filter(company=company, is_stocked=True)
+
+    def problems(self) -> list[str]:
+        return [f"{self.fields[name].label or name.title()}: {' '.join(errors)}" for name, errors in self.errors.items()]
+
+
+class ExpiryFilterForm(ReportFilterForm):
+    days = forms.IntegerField(
+        label="Expiring within (days)",
+        required=False,
+        min_value=0,
+        max_value=MAX_DAYS,
+        widget=forms.NumberInput(attrs={"placeholder": "each class's alert period"}),
+    )
+    field_order = ["days", "item", "location"]
+
+    def items(self, company):
+        return super().items(company).filter(lot_class__isnull=False)
+
+
+class ValuationFilterForm(ReportFilterForm):
+    by = forms.ChoiceField(
+        label="Show by",
+        required=False,
+        choices=[("item", "Item"), ("lot", "Lot/serial"), ("location", "Location")],
+    )
+    field_order = ["by", "item", "location"]
+
+    def clean_by(self):
+        return self.cleaned_data.get("by") or "item"

@@ -1,7 +1,7 @@
 """Reads of the inventory, by subject; everything public is importable from here."""
 
 from .allocation import ISSUE_ORDER, allocation_candidates, loose_candidates, reserved_subquery, unavailable_summary, unnumbered_available
-from .documents import document_unnumbered, line_summaries
+from .documents import document_line_numbers, document_lines, document_unnumbered, line_summaries
 from .ledger import UNITS, LedgerFault, ledger_verify
 from .lots import LotUsage, lot_usage, lots_customer_net, lots_supplier_origin
 from .stock import (
@@ -22,6 +22,8 @@ __all__ = [
     "LotUsage",
     "UNITS",
     "allocation_candidates",
+    "document_line_numbers",
+    "document_lines",
     "document_unnumbered",
     "expiring_lots",
     "expiry_window",

@@ -60,3 +60,40 @@ def line_summaries(document) -> dict[int, dict]:
     for line_id, a, b in first:
         summary[line_id]["numbers"].append(a or b)
     return summary
+
+
+def document_lines(document) -> list:
+    """The document's lines, each with ``summary`` (``line_summaries``), ``remaining`` (quantity
+    not yet allocated) and ``numbered`` (whether it takes lot/serial numbers): three queries
+    besides the lines, whatever their count or their allocations'."""
+    from ..services.posting import number_required
+
+    if document is None:
+        return []
+    lines = list(document.lines.select_related("item__lot_class", "item__company").order_by("position"))
+    summaries = line_summaries(document)
+    for line in lines:
+        line.summary = summaries[line.pk]
+        line.remaining = line.quantity - (line.summary["allocated"] or 0)
+        line.numbered = line.item.is_tracked and number_required(line.item, document.from_location, document.to_location)
+    return lines
+
+
+def document_line_numbers(document) -> dict[int, list[tuple[str, Decimal]]]:
+    """Per line: every lot/serial number with its quantity, in entry order (allocated on a draft,
+    moved on a posted document, reversals left out). One query."""
+    numbers: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
+    if document.is_draft:
+        rows = Allocation.objects.filter(document=document).order_by("id").values_list("line_id", "number", "lot__number", "quantity")
+        for line_id, number, lot_number, quantity in rows:
+            numbers[line_id].append((number or lot_number, quantity))
+    else:
+        rows = (
+            StockMove.objects.filter(document=document, reverses__isnull=True)
+            .order_by("id")
+            .values_list("line_id", "to_lot__number", "from_lot__number", "quantity")
+        )
+        for line_id, to_number, from_number, quantity in rows:
+            if to_number or from_number:
+                numbers[line_id].append((to_number or from_number, quantity))
+    return numbers

@@ -1,7 +1,6 @@
 """Stock documents: one set of pages for every kind (list, create/edit a draft, view, post,
 reverse, print). Views bind forms and call the document services; the rules live there."""
 
-from collections import defaultdict
 from itertools import groupby
 
 from django.contrib import messages
@@ -18,9 +17,9 @@ from django_tables2 import RequestConfig
 from ..exceptions import InventoryError
 from ..filters.documents import GROUPS, DocumentFilter
 from ..forms.documents import LINES_PREFIX, DocumentForm, ItemChoices, LineFormSet, line_initial
-from ..models import Allocation, Document, DocumentKind, DocumentLine, DocumentStatus, StockMove
+from ..models import Document, DocumentKind, DocumentLine, DocumentStatus, StockMove
 from ..models.documents import SYSTEM_KINDS
-from ..selectors import document_unnumbered, line_summaries
+from ..selectors import document_line_numbers, document_lines, document_unnumbered
 from ..services import (
     SubmissionRepeated,
     document_cancel_draft,
@@ -31,7 +30,6 @@ from ..services import (
     document_post,
     document_reverse,
     document_update,
-    number_required,
     submission_claim,
     submission_done,
     submission_first,
@@ -40,7 +38,7 @@ from ..services import (
 )
 from ..tables.documents import DocumentTable, MoveTable, status_badge
 from ..web.tables import PAGINATION
-from ..web.views import CompanyListView, CompanyMixin, kind_or_404
+from ..web.views import CompanyListView, CompanyMixin, GroupedListMixin, kind_or_404, subtotals_by
 
 USER_KINDS = [k for k in DocumentKind.values if k not in SYSTEM_KINDS]
 
@@ -49,11 +47,12 @@ def documents_of(company):
     return Document.objects.filter(company=company).select_related("partner", "from_location", "to_location")
 
 
-class DocumentListView(CompanyListView):
+class DocumentListView(GroupedListMixin, CompanyListView):
     permission_required = "inventory.view_document"
     filterset_class = DocumentFilter
     table_class = DocumentTable
     template_name = "inventory/document_list.html"
+    group_choices = GROUPS
 
     def get_queryset(self):
         return documents_of(self.company).order_by("-date", "-id")
@@ -65,35 +64,17 @@ class DocumentListView(CompanyListView):
             rows = rows.order_by(F(field).asc(nulls_last=True), "-date", "-id")
         return rows
 
-    def get(self, request, *args, **kwargs):
-        group = request.GET.get("group")
-        self.group = group if group in dict(GROUPS) else None
-        return super().get(request, *args, **kwargs)
-
-    def get_table_kwargs(self):
-        # Grouped lists keep their group order; sorting by a column would scatter the groups.
-        return {"orderable": not self.group}
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["group"] = self.group
-        context["groups"] = None
-        if self.group and self.filterset.is_valid():
-            key = "partner__name" if self.group == "partner" else self.group
-            page = [row.record for row in context["table"].page.object_list] if context["table"].page else []
-            value = (lambda d: d.partner.name if d.partner_id else None) if self.group == "partner" else (lambda d: getattr(d, key))
-            # Subtotals of the groups this page shows, over the whole filtered list.
-            shown = {value(d) for d in page}
-            in_groups = Q(**{f"{key}__in": [k for k in shown if k is not None]})
-            if None in shown:
-                in_groups |= Q(**{f"{key}__isnull": True})
-            grouped = self.filterset.qs.filter(in_groups).order_by().values(key)
-            subtotals = {row[key]: row for row in grouped.annotate(documents=Count("id"), quantity=Sum("total_quantity"))}
-            labels = dict(DocumentKind.choices) | dict(DocumentStatus.choices)
-            context["groups"] = [
-                (labels.get(k, k) or "(no partner)", subtotals.get(k, {}), list(docs)) for k, docs in groupby(page, key=value)
-            ]
-        return context
+    def group_rows(self, page: list) -> list[tuple]:
+        key = "partner__name" if self.group == "partner" else self.group
+        value = (lambda d: d.partner.name if d.partner_id else None) if self.group == "partner" else (lambda d: getattr(d, key))
+        # Subtotals of the groups this page shows, over the whole filtered list.
+        shown = {value(d) for d in page}
+        in_groups = Q(**{f"{key}__in": [k for k in shown if k is not None]})
+        if None in shown:
+            in_groups |= Q(**{f"{key}__isnull": True})
+        subtotals = subtotals_by(self.filterset.qs.filter(in_groups), key, documents=Count("id"), quantity=Sum("total_quantity"))
+        labels = dict(DocumentKind.choices) | dict(DocumentStatus.choices)
+        return [(labels.get(k, k) or "(no partner)", subtotals.get(k, {}), list(docs)) for k, docs in groupby(page, key=value)]
 
 
 class DraftFormMixin(CompanyMixin):
@@ -356,12 +337,7 @@ class DocumentDetailView(CompanyMixin, TemplateView):
         document = self.company_object(
             documents_of(self.company).select_related("created_by", "posted_by", "reversed_by"), self.kwargs["document_pk"]
         )
-        lines = list(document.lines.select_related("item__lot_class", "item__company").order_by("position"))
-        summaries = line_summaries(document)
-        for line in lines:
-            line.summary = summaries[line.pk]
-            line.remaining = line.quantity - (line.summary["allocated"] or 0)
-            line.numbered = line.item.is_tracked and number_required(line.item, document.from_location, document.to_location)
+        lines = document_lines(document)
         moves = MoveTable(
             StockMove.objects.filter(document=document)
             .select_related("item", "from_location", "to_location", "from_lot", "to_lot", "created_by")
@@ -481,20 +457,7 @@ class DocumentPrintView(CompanyMixin, TemplateView):
     def get_context_data(self, **kwargs):
         document = self.company_object(documents_of(self.company), self.kwargs["document_pk"])
         lines = list(document.lines.select_related("item").order_by("position"))
-        numbers = defaultdict(list)
-        if document.is_draft:
-            rows = Allocation.objects.filter(document=document).order_by("id").values_list("line_id", "number", "lot__number", "quantity")
-            for line_id, number, lot_number, quantity in rows:
-                numbers[line_id].append((number or lot_number, quantity))
-        else:
-            rows = (
-                StockMove.objects.filter(document=document, reverses__isnull=True)
-                .order_by("id")
-                .values_list("line_id", "to_lot__number", "from_lot__number", "quantity")
-            )
-            for line_id, to_number, from_number, quantity in rows:
-                if to_number or from_number:
-                    numbers[line_id].append((to_number or from_number, quantity))
+        numbers = document_line_numbers(document)
         for line in lines:
             line.numbers = numbers[line.pk]
         return super().get_context_data(document=document, lines=lines, **kwargs)

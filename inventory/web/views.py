@@ -71,3 +71,37 @@ class CompanyObjectMixin(CompanyMixin):
         if request.company and self.has_permission():
             self.object = self.get_object()
         return super().dispatch(request, *args, **kwargs)
+
+
+class GroupedListMixin:
+    """A list that may be grouped by ``?group=`` (one of ``group_choices``): its rows come in group
+    order, its columns do not sort (that would scatter the groups), and the context's ``groups``
+    holds, for the groups the page shows, ``(label, subtotals, rows)`` from ``group_rows``."""
+
+    group_choices: list[tuple[str, str]] = []
+
+    def get(self, request, *args, **kwargs):
+        group = request.GET.get("group")
+        self.group = group if group in dict(self.group_choices) else None
+        return super().get(request, *args, **kwargs)
+
+    def get_table_kwargs(self):
+        return {"orderable": not self.group}
+
+    def group_rows(self, page: list) -> list[tuple]:
+        """``(label, subtotals, rows)`` per group of ``page`` (its records, in group order)."""
+        raise NotImplementedError
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["group"] = self.group
+        context["groups"] = None
+        if self.group and self.filterset.is_valid():
+            table = context["table"]
+            context["groups"] = self.group_rows([row.record for row in table.page.object_list] if table.page else [])
+        return context
+
+
+def subtotals_by(rows, key: str, **totals) -> dict:
+    """``totals`` (aggregates) of ``rows`` per value of ``key``: a group's line above its rows."""
+    return {row[key]: row for row in rows.order_by().values(key).annotate(**totals)}

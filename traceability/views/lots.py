@@ -19,9 +19,9 @@ from inventory.models import LotStatus
 from inventory.selectors import location_paths, lot_usage
 from inventory.services import lot_archive, lot_create, lot_delete, lot_edit, lot_restore, number_preview
 from inventory.web.tables import PAGINATION
-from inventory.web.views import CompanyListView, clean_text
+from inventory.web.views import CompanyListView, GroupedListMixin, clean_text
 
-from ..filters import ALL_STATUSES, LotFilter
+from ..filters import ALL_STATUSES, GROUPS, LotFilter
 from ..forms import LotCreateForm, LotEditForm
 from ..selectors import (
     lot_history,
@@ -47,41 +47,32 @@ def refusal_to_form(form, error: InventoryError) -> None:
 # List and export ------------------------------------------------------------------------------
 
 
-class LotListView(TrackingMixin, CompanyListView):
+class LotListView(TrackingMixin, GroupedListMixin, CompanyListView):
     permission_required = "inventory.view_lot"
     template_name = "traceability/lot_list.html"
     filterset_class = LotFilter
     table_class = LotTable
     title = "Lots/Serial Numbers"
+    group_choices = GROUPS
 
     def get_queryset(self):
         return lots_with_on_hand(company=self.company)
 
-    @property
-    def grouped(self) -> bool:
-        return self.request.GET.get("group") == "product"
-
     def get_table_data(self):
         rows = super().get_table_data()
-        return rows.order_by(*rows.page_order) if self.grouped else rows
+        return rows.order_by(*rows.page_order) if self.group else rows
 
-    def get_table_kwargs(self):
-        # Grouped lists keep their group order; sorting by a column would scatter the groups.
-        return {"orderable": not self.grouped}
+    def group_rows(self, page: list) -> list[tuple]:
+        totals = lot_product_totals(lots=self.filterset.qs, item_ids={lot.item_id for lot in page})
+        for lot in page:
+            lot.status_badge = lot_status_badge(lot.status)  # the same badge as the ungrouped list
+        return [
+            (lots[0].item, totals.get(item_id, {}), lots)
+            for item_id, lots in ((k, list(g)) for k, g in groupby(page, key=lambda lot: lot.item_id))
+        ]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["groups"] = None
-        if self.grouped and self.filterset.is_valid():
-            table = context["table"]
-            page = [row.record for row in table.page.object_list] if table.page else []
-            totals = lot_product_totals(lots=self.filterset.qs, item_ids={lot.item_id for lot in page})
-            for lot in page:
-                lot.status_badge = lot_status_badge(lot.status)  # the same badge as the ungrouped list
-            context["groups"] = [
-                (lots[0].item, totals.get(item_id, {}), lots)
-                for item_id, lots in ((k, list(g)) for k, g in groupby(page, key=lambda lot: lot.item_id))
-            ]
         context.update(self.archived_hidden(context["table"]))
         return context
 

@@ -6,73 +6,18 @@ named above an empty report, never a server error.
 
 from decimal import Decimal
 
-from django import forms
 from django.urls import path
 from django.utils.formats import date_format
 from django.views.generic import TemplateView
 from django_tables2 import SingleTableMixin
 
-from inventory.models import Balance, Item, Location, LocationKind
+from inventory.models import Balance
 from inventory.web.tables import PAGINATION
 
+from ..forms import ExpiryFilterForm, ValuationFilterForm
 from ..selectors.reports import GROUPINGS, Valuation, expiry_rows, expiry_totals, expiry_weeks, stock_valuation
 from ..tables_reports import ExpiryTable, ValuationTable
 from .base import TrackingMixin
-
-MAX_DAYS = 3650
-
-# Filter forms of these pages only (candidates for traceability/filters.py). Choices come from
-# the active company, so another company's row is an invalid choice, not an empty report.
-
-
-class ItemChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, item):
-        return f"{item.sku} — {item.name}"
-
-
-class ReportFilterForm(forms.Form):
-    item = ItemChoiceField(queryset=Item.objects.none(), required=False, empty_label="Any item")
-    location = forms.ModelChoiceField(queryset=Location.objects.none(), required=False, empty_label="Any location")
-
-    def __init__(self, *args, company, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["item"].queryset = self.items(company).only("pk", "sku", "name").order_by("sku")
-        self.fields["location"].queryset = (
-            Location.objects.filter(company=company, kind=LocationKind.INTERNAL).only("pk", "code", "name").order_by("code")
-        )
-
-    def items(self, company):
-        return Item.objects.filter(company=company, is_stocked=True)
-
-    def problems(self) -> list[str]:
-        return [f"{self.fields[name].label or name.title()}: {' '.join(errors)}" for name, errors in self.errors.items()]
-
-
-class ExpiryFilterForm(ReportFilterForm):
-    days = forms.IntegerField(
-        label="Expiring within (days)",
-        required=False,
-        min_value=0,
-        max_value=MAX_DAYS,
-        widget=forms.NumberInput(attrs={"placeholder": "each class's alert period"}),
-    )
-    field_order = ["days", "item", "location"]
-
-    def items(self, company):
-        return super().items(company).filter(lot_class__isnull=False)
-
-
-class ValuationFilterForm(ReportFilterForm):
-    by = forms.ChoiceField(
-        label="Show by",
-        required=False,
-        choices=[("item", "Item"), ("lot", "Lot/serial"), ("location", "Location")],
-    )
-    field_order = ["by", "item", "location"]
-
-    def clean_by(self):
-        return self.cleaned_data.get("by") or "item"
-
 
 # The chart ------------------------------------------------------------------------------------
 
