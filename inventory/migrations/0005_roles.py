@@ -6,8 +6,9 @@ Viewer reads everything and changes nothing. Later apps extend these groups in t
 migrations.
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from inventory.roles import rights_grant
 
 INVENTORY_MODELS = [
     "company", "membership", "location", "partner", "lotserialclass", "numbersegment", "item", "counter",
@@ -27,16 +28,7 @@ ROLES = {
 
 
 def roles_create(apps, schema_editor):
-    # Permissions are normally created after all migrations; the groups need them now.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, verbosity=0, apps=apps)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in ROLES.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.add(*Permission.objects.filter(content_type__app_label="inventory", codename__in=codenames))
+    rights_grant(apps, "inventory", ROLES)
 
 
 def roles_remove(apps, schema_editor):
