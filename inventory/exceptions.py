@@ -12,6 +12,7 @@ class Problem:
     message: str
     line: int | None = None  # the document line's position
     number: str | None = None  # the lot/serial number concerned
+    field: str | None = None  # the form field it concerns, where a form sent it ("quantity")
 
     def __str__(self) -> str:
         where = f"Line {self.line}: " if self.line is not None else ""

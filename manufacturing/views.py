@@ -125,10 +125,11 @@ class WorkOrderCreateView(CompanyMixin, View):
                     submission_done(submission=submission, result=result)
             except SubmissionRepeated:
                 return repeated(request, submission_first(company=self.company, user=request.user, key=key), self.repeat_says)
-            except InvalidWorkOrder as error:
-                form.add_error("quantity" if "quantity" in str(error) else None, [str(p) for p in error.problems])
             except InventoryError as error:
-                form.add_error("item", [str(p) for p in error.problems])
+                # Each problem next to the field the service names; a bill's problems are the item's.
+                default = None if isinstance(error, InvalidWorkOrder) else "item"
+                for problem in error.problems:
+                    form.add_error(problem.field or default, str(problem))
             else:
                 messages.success(request, f"{work_order.number} created as a draft.")
                 return redirect(result)

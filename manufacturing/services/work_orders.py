@@ -32,9 +32,10 @@ def quantity_of(value, *, what: str, whole: bool = False) -> Decimal:
     try:
         quantity = quantity_read(value)
     except QuantityError as error:
-        raise InvalidWorkOrder(f"{what}: {error}") from None
+        raise InvalidWorkOrder(Problem(f"{what}: {error}", field="quantity")) from None
     if whole and quantity != quantity.to_integral_value():
-        raise InvalidWorkOrder(f"{what} is serial-numbered: the quantity must be whole units, not {quantity.normalize():f}")
+        message = f"{what} is serial-numbered: the quantity must be whole units, not {quantity.normalize():f}"
+        raise InvalidWorkOrder(Problem(message, field="quantity"))
     return quantity
 
 
@@ -81,9 +82,9 @@ def work_order_create(
     if item.company_id != company.pk or location.company_id != company.pk:
         raise InvalidWorkOrder("the item and the location must belong to the company")
     if location.is_virtual:
-        raise InvalidWorkOrder(f"work orders produce at an internal location, not {location.code}")
+        raise InvalidWorkOrder(Problem(f"work orders produce at an internal location, not {location.code}", field="location"))
     if not item.is_stocked:
-        raise InvalidWorkOrder(f"{item.sku} is a lookup item and holds no stock")
+        raise InvalidWorkOrder(Problem(f"{item.sku} is a lookup item and holds no stock", field="item"))
     quantity = quantity_of(quantity, what=item.sku, whole=item.is_serial)
     if kind != WorkOrderKind.KIT_DISASSEMBLY:
         bom = bom or bom_active(item=item)
