@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import transaction
 from django.db.models import Sum
@@ -134,28 +135,38 @@ def line_allocate(
         rows = _judge_incoming(context, entries, quantity, outcome)
     else:
         rows = _judge_outgoing(context, entries, quantity, outcome, new_only=relabel)
-    bulk_insert_rows(Allocation, ALLOCATION_FIELDS, [row[:ALLOCATION_NUMBER] for row in rows])
-    outcome.accepted = [row[ALLOCATION_NUMBER] for row in rows]
+    bulk_insert_rows(Allocation, ALLOCATION_FIELDS, [row.values for row in rows])
+    outcome.accepted = [row.entered for row in rows]
     outcome.remaining = context.remaining
     return outcome
 
 
-ALLOCATION_FIELDS = [
-    "company",
-    "document",
-    "line",
-    "item",
-    "location",
-    "lot",
-    "number",
-    "parent_number",
-    "expiry_date",
-    "quantity",
-    "is_serial",
-    "outgoing",
-    "unknown_origin",
-]
-ALLOCATION_NUMBER = len(ALLOCATION_FIELDS)  # rows carry the typed number after the fields
+class NewAllocation(NamedTuple):
+    """One allocation a judgement accepts, by name until it is written: its fields are the
+    Allocation row's (``ALLOCATION_FIELDS``), then the number as it was entered."""
+
+    company: int
+    document: int
+    line: int
+    item: int
+    location: int
+    lot: int | None  # an existing lot/serial; None for a new number
+    number: str  # a new number ("" for an existing lot)
+    parent_number: str
+    expiry_date: date | None
+    quantity: Decimal
+    is_serial: bool
+    outgoing: bool
+    unknown_origin: bool
+    entered: str  # the number as typed or scanned, new or existing
+
+    @property
+    def values(self) -> tuple:
+        """The row's values in ``ALLOCATION_FIELDS`` order: the bulk insert's tuple."""
+        return self[:-1]
+
+
+ALLOCATION_FIELDS = list(NewAllocation._fields[:-1])
 
 
 @dataclass(slots=True)
@@ -191,26 +202,26 @@ class _Context:
     confirm: bool = False
     shape: object = None  # the class's NumberShape for new numbers, or None
 
-    def allocation(self, *, number: str, lot, quantity: Decimal, outgoing: bool, location, unknown_origin: bool = False) -> tuple:
+    def allocation(self, *, number: str, lot, quantity: Decimal, outgoing: bool, location, unknown_origin: bool = False) -> NewAllocation:
         """One allocation row; ``lot`` is an existing lot (or its id), None for a new number."""
         self.on_line.add(number)
         self.remaining -= quantity
         new = lot is None
-        return (
-            self.document.company_id,
-            self.document.pk,
-            self.line.pk,
-            self.item.pk,
-            location.pk,
-            None if new else getattr(lot, "pk", lot),
-            number if new else "",
-            self.parent_number if new else "",
-            self.expiry_date if new else None,
-            quantity,
-            self.is_serial,
-            outgoing,
-            unknown_origin,
-            number,
+        return NewAllocation(
+            company=self.document.company_id,
+            document=self.document.pk,
+            line=self.line.pk,
+            item=self.item.pk,
+            location=location.pk,
+            lot=None if new else getattr(lot, "pk", lot),
+            number=number if new else "",
+            parent_number=self.parent_number if new else "",
+            expiry_date=self.expiry_date if new else None,
+            quantity=quantity,
+            is_serial=self.is_serial,
+            outgoing=outgoing,
+            unknown_origin=unknown_origin,
+            entered=number,
         )
 
     def shape_problem(self, number: str) -> str | None:
@@ -238,7 +249,7 @@ def _lots_by_number(item, numbers: list[str]) -> dict[str, "_Lot"]:
     if not numbers:
         return {}
     rows = locks.lots_by_number_lock(item=item, numbers=numbers, fields=LOT_FIELDS)
-    return {row[1]: _Lot(*row) for row in rows}
+    return {lot.number: lot for lot in (_Lot(*row) for row in rows)}
 
 
 def _basic_rejection(ctx: _Context, number: str, quantity: Decimal) -> str | None:
@@ -274,7 +285,7 @@ def _pending_elsewhere(line, numbers: list[str]) -> dict[str, str]:
     return found
 
 
-def _judge_incoming(ctx: _Context, entries, quantity, outcome) -> list[Allocation]:
+def _judge_incoming(ctx: _Context, entries, quantity, outcome) -> list[NewAllocation]:
     item, rows = ctx.item, []
     lot_class = item.lot_class
     is_serial, binds, tracking = item.is_serial, item.binds_lots, item.tracking
@@ -334,7 +345,7 @@ def _parent_has_expiry(ctx: _Context) -> bool:
     return Lot.objects.filter(item=ctx.item, number=ctx.parent_number, expiry_date__isnull=False).exists()
 
 
-def _judge_outgoing(ctx: _Context, entries, quantity, outcome, *, new_only: bool) -> list[Allocation]:
+def _judge_outgoing(ctx: _Context, entries, quantity, outcome, *, new_only: bool) -> list[NewAllocation]:
     item, document, rows = ctx.item, ctx.document, []
     is_serial, binds = item.is_serial, item.binds_lots
     location = document.from_location
@@ -468,13 +479,13 @@ def line_allocate_proposed(*, line: DocumentLine, user=None) -> AllocationOutcom
     """
     document, line = _draft_line_locked(line)
     proposal = line_proposal(line=line, document=document)
-    bulk_insert_rows(Allocation, ALLOCATION_FIELDS, [row[:ALLOCATION_NUMBER] for row in proposal.rows])
+    bulk_insert_rows(Allocation, ALLOCATION_FIELDS, [row.values for row in proposal.rows])
     return proposal.outcome
 
 
 @dataclass
 class Proposal:
-    rows: list[tuple]  # ALLOCATION_FIELDS values, then the number
+    rows: list[NewAllocation]
     outcome: AllocationOutcome
 
 
@@ -530,7 +541,7 @@ def line_proposal(*, line: DocumentLine, document, taken: dict | None = None) ->
             rows += more
         if ctx.remaining > 0:
             outcome.note = unavailable_summary(item=item, location=location, document=document)
-    outcome.accepted = [row[ALLOCATION_NUMBER] for row in rows]
+    outcome.accepted = [row.entered for row in rows]
     outcome.remaining = ctx.remaining
     return Proposal(rows, outcome)
 
@@ -610,8 +621,8 @@ def line_numbers_generate(
             "or clear the line's lot to generate one"
         )
     rows, unassigned = _new_number_rows(ctx, Decimal(wanted) if item.is_serial else remaining, document.to_location, outgoing=False)
-    bulk_insert_rows(Allocation, ALLOCATION_FIELDS, [row[:ALLOCATION_NUMBER] for row in rows])
-    return AllocationOutcome(line=line, accepted=[row[ALLOCATION_NUMBER] for row in rows], remaining=ctx.remaining, unassigned=unassigned)
+    bulk_insert_rows(Allocation, ALLOCATION_FIELDS, [row.values for row in rows])
+    return AllocationOutcome(line=line, accepted=[row.entered for row in rows], remaining=ctx.remaining, unassigned=unassigned)
 
 
 @transaction.atomic

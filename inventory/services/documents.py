@@ -201,7 +201,7 @@ def document_post(*, document: Document, user=None, auto_allocate: bool = False)
     ``auto_allocate``: numbers a line still lacks are proposed by its class's issue method (or
     generated, on receipts) as part of posting, without storing allocations first.
     """
-    from .allocation import ALLOCATION_FIELDS, line_proposal
+    from .allocation import line_proposal
 
     document = locks.document_lock(document.pk)
     draft_required(document)
@@ -221,18 +221,17 @@ def document_post(*, document: Document, user=None, auto_allocate: bool = False)
             line.document = document
             proposal = line_proposal(line=line, document=document, taken=taken)
             for row in proposal.rows:
-                values = dict(zip(ALLOCATION_FIELDS, row))
                 allocations[line.pk].append(
                     AllocationRow(
                         id=None,
                         line_id=line.pk,
-                        item_id=values["item"],
-                        lot_id=values["lot"],
-                        number=values["number"],
-                        parent_number=values["parent_number"],
-                        expiry_date=values["expiry_date"],
-                        quantity=values["quantity"],
-                        unknown_origin=values["unknown_origin"],
+                        item_id=row.item,
+                        lot_id=row.lot,
+                        number=row.number,
+                        parent_number=row.parent_number,
+                        expiry_date=row.expiry_date,
+                        quantity=row.quantity,
+                        unknown_origin=row.unknown_origin,
                     )
                 )
             problems += [Problem(r.reason, line=line.position, number=r.number) for r in proposal.outcome.rejected]
