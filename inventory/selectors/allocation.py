@@ -6,6 +6,7 @@ from django.db.models import (
     F,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
     Sum,
     Value,
@@ -16,8 +17,11 @@ from django.utils import timezone
 from ..models import (
     Allocation,
     Balance,
+    Document,
     DocumentLine,
     IssueMethod,
+    Item,
+    Location,
     Lot,
     LotKind,
     LotStatus,
@@ -40,7 +44,7 @@ def reserved_subquery(*, exclude_document_id: int | None = None) -> Subquery:
     return Subquery(rows.values("lot").annotate(total=Sum("quantity")).values("total")[:1], output_field=QTY)
 
 
-def allocation_candidates(*, line: DocumentLine, include_unavailable: bool = False):
+def allocation_candidates(*, line: DocumentLine, include_unavailable: bool = False) -> QuerySet[Lot]:
     """Lots/serials of the line's item at its source location, in the class's issue-method order.
 
     Annotated with ``reserved`` (by any draft) and ``available``. Expired, held and archived lots
@@ -65,7 +69,7 @@ def allocation_candidates(*, line: DocumentLine, include_unavailable: bool = Fal
     return rows.order_by(*ISSUE_ORDER[method])
 
 
-def loose_candidates(*, line: DocumentLine):
+def loose_candidates(*, line: DocumentLine) -> QuerySet[Lot]:
     """Serials of a loosely bound item believed in stock (seed 003: any location), not yet promised."""
     item = line.item
     today = timezone.localdate()
@@ -85,7 +89,7 @@ def loose_candidates(*, line: DocumentLine):
     return rows.order_by(*order)
 
 
-def unnumbered_available(*, item, location) -> Decimal:
+def unnumbered_available(*, item: Item, location: Location) -> Decimal:
     """Unnumbered quantity at a location less what drafts will number and take from it."""
     on_hand = Balance.objects.filter(item=item, location=location, lot__isnull=True).values_list("quantity", flat=True).first() or ZERO
     promised = (
@@ -97,7 +101,7 @@ def unnumbered_available(*, item, location) -> Decimal:
     return on_hand - promised
 
 
-def unavailable_summary(*, item, location, document=None) -> str:
+def unavailable_summary(*, item: Item, location: Location, document: Document | None = None) -> str:
     """What of an item lies at a location but cannot be issued, in words: "30 on hold (supplier
     recall), 5 expired, 4 promised to DL-000012". Empty when nothing is held back."""
     today = timezone.localdate()

@@ -14,13 +14,14 @@ from django.db.models.functions import RowNumber
 
 from ..models import (
     Allocation,
+    Document,
     LocationKind,
     StockMove,
 )
 from .stock import fully_tracked_q
 
 
-def document_unnumbered(*, document) -> list[tuple[int, str, Decimal]]:
+def document_unnumbered(*, document: Document) -> list[tuple[int, str, Decimal]]:
     """The lines of a posted document whose tracked stock came in without numbers: (position,
     item code, quantity). Shown after posting, so nothing is left unnumbered without a word."""
     rows = (
@@ -33,7 +34,7 @@ def document_unnumbered(*, document) -> list[tuple[int, str, Decimal]]:
     return [(r["line__position"], r["item__sku"], r["total"]) for r in rows]
 
 
-def line_summaries(document) -> dict[int, dict]:
+def line_summaries(document: Document) -> dict[int, dict]:
     """Per line: allocated quantity, how many numbers, and the first few — three queries in all."""
     summary = defaultdict(lambda: {"allocated": 0, "count": 0, "numbers": []})
     if document.is_draft:
@@ -62,7 +63,7 @@ def line_summaries(document) -> dict[int, dict]:
     return summary
 
 
-def document_lines(document) -> list:
+def document_lines(document: Document) -> list:
     """The document's lines, each with ``summary`` (``line_summaries``), ``remaining`` (quantity
     not yet allocated) and ``numbered`` (whether it takes lot/serial numbers): three queries
     besides the lines, whatever their count or their allocations'."""
@@ -79,7 +80,7 @@ def document_lines(document) -> list:
     return lines
 
 
-def document_line_numbers(document) -> dict[int, list[tuple[str, Decimal]]]:
+def document_line_numbers(document: Document) -> dict[int, list[tuple[str, Decimal]]]:
     """Per line: every lot/serial number with its quantity, in entry order (allocated on a draft,
     moved on a posted document, reversals left out). One query."""
     numbers: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)

@@ -1,6 +1,7 @@
 """About lots/serials: who received them, where they came from, what refers to them."""
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -20,12 +21,13 @@ from ..models import (
     LocationKind,
     Lot,
     LotHoldEvent,
+    Partner,
     StockMove,
 )
 from ..quantities import ZERO
 
 
-def lots_customer_net(*, lot_ids, partner=None) -> dict[int, Decimal]:
+def lots_customer_net(*, lot_ids: Iterable[int], partner: Partner | None = None) -> dict[int, Decimal]:
     """Per lot/serial: how much was delivered to ``partner`` (any customer when None), net of what
     came back. Reversals count against what they reverse, since they carry the same document."""
     from ..models import LocationKind
@@ -45,7 +47,7 @@ def lots_customer_net(*, lot_ids, partner=None) -> dict[int, Decimal]:
     return dict(net)
 
 
-def lots_supplier_origin(*, lot_ids) -> dict[int, list[tuple[str, str]]]:
+def lots_supplier_origin(*, lot_ids: Iterable[int]) -> dict[int, list[tuple[str, str]]]:
     """Per lot/serial: the suppliers it was received from, as (partner name, receipt number)."""
     from ..models import LocationKind
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from ..models import (
     Balance,
+    Company,
     Item,
     Location,
     LocationKind,
@@ -40,7 +41,7 @@ def fully_tracked_q(prefix: str = "item__") -> Q:
     )
 
 
-def unassigned_balances(*, company):
+def unassigned_balances(*, company: Company) -> QuerySet[Balance]:
     """Stock of fully tracked items that carries no number yet (seed 000: the unassigned excess)."""
     return (
         Balance.objects.filter(company=company, lot__isnull=True, quantity__gt=0)
@@ -50,7 +51,7 @@ def unassigned_balances(*, company):
     )
 
 
-def expiry_window(*, company, within_days: int | None = None, field: str = "expiry_date", item: str = "item__") -> Q:
+def expiry_window(*, company: Company, within_days: int | None = None, field: str = "expiry_date", item: str = "item__") -> Q:
     """The expiry dates that count as expired or expiring: on or before ``within_days`` from
     today, or (None) each tracking class's own alert period, on the rows' ``field`` and the class
     of their item (``item`` is the path to it)."""
@@ -68,7 +69,7 @@ def expiry_window(*, company, within_days: int | None = None, field: str = "expi
     return window
 
 
-def expiring_lots(*, company, within_days: int | None = None):
+def expiring_lots(*, company: Company, within_days: int | None = None) -> QuerySet[Lot]:
     """Lots/serials in stock whose expiry falls within ``within_days`` of today (default: each
     class's alert period), expired ones included."""
     # A serial keeps its in-stock flag; a lot is in stock where a balance of it is positive.
@@ -77,7 +78,7 @@ def expiring_lots(*, company, within_days: int | None = None):
     return rows.filter(expiry_window(company=company, within_days=within_days))
 
 
-def location_paths(*, company) -> dict[int, str]:
+def location_paths(*, company: Company) -> dict[int, str]:
     """Every location's "warehouse / zone / bin" path, from one query instead of one per level."""
     locations = Location.objects.filter(company=company).values_list("pk", "parent_id", "code")
     rows = {pk: (parent_id, code) for pk, parent_id, code in locations}
@@ -93,12 +94,12 @@ def location_paths(*, company) -> dict[int, str]:
     return paths
 
 
-def internal_locations(*, company) -> "QuerySet[Location]":
+def internal_locations(*, company: Company) -> "QuerySet[Location]":
     """The company's active internal locations, by code: where stock may be put or taken."""
     return Location.objects.filter(company=company, kind=LocationKind.INTERNAL, is_active=True).order_by("code")
 
 
-def items_with_on_hand(*, company):
+def items_with_on_hand(*, company: Company) -> QuerySet[Item]:
     """The company's items with ``on_hand`` (all locations, from the stock summaries: a few rows
     per item, not one per lot) and ``tracking_in_force`` (see Item.tracking)."""
     on_hand = StockSummary.objects.filter(item=OuterRef("pk")).values("item").annotate(total=Sum("quantity")).values("total")
@@ -113,7 +114,7 @@ def items_with_on_hand(*, company):
     )
 
 
-def internal_locations_with_on_hand(*, company):
+def internal_locations_with_on_hand(*, company: Company) -> QuerySet[Location]:
     """Internal locations with how many items they hold and how much, from the stock summaries."""
     here = StockSummary.objects.filter(location=OuterRef("pk")).order_by().values("location")
     return Location.objects.filter(company=company, kind=LocationKind.INTERNAL).annotate(
@@ -122,7 +123,7 @@ def internal_locations_with_on_hand(*, company):
     )
 
 
-def stock_on_hand(*, company, by: str = "item"):
+def stock_on_hand(*, company: Company, by: str = "item") -> QuerySet[Balance]:
     """Positive balances at internal locations, in item (SKU) then lot number order, or (``by``
     location) location then lot number: a page of it is read group by group from the balance's
     (item, lot number) or (location, item, lot number) index (inventory/paging.py)."""

@@ -18,7 +18,19 @@ from django.utils import timezone
 from .. import locks
 from ..bulk import bulk_insert_rows, filter_in_chunks
 from ..exceptions import InvalidDocument, NumberingError
-from ..models import Allocation, Balance, DocumentKind, DocumentLine, IssueMethod, Lot, LotKind, LotStatus, NumberAssignment, Tracking
+from ..models import (
+    Allocation,
+    Balance,
+    Document,
+    DocumentKind,
+    DocumentLine,
+    IssueMethod,
+    Lot,
+    LotKind,
+    LotStatus,
+    NumberAssignment,
+    Tracking,
+)
 from ..numbering import MAX_NUMBERS, parse_numbers
 from ..quantities import ONE, ZERO, QuantityError, quantity_read
 from ..selectors import (
@@ -29,7 +41,7 @@ from ..selectors import (
     unavailable_summary,
     unnumbered_available,
 )
-from .base import draft_required
+from .base import Actor, draft_required
 from .numbers import number_shape, numbers_generate
 from .posting import ISSUE_DESTINATIONS, number_required
 
@@ -90,7 +102,7 @@ def line_allocate(
     expiry_date: date | None = None,
     parent_number: str = "",
     confirm: bool = False,
-    user=None,
+    user: Actor = None,
 ) -> AllocationOutcome:
     """Add typed, scanned or pasted numbers (ranges like SN0001-SN0100 expand) to a line.
 
@@ -474,7 +486,7 @@ def _where_else(lots, location) -> dict[int, str]:
 
 
 @transaction.atomic
-def line_allocate_proposed(*, line: DocumentLine, user=None) -> AllocationOutcome:
+def line_allocate_proposed(*, line: DocumentLine, user: Actor = None) -> AllocationOutcome:
     """Fill what the line still needs by the class's issue method (never expired or held lots).
 
     Outgoing: existing lots/serials in issue-method order, then, for stock numbered when used,
@@ -493,7 +505,7 @@ class Proposal:
     outcome: AllocationOutcome
 
 
-def line_proposal(*, line: DocumentLine, document, taken: dict | None = None) -> Proposal:
+def line_proposal(*, line: DocumentLine, document: Document, taken: dict | None = None) -> Proposal:
     """The allocations the issue method proposes for what the line still needs, unsaved.
 
     Valid by construction (only available, active, unexpired lots; only untaken new numbers),
@@ -595,7 +607,7 @@ def line_numbers_generate(
     count: int | None = None,
     expiry_date: date | None = None,
     parent_number: str = "",
-    user=None,
+    user: Actor = None,
 ) -> AllocationOutcome:
     """Generate numbers from the class template for an incoming line (batch size respected).
 
@@ -653,7 +665,7 @@ def line_scan(
     expiry_date: date | None = None,
     parent_number: str = "",
     confirm: bool = False,
-    user=None,
+    user: Actor = None,
 ) -> AllocationOutcome:
     """Scanned or typed codes, one number each, in the order scanned.
 

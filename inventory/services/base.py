@@ -1,12 +1,16 @@
 """What every service shares: who is acting, and the rule that only a draft changes."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from ..exceptions import InvalidDocument
 from ..models import Document, DocumentStatus
 
+# Who asks a service to act: a signed-in user, an anonymous one (recorded as nobody) or none (a
+# command, the benchmark).
+Actor = AbstractBaseUser | AnonymousUser | None
 
-def acting_user(user) -> AbstractBaseUser | None:
+
+def acting_user(user: Actor) -> AbstractBaseUser | None:
     """The signed-in user a service records as the author (``created_by``): None for an
     anonymous or absent one (commands, the benchmark)."""
     return user if user is not None and getattr(user, "is_authenticated", False) else None

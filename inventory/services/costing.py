@@ -15,14 +15,14 @@ reversed receipt takes its layer out and rewrites the running sums of the layers
 """
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import lru_cache
 
 from django.db import connection, transaction
-from django.db.models import DecimalField, F, Max, OuterRef, Q, Subquery
+from django.db.models import DecimalField, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -391,7 +391,7 @@ def _unbound_q() -> Q:
     return Q(to_lot__isnull=True) | Q(binds_lot=False)
 
 
-def incoming_moves(*, company: Company | None = None):
+def incoming_moves(*, company: Company | None = None) -> QuerySet[StockMove]:
     """Moves that brought stock into the company: from a virtual location (supplier, customer,
     production, adjustment) to an internal one. A move later reversed and the reversal moves
     themselves are left out: they cancel each other in the on-hand quantity too."""
@@ -459,7 +459,7 @@ def _lots_value_add(company: Company, deltas, lots, items: dict[int, Item]) -> N
     bulk_add_rows(StockSummary, keys=["item", "location"], fixed=["company", "quantity", "lots"], added=["lots_value"], rows=rows)
 
 
-def lot_first_costs(lot_ids) -> dict[int, Decimal]:
+def lot_first_costs(lot_ids: Iterable[int]) -> dict[int, Decimal]:
     """Each lot's cost when it has none of its own: the unit cost of the first move (by time,
     then id) that brought it into an internal location."""
     found: dict[int, Decimal] = {}
@@ -472,7 +472,7 @@ def lot_first_costs(lot_ids) -> dict[int, Decimal]:
     return found
 
 
-def lot_cost_expression(*, joined: bool = True):
+def lot_cost_expression(*, joined: bool = True) -> Coalesce:
     """A balance's lot cost as SQL: ``Lot.unit_cost``, else the cost of the move that first
     brought the lot into an internal location, else the item's standard cost.
 

@@ -33,7 +33,7 @@ from ..models import (
 from ..models.catalog import MAX_QUANTITY
 from ..models.documents import KIND_PREFIX
 from ..quantities import ZERO, QuantityError, quantity_read
-from .base import acting_user, draft_required
+from .base import Actor, acting_user, draft_required
 from .numbers import document_number_next
 from .posting import QUANTUM, MoveSpec, arrival_time, moves_post, number_required, quantity_too_large
 from .setup import virtual_location
@@ -57,7 +57,7 @@ def document_create(
     *,
     company: Company,
     kind: str,
-    user=None,
+    user: Actor = None,
     from_location: Location | None = None,
     to_location: Location | None = None,
     partner: Partner | None = None,
@@ -165,7 +165,7 @@ def document_totals_add(*, document_id: int, lines: int, quantity: Decimal) -> N
 
 
 @transaction.atomic
-def document_totals_rebuild(*, company) -> None:
+def document_totals_rebuild(*, company: Company) -> None:
     """Every document's line count and total quantity made again from its lines: for lines
     written around the services (the benchmark's bulk data)."""
     lines = DocumentLine.objects.filter(document=OuterRef("pk")).order_by().values("document")
@@ -195,7 +195,7 @@ def line_problems(*, item: Item, quantity: Decimal, company: Company, unit_cost:
 
 
 @transaction.atomic
-def document_post(*, document: Document, user=None, auto_allocate: bool = False) -> Document:
+def document_post(*, document: Document, user: Actor = None, auto_allocate: bool = False) -> Document:
     """Post a draft: every line's moves in one atomic change, or nothing and a domain error.
 
     ``auto_allocate``: numbers a line still lacks are proposed by its class's issue method (or
@@ -384,7 +384,7 @@ LOT_INSERT_FIELDS = [
 ]
 
 
-def _lots_ensure(document, lines, allocations, user) -> tuple[dict[tuple[int, str], int], set[int]]:
+def _lots_ensure(document, lines, allocations, user: Actor) -> tuple[dict[tuple[int, str], int], set[int]]:
     """Create the lots/serials that the document's new numbers name (sorted, skipping existing).
 
     New serials are written in the state the posting gives them (in stock where received, or
@@ -476,7 +476,7 @@ def _lots_fetch(company, keys, *, with_expiry: bool = False) -> dict:
 
 
 @transaction.atomic
-def document_cancel(*, document: Document, user=None) -> Document:
+def document_cancel(*, document: Document, user: Actor = None) -> Document:
     """Cancel a draft, or reverse a posted document: whichever its status is under its lock.
 
     For callers that undo whatever state a document is in (work orders); a page the user
@@ -489,7 +489,7 @@ def document_cancel(*, document: Document, user=None) -> Document:
 
 
 @transaction.atomic
-def document_cancel_draft(*, document: Document, user=None) -> Document:
+def document_cancel_draft(*, document: Document, user: Actor = None) -> Document:
     """Mark a draft cancelled (what it allocated is free again); refused once it is posted.
 
     The status is read under the document's lock, so a post at the same moment either went
@@ -506,7 +506,7 @@ def document_cancel_draft(*, document: Document, user=None) -> Document:
 
 
 @transaction.atomic
-def document_reverse(*, document: Document, user=None) -> Document:
+def document_reverse(*, document: Document, user: Actor = None) -> Document:
     """Reverse a posted document by posting the exact opposite moves; a draft is refused."""
     document = locks.document_lock(document.pk)
     if document.status == DocumentStatus.DRAFT:

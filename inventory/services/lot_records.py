@@ -20,7 +20,7 @@ from ..models import Company, DocumentKind, Item, Location, LocationKind, Lot, L
 from ..quantities import ONE, ZERO, QuantityError, quantity_read
 from ..selectors import lot_usage
 from .allocation import line_allocate
-from .base import acting_user
+from .base import Actor, acting_user
 from .documents import document_create, document_line_add, document_post
 from .lots import lot_release, lot_update, lots_hold
 from .numbers import number_shape, numbers_generate, numbers_taken
@@ -49,7 +49,7 @@ def lot_create(
     notes: str = "",
     expiry_date: date | None = None,
     parent_number: str = "",
-    user=None,
+    user: Actor = None,
 ) -> Lot:
     """A new lot/serial number of ``item``; with a quantity, its stock at ``location``.
 
@@ -152,7 +152,7 @@ def _number_claim(item, number) -> str:
     return generated[0]
 
 
-def _create_with_stock(company, item, number, quantity, location, reference, expiry_date, parent_number, user) -> Lot:
+def _create_with_stock(company, item, number, quantity, location, reference, expiry_date, parent_number, user: Actor) -> Lot:
     """Post the opening quantity as an adjustment into ``location``; posting creates the lot."""
     document = document_create(
         company=company,
@@ -179,7 +179,7 @@ def _create_with_stock(company, item, number, quantity, location, reference, exp
     return Lot.objects.get(company=company, item=item, number=number)
 
 
-def _create_record(company, item, number, reference, notes, expiry_date, parent_number, user) -> Lot:
+def _create_record(company, item, number, reference, notes, expiry_date, parent_number, user: Actor) -> Lot:
     locks.item_lock(item.pk)
     parent = None
     if item.tracking == Tracking.LOT_AND_SERIAL:
@@ -222,7 +222,7 @@ def lot_edit(
     expiry_date: date | None,
     status: str,
     hold_reason: str = "",
-    user=None,
+    user: Actor = None,
 ) -> Lot:
     """Change what the Edit tab shows; a hold or release is recorded with the user and the time."""
     lot = Lot.objects.select_related("item__lot_class", "item__company").get(pk=lot.pk)
@@ -260,7 +260,7 @@ def lot_edit(
 
 
 @transaction.atomic
-def lot_archive(*, lot: Lot, user=None) -> Lot:
+def lot_archive(*, lot: Lot, user: Actor = None) -> Lot:
     """Archive a lot nobody needs any more: hidden from the pickers and, by default, the list;
     its history stays. Only with nothing on hand and nothing promised to a draft."""
     lot = locks.lot_lock(lot.pk)
@@ -277,7 +277,7 @@ def lot_archive(*, lot: Lot, user=None) -> Lot:
 
 
 @transaction.atomic
-def lot_restore(*, lot: Lot, user=None) -> Lot:
+def lot_restore(*, lot: Lot, user: Actor = None) -> Lot:
     """Bring an archived lot back: active, shown in the list and the pickers again."""
     lot = locks.lot_lock(lot.pk)
     if lot.status != LotStatus.ARCHIVED:

@@ -3,6 +3,7 @@
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
@@ -13,19 +14,19 @@ from ..exceptions import InvalidDocument, Problem
 from ..models import Balance, Document, DocumentKind, Item, Location, Lot, LotHoldEvent, LotStatus, Tracking
 from ..selectors import unnumbered_available
 from .allocation import line_allocate
-from .base import acting_user
+from .base import Actor, acting_user
 from .documents import document_create, document_line_add, document_post
 from .posting import expiry_summaries_add
 
 
-def _hold_events(lots, action: str, reason: str, user) -> None:
+def _hold_events(lots, action: str, reason: str, user: Actor) -> None:
     LotHoldEvent.objects.bulk_create(
         LotHoldEvent(company_id=lot.company_id, lot=lot, action=action, reason=reason, created_by=acting_user(user)) for lot in lots
     )
 
 
 @transaction.atomic
-def lots_hold(*, lot_ids: Iterable[int], reason: str, user=None) -> list[Lot]:
+def lots_hold(*, lot_ids: Iterable[int], reason: str, user: Actor = None) -> list[Lot]:
     """Put lots/serials on hold: none can be issued anywhere until released. Each hold is
     recorded with the user and the time; lots already on hold or archived are left as they are.
     Returns the lots this call put on hold."""
@@ -40,14 +41,14 @@ def lots_hold(*, lot_ids: Iterable[int], reason: str, user=None) -> list[Lot]:
     return lots
 
 
-def lot_hold(*, lot: Lot, reason: str, user=None) -> Lot:
+def lot_hold(*, lot: Lot, reason: str, user: Actor = None) -> Lot:
     """Put one lot/serial on hold (see ``lots_hold``)."""
     lots_hold(lot_ids=[lot.pk], reason=reason, user=user)
     return Lot.objects.get(pk=lot.pk)
 
 
 @transaction.atomic
-def lot_release(*, lot: Lot, user=None, reason: str = "") -> Lot:
+def lot_release(*, lot: Lot, user: Actor = None, reason: str = "") -> Lot:
     """Release a hold: the lot can be issued again. Recorded with the user and the time."""
     lot = locks.lot_lock(lot.pk)
     if lot.status != LotStatus.ON_HOLD:
@@ -63,7 +64,7 @@ LOT_EDITABLE_FIELDS = ("reference", "notes", "expiry_date", "status", "hold_reas
 
 
 @transaction.atomic
-def lot_update(*, lot: Lot, user=None, **changes) -> Lot:
+def lot_update(*, lot: Lot, user: Actor = None, **changes) -> Lot:
     """Change a lot's descriptive fields under its row lock.
 
     A lot's expiry is its serials' expiry (lot-and-serial items), so it reaches them too; going
@@ -124,8 +125,8 @@ def unassigned_assign(
     location: Location,
     numbers: str | Iterable[str],
     quantity: Decimal | None = None,
-    user=None,
-    expiry_date=None,
+    user: Actor = None,
+    expiry_date: date | None = None,
     parent_number: str = "",
 ) -> Document:
     """Number unassigned stock where it lies (seed 000: manual assignment of the excess).
@@ -176,8 +177,8 @@ def unassigned_generate(
     item: Item,
     location: Location,
     quantity: Decimal | None = None,
-    user=None,
-    expiry_date=None,
+    user: Actor = None,
+    expiry_date: date | None = None,
     parent_number: str = "",
 ) -> UnassignedGenerated:
     """Number unassigned stock where it lies from the class's template, in one posting.
@@ -233,7 +234,7 @@ def _within(*, item: Item, location: Location, wanted: Decimal, available: Decim
         )
 
 
-def _assignment_post(*, item, location, numbers: list[str], total: Decimal, each, expiry_date, parent_number, user) -> Document:
+def _assignment_post(*, item, location, numbers: list[str], total: Decimal, each, expiry_date, parent_number, user: Actor) -> Document:
     document = document_create(company=item.company, kind=DocumentKind.NUMBER_ASSIGNMENT, user=user, from_location=location)
     line = document_line_add(document=document, item=item, quantity=total)
     outcome = line_allocate(

@@ -9,7 +9,7 @@ from django.utils import timezone
 from .. import locks
 from ..bulk import filter_in_chunks
 from ..exceptions import NumberingError, Problem
-from ..models import Allocation, Counter, Item, Lot, NumberCheck, NumberSegment
+from ..models import Allocation, Counter, Item, Lot, LotSerialClass, NumberCheck, NumberSegment
 from ..numbering import (
     NumberShape,
     SegmentSpec,
@@ -33,11 +33,11 @@ class GeneratedNumbers:
         return self.requested - len(self.numbers)
 
 
-def class_segments(lot_class) -> list[SegmentSpec]:
+def class_segments(lot_class: LotSerialClass) -> list[SegmentSpec]:
     return [SegmentSpec(s.kind, s.value) for s in NumberSegment.objects.filter(lot_class=lot_class).order_by("position", "id")]
 
 
-def lot_class_check(*, lot_class) -> None:
+def lot_class_check(*, lot_class: LotSerialClass) -> None:
     """Raise NumberingError naming what is wrong with the class's template."""
     problems = template_problems(class_segments(lot_class))
     if problems:

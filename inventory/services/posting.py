@@ -36,7 +36,7 @@ from ..models import (
 )
 from ..models.catalog import MAX_QUANTITY
 from ..quantities import ONE, QUANTUM, ZERO
-from .base import acting_user
+from .base import Actor, acting_user
 from .costing import costs_post
 
 ISSUE_DESTINATIONS = {LocationKind.CUSTOMER, LocationKind.PRODUCTION}
@@ -135,7 +135,7 @@ def moves_post(
     company: Company,
     specs: Sequence[MoveSpec],
     reason: int,
-    user=None,
+    user: Actor = None,
     document: Document | None = None,
     new_lot_ids: set[int] | frozenset[int] = frozenset(),
     on: date | None = None,
@@ -516,7 +516,7 @@ def _serials_elsewhere(balances, deltas, lots, new_lot_ids) -> list[Problem]:
     return [Problem(f"serial {number} is already in stock at {code}", number=number) for number, code in clash]
 
 
-def _moves_build(company, specs, lots, reason, user, document, now, new_lot_ids, binds_by_item, arrived):
+def _moves_build(company, specs, lots, reason, user: Actor, document, now, new_lot_ids, binds_by_item, arrived):
     rows, states = [], {}
     found = {lot.id: (lot.in_stock, lot.last_location_id, lot.received_at) for lot in lots.values()}
     user_id = acting_user(user).pk if acting_user(user) else None

@@ -9,11 +9,12 @@ the key and does the write itself. On SQLite write transactions are serialised.
 """
 
 import uuid
+from collections.abc import Mapping
 
 from django.db import IntegrityError, connection, transaction
 
 from ..models import Company, Document, SubmissionKey
-from .base import acting_user
+from .base import Actor, acting_user
 
 FIELD = "submission_key"
 
@@ -30,7 +31,7 @@ def submission_key_new() -> str:
     return str(uuid.uuid4())
 
 
-def submission_key_of(data) -> str:
+def submission_key_of(data: Mapping[str, str]) -> str:
     """The key a form sent, or a fresh one when it sent none or a malformed one (a page from
     before keys, curl): such a request still works once, and nothing can repeat it."""
     value = (data.get(FIELD) or "").strip()
@@ -42,12 +43,12 @@ def submission_key_of(data) -> str:
     return submission_key_new()
 
 
-def submission_first(*, company: Company, user, key: str) -> SubmissionKey | None:
+def submission_first(*, company: Company, user: Actor, key: str) -> SubmissionKey | None:
     """The claim of ``key`` by this user in this company, if one was committed."""
     return SubmissionKey.objects.filter(company=company, key=key, user=acting_user(user)).select_related("document").first()
 
 
-def submission_claim(*, company: Company, user, key: str) -> SubmissionKey:
+def submission_claim(*, company: Company, user: Actor, key: str) -> SubmissionKey:
     """Claim ``key`` inside the caller's transaction, before its write, so that both commit or
     neither does. Raises ``SubmissionRepeated`` when it is claimed already: the caller lets it
     roll its transaction back and answers with ``submission_first``."""

@@ -30,6 +30,7 @@ from inventory.services import (
     genealogy_links_add,
     line_allocate,
 )
+from inventory.services.base import Actor
 
 from ..exceptions import InvalidWorkOrder, NumberAlreadyExists, OverCompletion, UnitMappingError
 from ..models import Completion, UnitGenealogy, WorkOrder, WorkOrderState
@@ -37,7 +38,9 @@ from .work_orders import QUANTUM, ZERO, _require_open, quantity_of, work_order_l
 
 
 @transaction.atomic
-def work_order_complete(*, work_order: WorkOrder, quantity: Decimal | None = None, numbers: Iterable[str] = (), user=None) -> Completion:
+def work_order_complete(
+    *, work_order: WorkOrder, quantity: Decimal | None = None, numbers: Iterable[str] = (), user: Actor = None
+) -> Completion:
     """Complete ``quantity`` (default: all that is left), ``numbers`` naming which finished units.
 
     One transaction: the components of those units leave the location for Production, the units
@@ -169,7 +172,7 @@ def _takes(rows: list[_Row], wanted: Decimal, *, first: set[str], last: set[str]
     return takes
 
 
-def _split_off(work_order: WorkOrder, quantity: Decimal, chosen: list[str], remainders: list, user) -> tuple[Document, Document]:
+def _split_off(work_order: WorkOrder, quantity: Decimal, chosen: list[str], remainders: list, user: Actor) -> tuple[Document, Document]:
     remaining = work_order.remaining_quantity
     company, location = work_order.company, work_order.location
     # New documents first: their numbering counters come before any document in the lock order.

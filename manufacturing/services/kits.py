@@ -14,6 +14,7 @@ from inventory.exceptions import Problem
 from inventory.models import Allocation, Company, DocumentKind, DocumentStatus, GenealogyLink, Item, Location, MoveReason, StockMove
 from inventory.numbering import parse_numbers
 from inventory.services import acting_user, document_create, document_line_add, document_post, line_allocate, line_numbers_generate
+from inventory.services.base import Actor
 
 from ..exceptions import InvalidBom, InvalidWorkOrder
 from ..models import BillOfMaterials, Completion, UnitGenealogy, WorkOrder, WorkOrderKind, WorkOrderState
@@ -43,7 +44,7 @@ def kit_assemble(
     numbers: str | Iterable[str] = (),
     expiry_date: date | None = None,
     lot_number: str = "",
-    user=None,
+    user: Actor = None,
 ) -> WorkOrder:
     """Assemble ``quantity`` kits at ``location`` in one transaction.
 
@@ -119,7 +120,7 @@ def kit_disassemble(
     location: Location,
     numbers: str | Iterable[str] = (),
     quantity: Decimal | None = None,
-    user=None,
+    user: Actor = None,
 ) -> WorkOrder:
     """Take kits apart at ``location``: the kits (``numbers`` for tracked kits) go to Production and
     their components come back to stock with the numbers they went in with (from the genealogy

@@ -19,6 +19,7 @@ from inventory.services import (
     genealogy_links_remove,
     line_allocate_proposed,
 )
+from inventory.services.base import Actor
 from inventory.services.numbers import document_number_next
 
 from ..exceptions import InvalidBom, InvalidWorkOrder, UnitMappingError
@@ -27,7 +28,7 @@ from ..models import BillOfMaterials, UnitGenealogy, WorkOrder, WorkOrderKind, W
 OPEN_STATES = (WorkOrderState.RELEASED, WorkOrderState.IN_PROGRESS)
 
 
-def quantity_of(value, *, what: str, whole: bool = False) -> Decimal:
+def quantity_of(value: object, *, what: str, whole: bool = False) -> Decimal:
     """A positive quantity with at most 4 decimals (whole units for serial items), or a refusal."""
     try:
         quantity = quantity_read(value)
@@ -76,7 +77,7 @@ def work_order_create(
     reference: str = "",
     notes: str = "",
     kind: str = WorkOrderKind.PRODUCTION,
-    user=None,
+    user: Actor = None,
 ) -> WorkOrder:
     """A draft work order for ``quantity`` of ``item`` at ``location``, from its active bill by default."""
     if item.company_id != company.pk or location.company_id != company.pk:
@@ -113,7 +114,7 @@ def work_order_create(
 
 
 @transaction.atomic
-def work_order_release(*, work_order: WorkOrder, user=None) -> WorkOrder:
+def work_order_release(*, work_order: WorkOrder, user: Actor = None) -> WorkOrder:
     """Draft → released: the draft consumption document (one line per component, per-unit × order
     quantity, location → Production) and the draft output document (the finished item, Production →
     location). Both are allocated in the allocations dialog like any delivery or receipt."""
@@ -150,7 +151,7 @@ def _require_open(work_order: WorkOrder) -> None:
 
 
 @transaction.atomic
-def work_order_components_propose(*, work_order: WorkOrder, user=None) -> list[AllocationOutcome]:
+def work_order_components_propose(*, work_order: WorkOrder, user: Actor = None) -> list[AllocationOutcome]:
     """Fill every consumption line by its class's issue method (never expired or held lots)."""
     work_order = work_order_lock(work_order)
     _require_open(work_order)
@@ -247,7 +248,7 @@ def work_order_unit_map(
 
 
 @transaction.atomic
-def work_order_cancel(*, work_order: WorkOrder, user=None) -> WorkOrder:
+def work_order_cancel(*, work_order: WorkOrder, user: Actor = None) -> WorkOrder:
     """Cancel a work order. Drafts are dropped; every completion is reversed (its documents post
     their exact opposite moves, output first so finished goods leave before components come back)
     and its genealogy links are deleted, since that production never happened. Refused whole,

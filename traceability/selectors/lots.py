@@ -2,12 +2,13 @@
 locations, history and what still refers to it. Each is a fixed number of queries whatever the
 number of rows."""
 
+from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import Case, CharField, Count, Min, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, CharField, Count, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
-from inventory.models import Balance, Item, LocationKind, Lot, LotHoldEvent, StockMove, Tracking
+from inventory.models import Balance, Company, Item, LocationKind, Lot, LotHoldEvent, StockMove, Tracking
 from inventory.paging import grouped_pages
 from inventory.quantities import QTY, ZERO
 
@@ -35,7 +36,7 @@ def _on_hand_subquery(lot_ref: str = "pk", *, of_serials: bool = False) -> Subqu
     return Subquery(rows, output_field=QTY)
 
 
-def lots_with_on_hand(*, company):
+def lots_with_on_hand(*, company: Company) -> QuerySet[Lot]:
     """The company's lots/serials with ``on_hand``: a subquery per row, never a query per row.
 
     A subquery rather than a join, so the list can still be grouped and aggregated by product.
@@ -55,7 +56,7 @@ def lots_with_on_hand(*, company):
     return grouped_pages(lots, field="item", order=("sku", "id"), within=("number",), groups=Item.objects.filter(company=company))
 
 
-def lot_product_totals(*, lots, item_ids) -> dict[int, dict]:
+def lot_product_totals(*, lots: QuerySet[Lot], item_ids: Iterable[int]) -> dict[int, dict]:
     """Per product ``item_ids`` (those shown) of ``lots`` (a filtered ``lots_with_on_hand``): how
     many lots and their total quantity on hand, over the whole filtered set.
 
@@ -87,7 +88,7 @@ def lot_on_hand(*, lot: Lot) -> Decimal:
     )
 
 
-def lot_locations(*, lot: Lot):
+def lot_locations(*, lot: Lot) -> QuerySet[Balance]:
     """Where the lot is (a lot-and-serial lot: where its serials are): the positive quantity per
     internal location, with the date the first of it arrived."""
     return (
@@ -98,7 +99,7 @@ def lot_locations(*, lot: Lot):
     )
 
 
-def lot_history(*, lot: Lot):
+def lot_history(*, lot: Lot) -> QuerySet[StockMove]:
     """Every move of the lot (stock of it leaving, arriving, or being numbered with it), newest
     first, with ``effect``: ``in`` (into our stock), ``out`` (out of it) or ``moved`` (between two
     of our locations, or between two outside ones)."""
@@ -119,11 +120,11 @@ def lot_history(*, lot: Lot):
     )
 
 
-def lot_hold_events(*, lot: Lot):
+def lot_hold_events(*, lot: Lot) -> QuerySet[LotHoldEvent]:
     return LotHoldEvent.objects.filter(lot=lot).select_related("created_by").order_by("-created_at", "-id")
 
 
-def tracked_items(*, company, active_only: bool = False):
+def tracked_items(*, company: Company, active_only: bool = False) -> QuerySet[Item]:
     """Stocked items of the company numbered by lot or serial: what the list filters by, and
     (``active_only``) what a new lot can be created for."""
     items = (

@@ -30,7 +30,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest, NullIf, TruncWeek
 from django.utils import timezone
 
-from inventory.models import Balance, ExpirySummary, Item, ItemCost, LocationKind, StockSummary, ValuationMethod
+from inventory.models import Balance, Company, ExpirySummary, Item, ItemCost, Location, LocationKind, StockSummary, ValuationMethod
 from inventory.paging import grouped_pages
 from inventory.quantities import QTY, ZERO
 from inventory.selectors import expiry_window
@@ -58,7 +58,14 @@ def _on_hand(*, company, item=None, location=None):
 # Expiry ---------------------------------------------------------------------------------------
 
 
-def expiry_rows(*, company, within_days: int | None = None, item=None, location=None, today: date | None = None):
+def expiry_rows(
+    *,
+    company: Company,
+    within_days: int | None = None,
+    item: Item | None = None,
+    location: Location | None = None,
+    today: date | None = None,
+) -> QuerySet[Balance]:
     """One row per (lot/serial, internal location) with stock, of the lots expired or expiring
     within ``within_days`` of today, or, when it is None, within each class's own alert period
     (``inventory.selectors.expiry_window``).
@@ -89,7 +96,14 @@ def _expiring_on_hand(*, company, item=None, location=None):
     return rows
 
 
-def expiry_totals(*, company, within_days: int | None = None, item=None, location=None, today: date | None = None) -> dict[str, Decimal]:
+def expiry_totals(
+    *,
+    company: Company,
+    within_days: int | None = None,
+    item: Item | None = None,
+    location: Location | None = None,
+    today: date | None = None,
+) -> dict[str, Decimal]:
     """``expired`` and ``expiring`` (not yet expired, inside the window) quantities of the rows
     ``expiry_rows`` lists for the same arguments, from the expiry summaries."""
     today = today or timezone.localdate()
@@ -114,7 +128,9 @@ class WeekBucket:
         return self.start + timedelta(days=6)
 
 
-def expiry_weeks(*, company, item=None, location=None, today: date | None = None, weeks: int = CHART_WEEKS) -> list[WeekBucket]:
+def expiry_weeks(
+    *, company: Company, item: Item | None = None, location: Location | None = None, today: date | None = None, weeks: int = CHART_WEEKS
+) -> list[WeekBucket]:
     """Quantity on hand at internal locations whose lot expires in each calendar week (Monday to
     Sunday), from the week holding today for ``weeks`` weeks; every week is listed, empty ones at 0.
 
@@ -222,7 +238,7 @@ class _ItemCost:
 COST_FIELDS = [f.name for f in fields(_ItemCost)][2:]
 
 
-def stock_valuation(*, company, by: str = "item", item=None, location=None) -> Valuation:
+def stock_valuation(*, company: Company, by: str = "item", item: Item | None = None, location: Location | None = None) -> Valuation:
     """On-hand value at internal locations by item, by (item, lot/serial) or by (location, item).
 
     Each item is valued by its ``valuation_method``:
@@ -339,7 +355,7 @@ def _valued_places(*, company, item=None, location=None) -> list[ValuationRow]:
 LOT_WITHIN = (F("lot_number").asc(nulls_last=True), "location__code")
 
 
-def valuation_lot_rows(*, company, item=None, location=None):
+def valuation_lot_rows(*, company: Company, item: Item | None = None, location: Location | None = None) -> QuerySet[Balance]:
     """The lot/serial rows of the valuation, for the table to page in SQL: the positive balances
     of lots/serials at internal locations (a lot split between two locations is two rows), and
     the stock without a number as one row per item, ordered by item, number (unnumbered last)

@@ -7,15 +7,16 @@ finished lot) and, for lot-and-serial items, a lot → its serials: recalling a 
 serial labelled with it.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Case, Count, DateField, Exists, F, Max, Min, OuterRef, Q, Sum, Value, When
+from django.db.models import Case, Count, DateField, Exists, F, Max, Min, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncDate
 
-from inventory.models import Balance, DocumentStatus, GenealogyLink, LocationKind, Lot, LotStatus, StockMove
+from inventory.models import Balance, Company, DocumentStatus, GenealogyLink, LocationKind, Lot, LotStatus, StockMove
 from inventory.quantities import QTY, ZERO
 
 from .lots import _on_hand_subquery
@@ -93,7 +94,7 @@ def recall_affected(*, seed_ids: list[int]) -> Affected:
 # Lookup ---------------------------------------------------------------------------------------
 
 
-def lot_lookup(*, company, q: str, limit: int = 50) -> tuple[list[Lot], list[Lot]]:
+def lot_lookup(*, company: Company, q: str, limit: int = 50) -> tuple[list[Lot], list[Lot]]:
     """(exact matches, partial matches) of a typed or scanned number in the company.
 
     The same number may belong to several items (seed 003), so exact matches are a list. Partial
@@ -109,7 +110,7 @@ def lot_lookup(*, company, q: str, limit: int = 50) -> tuple[list[Lot], list[Lot
     return [], _with_stock(list(rows.filter(Q(number__icontains=q) | Q(reference__iexact=q))[:limit]))
 
 
-def lots_found(*, company, numbers, limit: int = 1000) -> list[Lot]:
+def lots_found(*, company: Company, numbers: Iterable[str], limit: int = 1000) -> list[Lot]:
     """The lots/serials with exactly these numbers (any item), with their stock: one read for a
     whole batch of scans."""
     if not numbers:
@@ -248,7 +249,7 @@ def recall_trace(*, lots: list[Lot]) -> RecallTrace:
     return RecallTrace(lots, lot_closure(lot_ids=[lot.pk for lot in lots], direction="down"))
 
 
-def recall_units(*, seed_ids: list[int] | None = None, affected: Affected | None = None):
+def recall_units(*, seed_ids: list[int] | None = None, affected: Affected | None = None) -> QuerySet[Lot]:
     """The affected lots/serials with item, level and quantity on hand, for tables and CSV."""
     affected = affected or recall_affected(seed_ids=seed_ids)
     # A subquery per row, not a join grouped by lot: computed for the page's rows only.
@@ -281,7 +282,7 @@ BUSINESS_DATE = Coalesce("document__date", TruncDate("created_at"), output_field
 SIGNED = Case(When(to_location__kind=LocationKind.CUSTOMER, then=F("quantity")), default=-F("quantity"), output_field=QTY)
 
 
-def recall_customers(*, seed_ids: list[int] | None = None, affected: Affected | None = None):
+def recall_customers(*, seed_ids: list[int] | None = None, affected: Affected | None = None) -> QuerySet[StockMove]:
     """Per customer: quantity delivered, returned and net, first and last date, documents, and
     ``moves`` (its rows of ``recall_deliveries``, which they add up to)."""
     delivered = Q(to_location__kind=LocationKind.CUSTOMER)
@@ -301,7 +302,7 @@ def recall_customers(*, seed_ids: list[int] | None = None, affected: Affected | 
     )
 
 
-def recall_deliveries(*, seed_ids: list[int] | None = None, affected: Affected | None = None):
+def recall_deliveries(*, seed_ids: list[int] | None = None, affected: Affected | None = None) -> QuerySet[StockMove]:
     """Every delivery and customer return of an affected lot: one row per move, with the document."""
     return (
         _customer_moves(affected or recall_affected(seed_ids=seed_ids))
@@ -323,7 +324,7 @@ def recall_deliveries(*, seed_ids: list[int] | None = None, affected: Affected |
     )
 
 
-def recall_in_stock(*, seed_ids: list[int] | None = None, affected: Affected | None = None):
+def recall_in_stock(*, seed_ids: list[int] | None = None, affected: Affected | None = None) -> QuerySet[Balance]:
     """Where the affected lots still are: positive balances at our own locations."""
     affected = affected or recall_affected(seed_ids=seed_ids)
     return (
