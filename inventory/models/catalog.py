@@ -166,6 +166,17 @@ class UnitOfMeasure(models.TextChoices):
     BOX = "box", "box"
 
 
+def fully_tracked_q(prefix: str = "item__") -> Q:
+    """Items whose stock is kept per lot/serial, at the end of ``prefix``: the database form of
+    ``Item.binds_lots`` (stocked, of a class, in a company that tracks, and a lot class or a
+    serial class tracked in every move)."""
+    p = prefix
+    return Q(**{f"{p}is_stocked": True, f"{p}lot_class__isnull": False, f"{p}company__tracking_enabled": True}) & (
+        Q(**{f"{p}lot_class__tracking": Tracking.LOT})
+        | Q(**{f"{p}lot_class__tracking__in": [Tracking.SERIAL, Tracking.LOT_AND_SERIAL], f"{p}tracking_scope": TrackingScope.FULL})
+    )
+
+
 class Item(models.Model):
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="items")
     sku = models.CharField("item code", max_length=60)

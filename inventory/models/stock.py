@@ -1,9 +1,10 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 
-from .catalog import MAX_QUANTITY, MONEY, QUANTITY, Item
-from .company import Company, Location
+from .catalog import MAX_QUANTITY, MONEY, QUANTITY, Item, Tracking
+from .company import Company, Location, LocationKind
 
 # Foreign keys on the rows written once per serial (lots, moves, balances, allocations) carry no
 # database constraint and no index of their own: PostgreSQL runs one trigger per row per
@@ -21,6 +22,45 @@ class LotStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     ON_HOLD = "on_hold", "On hold"
     ARCHIVED = "archived", "Archived"
+
+
+# On-hand sums: as many digits as a balance holds.
+ON_HAND = models.DecimalField(**QUANTITY)
+
+
+class LotQuerySet(models.QuerySet):
+    def with_on_hand(self, *, serials: bool = True) -> "LotQuerySet":
+        """Each lot/serial with ``on_hand``: its stock at the company's own (internal) locations,
+        with (``serials``) a lot-and-serial lot's serials' stock, which is where it lies. A
+        subquery per row on the balance's lot index (never a query per row), so the rows can
+        still be grouped and aggregated."""
+        own = Coalesce(_on_hand_of(), models.Value(0), output_field=ON_HAND)
+        if not serials:
+            return self.annotate(on_hand=own)
+        of_serials = models.Case(
+            models.When(
+                item__lot_class__tracking=Tracking.LOT_AND_SERIAL,
+                kind=LotKind.LOT,
+                then=Coalesce(_on_hand_of(of_serials=True), models.Value(0), output_field=ON_HAND),
+            ),
+            default=models.Value(0),
+            output_field=ON_HAND,
+        )
+        return self.annotate(on_hand=own + of_serials)
+
+
+def _on_hand_of(*, of_serials: bool = False) -> models.Subquery:
+    """The outer lot's quantity at internal locations (``of_serials``: its serials'), one index."""
+    match = {"lot__parent": models.OuterRef("pk")} if of_serials else {"lot": models.OuterRef("pk")}
+    rows = (
+        Balance.objects.internal()
+        .filter(**match)
+        .order_by()
+        .values("company")  # one group: a lot and its serials are of one company
+        .annotate(total=models.Sum("quantity"))
+        .values("total")
+    )
+    return models.Subquery(rows, output_field=ON_HAND)
 
 
 class Lot(models.Model):
@@ -54,6 +94,8 @@ class Lot(models.Model):
     received_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", **HOT)
+
+    objects = LotQuerySet.as_manager()
 
     class Meta:
         ordering = ["item_id", "number"]
@@ -146,6 +188,16 @@ class StockMove(models.Model):
         return self.to_lot or self.from_lot
 
 
+class BalanceQuerySet(models.QuerySet):
+    def internal(self) -> "BalanceQuerySet":
+        """At the company's own (internal) locations: what on hand counts."""
+        return self.filter(location__kind=LocationKind.INTERNAL)
+
+    def on_hand(self) -> "BalanceQuerySet":
+        """Positive balances at internal locations: stock that is here."""
+        return self.internal().filter(quantity__gt=0)
+
+
 class Balance(models.Model):
     """On-hand quantity of (item, lot or none, internal location), kept by the posting service.
 
@@ -166,6 +218,8 @@ class Balance(models.Model):
     # The lot's expiry date, kept equal to it by the posting service and by ``lot_update``: the
     # expiry report reads the stock that expires soonest from an index of this table.
     expiry_date = models.DateField(null=True, blank=True)
+
+    objects = BalanceQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]

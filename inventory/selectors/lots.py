@@ -30,7 +30,6 @@ from ..quantities import ZERO
 def lots_customer_net(*, lot_ids: Iterable[int], partner: Partner | None = None) -> dict[int, Decimal]:
     """Per lot/serial: how much was delivered to ``partner`` (any customer when None), net of what
     came back. Reversals count against what they reverse, since they carry the same document."""
-    from ..models import LocationKind
 
     lot_ids = list(lot_ids)
     if not lot_ids:
@@ -49,7 +48,6 @@ def lots_customer_net(*, lot_ids: Iterable[int], partner: Partner | None = None)
 
 def lots_supplier_origin(*, lot_ids: Iterable[int]) -> dict[int, list[tuple[str, str]]]:
     """Per lot/serial: the suppliers it was received from, as (partner name, receipt number)."""
-    from ..models import LocationKind
 
     lot_ids = list(lot_ids)
     if not lot_ids:
@@ -91,7 +89,7 @@ def lot_usage(*, lot: Lot) -> LotUsage:
     """What refers to ``lot`` (the lot pages' archive and delete decide by it). Two queries: the facts as one row of EXISTS tests, and the draft holding it, if any."""
     here = Lot.objects.filter(pk=lot.pk)
     serials = Lot.objects.filter(parent=OuterRef("pk"))
-    in_stock = Balance.objects.filter(quantity__gt=0, location__kind=LocationKind.INTERNAL)
+    in_stock = Balance.objects.on_hand()
     row = here.annotate(
         # Two EXISTS, each on its own index (one OR across the lot join would scan every balance).
         has_stock=Exists(in_stock.filter(lot=OuterRef("pk")))

@@ -26,19 +26,10 @@ from ..models import (
     Lot,
     StockSummary,
     Tracking,
-    TrackingScope,
 )
+from ..models.catalog import fully_tracked_q
 from ..paging import grouped_pages
 from ..quantities import QTY, ZERO
-
-
-def fully_tracked_q(prefix: str = "item__") -> Q:
-    """Items whose stock is kept per lot/serial (the database form of ``Item.binds_lots``)."""
-    p = prefix
-    return Q(**{f"{p}is_stocked": True, f"{p}lot_class__isnull": False, f"{p}company__tracking_enabled": True}) & (
-        Q(**{f"{p}lot_class__tracking": Tracking.LOT})
-        | Q(**{f"{p}lot_class__tracking__in": [Tracking.SERIAL, Tracking.LOT_AND_SERIAL], f"{p}tracking_scope": TrackingScope.FULL})
-    )
 
 
 def unassigned_balances(*, company: Company) -> QuerySet[Balance]:
@@ -127,9 +118,7 @@ def stock_on_hand(*, company: Company, by: str = "item") -> QuerySet[Balance]:
     """Positive balances at internal locations, in item (SKU) then lot number order, or (``by``
     location) location then lot number: a page of it is read group by group from the balance's
     (item, lot number) or (location, item, lot number) index (inventory/paging.py)."""
-    rows = Balance.objects.filter(company=company, quantity__gt=0, location__kind=LocationKind.INTERNAL).select_related(
-        "item", "lot", "location"
-    )
+    rows = Balance.objects.on_hand().filter(company=company).select_related("item", "lot", "location")
     if by == "location":
         places = Location.objects.filter(company=company, kind=LocationKind.INTERNAL)
         paged = grouped_pages(rows, field="location", order=("code", "id"), within=("lot_number",), groups=places)

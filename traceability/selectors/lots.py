@@ -5,12 +5,11 @@ number of rows."""
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import Case, CharField, Count, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, CharField, Count, Min, Q, QuerySet, Sum, Value, When
 
 from inventory.models import Balance, Company, Item, LocationKind, Lot, LotHoldEvent, StockMove, Tracking
 from inventory.paging import grouped_pages
-from inventory.quantities import QTY, ZERO
+from inventory.quantities import ZERO
 
 
 def _of_lot_or_its_serials(lot) -> Q:
@@ -22,36 +21,10 @@ def _of_lot_or_its_serials(lot) -> Q:
     return Q(lot_id__in=[lot.pk, *Lot.objects.filter(parent=lot).values_list("pk", flat=True)])
 
 
-def _on_hand_subquery(lot_ref: str = "pk", *, of_serials: bool = False) -> Subquery:
-    """Quantity of a lot at the company's own (internal) locations (``of_serials``: of the serials
-    labelled with it), as a correlated subquery on one index."""
-    match = {"lot__parent": OuterRef(lot_ref)} if of_serials else {"lot": OuterRef(lot_ref)}
-    rows = (
-        Balance.objects.filter(location__kind=LocationKind.INTERNAL, **match)
-        .order_by()
-        .values("company")  # one group: a lot and its serials are of one company
-        .annotate(total=Sum("quantity"))
-        .values("total")
-    )
-    return Subquery(rows, output_field=QTY)
-
-
 def lots_with_on_hand(*, company: Company) -> QuerySet[Lot]:
-    """The company's lots/serials with ``on_hand``: a subquery per row, never a query per row.
-
-    A subquery rather than a join, so the list can still be grouped and aggregated by product.
-    Only lot-and-serial lots look at their serials' stock (the CASE spares every other row that read).
-    """
-    serials = Case(
-        When(item__lot_class__tracking=Tracking.LOT_AND_SERIAL, kind="lot", then=Coalesce(_on_hand_subquery(of_serials=True), Value(ZERO))),
-        default=Value(ZERO),
-        output_field=QTY,
-    )
-    lots = (
-        Lot.objects.filter(company=company)
-        .select_related("item", "company")
-        .annotate(on_hand=Coalesce(_on_hand_subquery(), Value(ZERO), output_field=QTY) + serials)
-    )
+    """The company's lots/serials with ``on_hand`` (``LotQuerySet.with_on_hand``), read product by
+    product in the list's order."""
+    lots = Lot.objects.filter(company=company).select_related("item", "company").with_on_hand()
     # Grouped by product: SKU order, then the (company, item, number) index within each product.
     return grouped_pages(lots, field="item", order=("sku", "id"), within=("number",), groups=Item.objects.filter(company=company))
 
@@ -69,7 +42,7 @@ def lot_product_totals(*, lots: QuerySet[Lot], item_ids: Iterable[int]) -> dict[
     if not totals:
         return {}
     ids = chosen.values("pk")
-    internal = Balance.objects.filter(item_id__in=list(totals), location__kind=LocationKind.INTERNAL).order_by()
+    internal = Balance.objects.internal().filter(item_id__in=list(totals)).order_by()
     sums = [internal.filter(lot__in=ids)]
     lot_serial = list(Item.objects.filter(pk__in=list(totals), lot_class__tracking=Tracking.LOT_AND_SERIAL).values_list("pk", flat=True))
     if lot_serial:
@@ -82,17 +55,15 @@ def lot_product_totals(*, lots: QuerySet[Lot], item_ids: Iterable[int]) -> dict[
 
 def lot_on_hand(*, lot: Lot) -> Decimal:
     """On hand at internal locations; for a lot-and-serial lot, its serials' stock."""
-    return (
-        Balance.objects.filter(_of_lot_or_its_serials(lot), location__kind=LocationKind.INTERNAL).aggregate(total=Sum("quantity"))["total"]
-        or ZERO
-    )
+    return Balance.objects.internal().filter(_of_lot_or_its_serials(lot)).aggregate(total=Sum("quantity"))["total"] or ZERO
 
 
 def lot_locations(*, lot: Lot) -> QuerySet[Balance]:
     """Where the lot is (a lot-and-serial lot: where its serials are): the positive quantity per
     internal location, with the date the first of it arrived."""
     return (
-        Balance.objects.filter(_of_lot_or_its_serials(lot), quantity__gt=0, location__kind=LocationKind.INTERNAL)
+        Balance.objects.on_hand()
+        .filter(_of_lot_or_its_serials(lot))
         .order_by("location__code")
         .values("location_id", "location__code")
         .annotate(quantity=Sum("quantity"), first_in_at=Min("first_in_at"))

@@ -47,7 +47,7 @@ def money(value: Decimal) -> Decimal:
 
 def _on_hand(*, company, item=None, location=None):
     """Positive balances at the company's internal locations, optionally of one item / at one location."""
-    rows = Balance.objects.filter(company=company, quantity__gt=0, location__kind=LocationKind.INTERNAL)
+    rows = Balance.objects.on_hand().filter(company=company)
     if item is not None:
         rows = rows.filter(item=item)
     if location is not None:

@@ -19,8 +19,6 @@ from django.db.models.functions import Coalesce, TruncDate
 from inventory.models import Balance, Company, DocumentStatus, GenealogyLink, LocationKind, Lot, LotStatus, StockMove
 from inventory.quantities import QTY, ZERO
 
-from .lots import _on_hand_subquery
-
 # A bound on the walk: no real bill of materials is this deep, and it stops a cycle typed by hand.
 MAX_DEPTH = 64
 
@@ -124,7 +122,7 @@ def _with_stock(lots: list[Lot]) -> list[Lot]:
     what is at our own locations of it or, for a lot-and-serial lot, of its serials. Two
     queries whatever the number of lots or serials."""
     ids = [lot.pk for lot in lots]
-    internal = Balance.objects.filter(quantity__gt=0, location__kind=LocationKind.INTERNAL).order_by()
+    internal = Balance.objects.on_hand().order_by()
     own = internal.filter(lot_id__in=ids).values_list("lot_id", "location__code").annotate(total=Sum("quantity"))
     of_serials = internal.filter(lot__parent_id__in=ids).values_list("lot__parent_id", "location__code").annotate(total=Sum("quantity"))
     where: dict[int, dict[str, Decimal]] = {pk: {} for pk in ids}
@@ -256,7 +254,7 @@ def recall_units(*, seed_ids: list[int] | None = None, affected: Affected | None
     return (
         Lot.objects.filter(affected.q("pk"))
         .select_related("item", "last_location")
-        .annotate(on_hand=Coalesce(_on_hand_subquery(), Value(ZERO), output_field=QTY))
+        .with_on_hand(serials=False)
         .order_by("item__sku", "number")
     )
 
@@ -328,7 +326,8 @@ def recall_in_stock(*, seed_ids: list[int] | None = None, affected: Affected | N
     """Where the affected lots still are: positive balances at our own locations."""
     affected = affected or recall_affected(seed_ids=seed_ids)
     return (
-        Balance.objects.filter(affected.q("lot_id"), quantity__gt=0, location__kind=LocationKind.INTERNAL)
+        Balance.objects.on_hand()
+        .filter(affected.q("lot_id"))
         .select_related("item", "lot", "location")
         .order_by("location__code", "item__sku", "lot__number")
     )
@@ -341,11 +340,13 @@ def recall_totals(*, seed_ids: list[int] | None = None, affected: Affected | Non
     affected = affected or recall_affected(seed_ids=seed_ids)
     if customers is None:
         customers = list(recall_customers(affected=affected))
-    stock = Balance.objects.filter(affected.q("lot_id"), quantity__gt=0, location__kind=LocationKind.INTERNAL).aggregate(
-        quantity=Coalesce(Sum("quantity"), Value(ZERO), output_field=QTY), lots=Count("lot", distinct=True), rows=Count("pk")
+    stock = (
+        Balance.objects.on_hand()
+        .filter(affected.q("lot_id"))
+        .aggregate(quantity=Coalesce(Sum("quantity"), Value(ZERO), output_field=QTY), lots=Count("lot", distinct=True), rows=Count("pk"))
     )
     # Serials of loosely bound items keep no balance of their own, only their in-stock flag.
-    here = Exists(Balance.objects.filter(lot=OuterRef("pk"), quantity__gt=0, location__kind=LocationKind.INTERNAL))
+    here = Exists(Balance.objects.on_hand().filter(lot=OuterRef("pk")))
     lots = (
         Lot.objects.filter(affected.q("pk"))
         .annotate(here=here)
@@ -370,7 +371,7 @@ def recall_totals(*, seed_ids: list[int] | None = None, affected: Affected | Non
 def recall_holdable_ids(*, seed_ids: list[int]) -> list[int]:
     """Affected lots still in our stock and active: what a recall puts on hold."""
     affected = recall_affected(seed_ids=seed_ids)
-    in_stock = Balance.objects.filter(affected.q("lot_id"), quantity__gt=0, location__kind=LocationKind.INTERNAL).values("lot_id")
+    in_stock = Balance.objects.on_hand().filter(affected.q("lot_id")).values("lot_id")
     return list(
         Lot.objects.filter(Q(pk__in=in_stock) | (affected.q("pk") & Q(in_stock=True)), status=LotStatus.ACTIVE).values_list("pk", flat=True)
     )
