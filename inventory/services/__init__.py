@@ -20,7 +20,7 @@ from .documents import (
     document_reverse,
     document_totals_rebuild,
 )
-from .drafts import document_line_remove, document_line_update, document_update
+from .drafts import DraftSaved, LineChange, document_draft_save, document_line_remove, document_line_update, document_update
 from .genealogy import genealogy_links_add, genealogy_links_remove
 from .lot_records import lot_archive, lot_create, lot_delete, lot_edit, lot_restore
 from .lots import UnassignedGenerated, lot_hold, lot_release, lot_update, lots_hold, unassigned_assign, unassigned_generate
@@ -30,6 +30,9 @@ from .setup import company_create, location_create, membership_add, virtual_loca
 from .submissions import SubmissionRepeated, submission_claim, submission_done, submission_first, submission_key_new, submission_key_of
 
 __all__ = [
+    "DraftSaved",
+    "LineChange",
+    "document_draft_save",
     "acting_user",
     "draft_required",
     "AllocationOutcome",

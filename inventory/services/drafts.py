@@ -1,5 +1,6 @@
 """Changing a draft document: its header and its lines. Posted documents never change."""
 
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -7,11 +8,11 @@ from django.db import transaction
 from django.db.models import Sum
 
 from .. import locks
-from ..exceptions import InvalidDocument, Problem
-from ..models import Allocation, Document, DocumentKind, DocumentLine, Item, Location, LocationKind, Partner
+from ..exceptions import InvalidDocument, InventoryError, Problem
+from ..models import Allocation, Company, Document, DocumentKind, DocumentLine, Item, Location, LocationKind, Partner
 from ..quantities import ZERO, QuantityError, quantity_read
-from .base import draft_required
-from .documents import _check_ends, document_totals_add, line_problems
+from .base import Actor, draft_required
+from .documents import _check_ends, document_create, document_line_add, document_totals_add, line_problems
 from .setup import virtual_location
 
 
@@ -118,3 +119,74 @@ def document_line_remove(*, line: DocumentLine) -> None:
     if removed is not None:
         DocumentLine.objects.filter(pk=line.pk).delete()
         document_totals_add(document_id=document.pk, lines=-1, quantity=-removed)
+
+
+@dataclass(frozen=True)
+class LineChange:
+    """One row of a draft's form: an existing line (``line_id``) changed or removed, or a new
+    line (``line_id`` None) added with ``values`` (``document_line_add``'s arguments). ``key`` is
+    the caller's handle for the row (its form), given back with the row's problems."""
+
+    key: object
+    line_id: int | None = None
+    remove: bool = False
+    values: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DraftSaved:
+    """What ``document_draft_save`` did: the draft (None when refused), the problems by row key
+    (None: the header's), and how many allocations a changed location dropped."""
+
+    document: Document | None
+    problems: dict[object, list[str]]
+    dropped: int = 0
+
+    @property
+    def refused(self) -> bool:
+        return self.document is None
+
+
+def document_draft_save(
+    *,
+    company: Company,
+    kind: str,
+    document: Document | None,
+    header: dict,
+    changes: list[LineChange],
+    user: Actor = None,
+) -> DraftSaved:
+    """Create a draft (``document`` None) or change one: its header, then each changed row. One
+    savepoint for all of it: any problem leaves everything as it was, and every problem found is
+    returned beside the row it concerns (a row whose line was removed elsewhere says so)."""
+    problems: dict[object, list[str]] = {}
+    dropped = 0
+    with transaction.atomic():
+        try:
+            if document is None:
+                document = document_create(company=company, kind=kind, user=user, **header)
+            else:
+                document, dropped = document_update(document=document, **header)
+        except InventoryError as error:
+            transaction.set_rollback(True)
+            return DraftSaved(None, {None: [str(p) for p in error.problems]})
+        existing = {line.pk: line for line in DocumentLine.objects.filter(document=document)}
+        for change in changes:
+            line = existing.get(change.line_id)
+            if change.line_id and line is None:
+                problems[change.key] = ["This line no longer exists; it was removed elsewhere."]
+                continue
+            try:
+                if change.remove:
+                    if line is not None:
+                        document_line_remove(line=line)
+                elif line is not None:
+                    document_line_update(line=line, **change.values)
+                else:
+                    document_line_add(document=document, **change.values)
+            except InventoryError as error:
+                problems[change.key] = [p.message for p in error.problems]
+        if problems:
+            transaction.set_rollback(True)
+            return DraftSaved(None, problems)
+    return DraftSaved(document, {}, dropped)

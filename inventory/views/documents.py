@@ -17,19 +17,16 @@ from django_tables2 import RequestConfig
 from ..exceptions import InventoryError
 from ..filters.documents import GROUPS, DocumentFilter
 from ..forms.documents import LINES_PREFIX, DocumentForm, ItemChoices, LineFormSet, line_initial
-from ..models import Document, DocumentKind, DocumentLine, DocumentStatus, StockMove
+from ..models import Document, DocumentKind, DocumentStatus, StockMove
 from ..models.documents import SYSTEM_KINDS
 from ..selectors import document_line_numbers, document_lines, document_unnumbered
 from ..services import (
+    LineChange,
     SubmissionRepeated,
     document_cancel_draft,
-    document_create,
-    document_line_add,
-    document_line_remove,
-    document_line_update,
+    document_draft_save,
     document_post,
     document_reverse,
-    document_update,
     submission_claim,
     submission_done,
     submission_first,
@@ -125,12 +122,11 @@ class DraftFormMixin(CompanyMixin):
             with transaction.atomic():
                 submission = submission_claim(company=self.company, user=request.user, key=key)
                 saved = self.save(kind, header, lines, document)
-                if saved is None:
-                    raise _Refused
+                if saved is None:  # the reasons are on the forms; the key is not used up
+                    transaction.set_rollback(True)
+                    return self.render_forms(kind, header, lines, document, key=key)
                 response = self.saved(saved)
                 submission_done(submission=submission, document=saved, result=response.url)
-        except _Refused:
-            return self.render_forms(kind, header, lines, document, key=key)
         except SubmissionRepeated:
             return repeated(request, submission_first(company=self.company, user=request.user, key=key), "saved")
         return response
@@ -159,54 +155,24 @@ class DraftFormMixin(CompanyMixin):
         return redirect("inventory:document-detail", document_pk=saved.pk)
 
     def save(self, kind, header, lines, document):
-        """Header and lines in one transaction; any refusal rolls all of it back and is shown
-        beside the field or line it concerns. Returns the document, or None on errors."""
+        """Header and lines through ``document_draft_save``; each refusal beside the field or line
+        it concerns. Returns the document, or None when refused (nothing of it is saved)."""
         data = header.cleaned_data
-        fields = {
-            "partner": data.get("partner"),
-            "date": data["date"],
-            "reference": data["reference"],
-            "notes": data["notes"],
-            **header.ends(),
-        }
-        dropped = 0
-        try:
-            with transaction.atomic():
-                if document is None:
-                    document = document_create(company=self.company, kind=kind, user=self.request.user, **fields)
-                else:
-                    document, dropped = document_update(document=document, **fields)
-                existing = {line.pk: line for line in DocumentLine.objects.filter(document=document)}
-                failed = False
-                for form in lines.forms:
-                    if not form.has_changed():
-                        continue
-                    line = existing.get(form.cleaned_data.get("id"))
-                    if form.cleaned_data.get("id") and line is None:
-                        form.add_error(None, "This line no longer exists; it was removed elsewhere.")
-                        failed = True
-                        continue
-                    try:
-                        if lines._should_delete_form(form):
-                            if line is not None:
-                                document_line_remove(line=line)
-                        elif line is not None:
-                            document_line_update(line=line, **form.values())
-                        else:
-                            document_line_add(document=document, **form.values())
-                    except InventoryError as error:
-                        form.add_error(None, [p.message for p in error.problems])
-                        failed = True
-                if failed:
-                    raise _Refused
-        except _Refused:
-            return None
-        except InventoryError as error:
-            header.add_error(None, [str(p) for p in error.problems])
-            return None
-        if dropped:  # told only once the change stands
-            messages.warning(self.request, f"The location changed: {dropped} allocation(s) were removed; allocate again.")
-        return document
+        fields = {"partner": data.get("partner"), "date": data["date"], "reference": data["reference"], "notes": data["notes"]}
+        changes = []
+        for form in lines.forms:
+            if form.has_changed():
+                remove = bool(form.cleaned_data.get("DELETE"))
+                values = {} if remove else form.values()
+                changes.append(LineChange(key=form, line_id=form.cleaned_data.get("id"), remove=remove, values=values))
+        result = document_draft_save(
+            company=self.company, kind=kind, document=document, header={**fields, **header.ends()}, changes=changes, user=self.request.user
+        )
+        for key, problems in result.problems.items():
+            (header if key is None else key).add_error(None, problems)
+        if result.dropped:  # told only once the change stands
+            messages.warning(self.request, f"The location changed: {result.dropped} allocation(s) were removed; allocate again.")
+        return result.document
 
 
 def warn_unnumbered(request, document) -> None:
@@ -247,10 +213,6 @@ def repeated(request, submission, done: str | None = None):
 
 def problems_key(document) -> str:
     return f"post-problems-{document.pk}"
-
-
-class _Refused(Exception):
-    """Rolls the draft's transaction back; the reasons are already on the forms."""
 
 
 def attach_problems(header, lines, problems: list[dict], document) -> None:
