@@ -7,7 +7,7 @@ state in one transaction. Documents, work orders, sales and imports are thin cal
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -153,96 +153,27 @@ def moves_post(
     _validate(company, specs)
     now = timezone.now()
     arrived = arrival_time(on, now)
-
     # 1. Lots first, in primary-key order; their fresh state is what the checks read.
-    lots = locks.lots_lock(spec.lot_id for spec in specs if spec.lot_id is not None)
-    binds_by_item = {spec.item.pk: spec.item.binds_lots for spec in specs}
-    if any(spec.reverses is not None for spec in specs):
-        # A reversal keys its balances as the move it undoes did, whatever the item says today.
-        binds_by_item.update({spec.item.pk: spec.reverses.binds_lot for spec in specs if spec.reverses is not None})
-    _validate_lots(specs, lots)
-    _check_lots(specs, lots, timezone.localdate(), new_lot_ids, binds_by_item)
-
+    lots, binds_by_item = _lots_locked(specs, new_lot_ids)
     # 2. Balances: lock the existing rows in pk order.
-    deltas: dict[tuple[int, int | None, int], Decimal] = defaultdict(lambda: ZERO)
-    key_spec: dict[tuple[int, int | None, int], tuple[MoveSpec, Location]] = {}
-    for spec in specs:
-        binds = binds_by_item[spec.item.pk]
-        for location, lot_id, sign in ((spec.from_location, spec.from_lot_id, -1), (spec.to_location, spec.to_lot_id, 1)):
-            if location.is_virtual:
-                continue
-            key = (spec.item.pk, lot_id if binds else None, location.pk)
-            deltas[key] += sign * spec.quantity
-            key_spec.setdefault(key, (spec, location))
+    deltas, key_spec = _deltas(specs, binds_by_item)
     balances = _balances_lock(deltas)
-
     # 3. Checks after the lock: nothing negative, nothing promised to another draft, serials in one place.
-    reserved = _reserved_by_others(deltas, document, binds_by_item)
-    shortages, conflicts, overflows, decreases, updates, inserts = [], [], [], [], [], []
-    for key, delta in deltas.items():
-        balance = balances.get(key)
-        spec, location = key_spec[key]
-        lot = lots.get(key[1]) if key[1] else None
-        quantity = balance.quantity if balance is not None else ZERO
-        new_quantity = quantity + delta
-        if delta < 0:
-            available = quantity - reserved.get((key[1], key[2]) if key[1] else key, ZERO)
-            if available + delta < 0:
-                shortages.append(
-                    Shortage(spec.item.sku, lot.number if lot else None, location.code, -delta, max(available, ZERO), spec.line_position)
-                )
-                continue
-        if delta > 0 and new_quantity > MAX_QUANTITY:
-            overflows.append(
-                Problem(
-                    f"{spec.item.sku}{f' {lot.number}' if lot else ''} at {location.code} would hold {_plain(new_quantity)}, "
-                    f"more than the most a balance can hold ({MAX_QUANTITY:,})",
-                    line=spec.line_position,
-                    number=lot.number if lot else None,
-                )
-            )
-            continue
-        is_serial = lot is not None and lot.is_serial
-        if is_serial and new_quantity > ONE:
-            conflicts.append(Problem(f"serial {lot.number} would be at {location.code} twice", line=spec.line_position, number=lot.number))
-        if balance is None:
-            if delta > 0:
-                inserts.append(
-                    (
-                        company.pk,
-                        key[0],
-                        key[1],
-                        key[2],
-                        new_quantity,
-                        is_serial,
-                        arrived,
-                        lot.number if lot else None,
-                        lot.expiry_date if lot else None,
-                    )
-                )
-            continue
-        first_in = balance.first_in_at if quantity > 0 or new_quantity <= 0 else arrived
-        if new_quantity != quantity or first_in != balance.first_in_at:
-            (decreases if new_quantity < quantity else updates).append((balance.id, new_quantity, first_in))
-    if shortages:
-        raise InsufficientStock(shortages)
-    if overflows:
-        raise InventoryError(overflows)
-    conflicts += _serials_elsewhere(balances, deltas, lots, new_lot_ids)
+    changes = _balance_changes(company, deltas, key_spec, balances, lots, document, binds_by_item, arrived)
+    conflicts = changes.conflicts + _serials_elsewhere(balances, deltas, lots, new_lot_ids)
     if conflicts:
         raise SerialConflict(conflicts)
-    summaries = _summary_changes(company, deltas, balances)
-
-    # 4. Write: the moves, the balances, each serial's last known state.
+    # 4. Write: the moves, the balances, each serial's last known state, what is kept beside them.
     rows, lot_states = _moves_build(company, specs, lots, reason, user, document, now, new_lot_ids, binds_by_item, arrived)
+    summaries = _summary_changes(company, deltas, balances)
     try:
         # No savepoint of its own: on an error this function's transaction is rolled back whole.
         with transaction.atomic(savepoint=False):
             ids = bulk_insert_rows(StockMove, MOVE_FIELDS, rows, returning=True)
             # Stock leaves before it arrives: a serial moving between locations must be out of
             # the first before the database sees it in the second (one place at a time).
-            bulk_update_rows(Balance, ["quantity", "first_in_at"], decreases)
-            updates += _balances_insert(inserts, deltas, lots)
+            bulk_update_rows(Balance, ["quantity", "first_in_at"], changes.decreases)
+            updates = changes.updates + _balances_insert(changes.inserts, deltas, lots)
             bulk_update_rows(Balance, ["quantity", "first_in_at"], updates)
             bulk_update_rows(Lot, ["in_stock", "last_location", "received_at"], lot_states)
             # Last, so the rows every posting of an item at a place shares are held the shortest.
@@ -252,6 +183,93 @@ def moves_post(
     except IntegrityError as exc:  # a rule the checks above should have caught; never shown raw
         raise SerialConflict("the stock changed while posting; nothing was posted, please try again") from exc
     return ids
+
+
+Key = tuple[int, int | None, int]  # (item, lot or None, location) of a balance
+
+
+def _lots_locked(specs: Sequence[MoveSpec], new_lot_ids) -> tuple[dict[int, LotState], dict[int, bool]]:
+    """The moves' lots, locked and checked, and per item whether its balances are per lot."""
+    lots = locks.lots_lock(spec.lot_id for spec in specs if spec.lot_id is not None)
+    binds_by_item = {spec.item.pk: spec.item.binds_lots for spec in specs}
+    if any(spec.reverses is not None for spec in specs):
+        # A reversal keys its balances as the move it undoes did, whatever the item says today.
+        binds_by_item.update({spec.item.pk: spec.reverses.binds_lot for spec in specs if spec.reverses is not None})
+    _validate_lots(specs, lots)
+    _check_lots(specs, lots, timezone.localdate(), new_lot_ids, binds_by_item)
+    return lots, binds_by_item
+
+
+def _deltas(specs: Sequence[MoveSpec], binds_by_item: dict[int, bool]) -> tuple[dict[Key, Decimal], dict[Key, tuple[MoveSpec, Location]]]:
+    """What the moves add to each balance, and the first move (and its location) of each."""
+    deltas: dict[Key, Decimal] = defaultdict(lambda: ZERO)
+    key_spec: dict[Key, tuple[MoveSpec, Location]] = {}
+    for spec in specs:
+        binds = binds_by_item[spec.item.pk]
+        for location, lot_id, sign in ((spec.from_location, spec.from_lot_id, -1), (spec.to_location, spec.to_lot_id, 1)):
+            if location.is_virtual:
+                continue
+            key = (spec.item.pk, lot_id if binds else None, location.pk)
+            deltas[key] += sign * spec.quantity
+            key_spec.setdefault(key, (spec, location))
+    return deltas, key_spec
+
+
+@dataclass
+class _BalanceChanges:
+    decreases: list[tuple] = field(default_factory=list)  # (id, quantity, first_in_at): written first
+    updates: list[tuple] = field(default_factory=list)
+    inserts: list[tuple] = field(default_factory=list)  # BALANCE_FIELDS values
+    conflicts: list[Problem] = field(default_factory=list)  # a serial twice at a place
+
+
+def _balance_changes(company, deltas, key_spec, balances, lots, document, binds_by_item, arrived) -> _BalanceChanges:
+    """Each balance's new quantity, checked under the lock: a shortage (counting what other drafts
+    reserve) or an overflow is refused here, all of them at once."""
+    reserved = _reserved_by_others(deltas, document, binds_by_item)
+    changes, shortages, overflows = _BalanceChanges(), [], []
+    for key, delta in deltas.items():
+        balance = balances.get(key)
+        spec, location = key_spec[key]
+        lot = lots.get(key[1]) if key[1] else None
+        quantity = balance.quantity if balance is not None else ZERO
+        new_quantity = quantity + delta
+        if delta < 0:
+            available = quantity - reserved.get((key[1], key[2]) if key[1] else key, ZERO)
+            if available + delta < 0:
+                number = lot.number if lot else None
+                shortages.append(Shortage(spec.item.sku, number, location.code, -delta, max(available, ZERO), spec.line_position))
+                continue
+        if delta > 0 and new_quantity > MAX_QUANTITY:
+            overflows.append(_overflow(spec, lot, location, new_quantity))
+            continue
+        is_serial = lot is not None and lot.is_serial
+        if is_serial and new_quantity > ONE:
+            changes.conflicts.append(
+                Problem(f"serial {lot.number} would be at {location.code} twice", line=spec.line_position, number=lot.number)
+            )
+        if balance is None:
+            if delta > 0:
+                number, expiry = (lot.number, lot.expiry_date) if lot else (None, None)
+                changes.inserts.append((company.pk, *key, new_quantity, is_serial, arrived, number, expiry))
+            continue
+        first_in = balance.first_in_at if quantity > 0 or new_quantity <= 0 else arrived
+        if new_quantity != quantity or first_in != balance.first_in_at:
+            (changes.decreases if new_quantity < quantity else changes.updates).append((balance.id, new_quantity, first_in))
+    if shortages:
+        raise InsufficientStock(shortages)
+    if overflows:
+        raise InventoryError(overflows)
+    return changes
+
+
+def _overflow(spec: MoveSpec, lot, location: Location, new_quantity: Decimal) -> Problem:
+    return Problem(
+        f"{spec.item.sku}{f' {lot.number}' if lot else ''} at {location.code} would hold {_plain(new_quantity)}, "
+        f"more than the most a balance can hold ({MAX_QUANTITY:,})",
+        line=spec.line_position,
+        number=lot.number if lot else None,
+    )
 
 
 BALANCE_FIELDS = ["company", "item", "lot", "location", "quantity", "is_serial", "first_in_at", "lot_number", "expiry_date"]
