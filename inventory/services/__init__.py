@@ -1,14 +1,6 @@
 """Every inventory state change is one of these services."""
 
-from .allocation import (
-    AllocationOutcome,
-    Rejected,
-    allocations_clear,
-    line_allocate,
-    line_allocate_proposed,
-    line_numbers_generate,
-    line_scan,
-)
+from .allocation import AllocationOutcome, Rejected, allocations_clear, line_allocate
 from .base import acting_user, draft_required
 from .costing import costs_rebuild
 from .documents import (
@@ -26,6 +18,8 @@ from .lot_records import lot_archive, lot_create, lot_delete, lot_edit, lot_rest
 from .lots import UnassignedGenerated, lot_hold, lot_release, lot_update, lots_hold, unassigned_assign, unassigned_generate
 from .numbers import GeneratedNumbers, lot_class_check, number_preview, number_shape, numbers_generate, numbers_taken
 from .posting import MoveSpec, expiry_summaries_rebuild, moves_post, number_required, partner_class, stock_summaries_rebuild
+from .proposal import line_allocate_proposed, line_numbers_generate
+from .scanning import line_scan
 from .setup import company_create, location_create, membership_add, virtual_location, virtual_locations_ensure
 from .submissions import SubmissionRepeated, submission_claim, submission_done, submission_first, submission_key_new, submission_key_of
 

@@ -17,32 +17,26 @@ from django.utils import timezone
 
 from .. import locks
 from ..bulk import bulk_insert_rows, filter_in_chunks
-from ..exceptions import InvalidDocument, NumberingError
+from ..exceptions import InvalidDocument
 from ..models import (
     Allocation,
     Balance,
-    Document,
     DocumentKind,
     DocumentLine,
-    IssueMethod,
     Lot,
     LotKind,
     LotStatus,
-    NumberAssignment,
     Tracking,
 )
 from ..numbering import MAX_NUMBERS, parse_numbers
 from ..quantities import ONE, ZERO, QuantityError, quantity_read
 from ..selectors import (
-    allocation_candidates,
-    loose_candidates,
     lots_customer_net,
     lots_supplier_origin,
-    unavailable_summary,
     unnumbered_available,
 )
 from .base import Actor, draft_required
-from .numbers import number_shape, numbers_generate
+from .numbers import number_shape
 from .posting import ISSUE_DESTINATIONS, number_required
 
 MAX_NUMBER = 80
@@ -486,162 +480,6 @@ def _where_else(lots, location) -> dict[int, str]:
 
 
 @transaction.atomic
-def line_allocate_proposed(*, line: DocumentLine, user: Actor = None) -> AllocationOutcome:
-    """Fill what the line still needs by the class's issue method (never expired or held lots).
-
-    Outgoing: existing lots/serials in issue-method order, then, for stock numbered when used,
-    new numbers for unnumbered stock. Incoming: numbers generated from the class template.
-    Manual classes get no proposal.
-    """
-    document, line = _draft_line_locked(line)
-    proposal = line_proposal(line=line, document=document)
-    bulk_insert_rows(Allocation, ALLOCATION_FIELDS, [row.values for row in proposal.rows])
-    return proposal.outcome
-
-
-@dataclass
-class Proposal:
-    rows: list[NewAllocation]
-    outcome: AllocationOutcome
-
-
-def line_proposal(*, line: DocumentLine, document: Document, taken: dict | None = None) -> Proposal:
-    """The allocations the issue method proposes for what the line still needs, unsaved.
-
-    Valid by construction (only available, active, unexpired lots; only untaken new numbers),
-    so callers store them, or post them, without judging each one again. ``taken`` carries what
-    earlier unsaved proposals of the same posting took (lot id, or ("unnumbered", item, location)
-    → quantity) and is updated.
-    """
-    taken = {} if taken is None else taken
-    item = line.item
-    remaining = line.quantity - (line.allocations.aggregate(total=Sum("quantity"))["total"] or ZERO)
-    ctx = _Context(line, item, document, {}, set(), remaining, line.expiry_date, line.lot_number, item.is_serial)
-    outcome = AllocationOutcome(line=line, remaining=remaining)
-    rows: list[tuple] = []
-    if remaining <= 0 or not item.is_tracked or not number_required(item, document.from_location, document.to_location):
-        return Proposal(rows, outcome)
-    if document.kind in RETURN_KINDS:
-        # A return names what comes back (or goes back): nothing is proposed or generated for it.
-        outcome.note = "a return takes the numbers named on it: scan or type them"
-        return Proposal(rows, outcome)
-    if document.from_location.is_virtual:
-        if item.tracking == Tracking.LOT and line.lot_number:
-            # The lot number typed on the line is the lot (the supplier's, for a recall): never generate another.
-            ctx.shape = number_shape(item=item)
-            ctx.existing = _lots_by_number(item, [line.lot_number])
-            rows = _judge_incoming(ctx, [line.lot_number], None, outcome)
-        elif item.lot_class.assignment == NumberAssignment.WHEN_RECEIVED and not _missing_receipt_data(ctx):
-            rows, outcome.unassigned = _new_number_rows(ctx, remaining, document.to_location, outgoing=False)
-    elif document.from_location.pk == document.to_location.pk:
-        rows, outcome.unassigned = _new_number_rows(ctx, remaining, document.from_location, outgoing=True, taken=taken)
-    elif item.lot_class.issue_method != IssueMethod.MANUAL:
-        location = document.from_location
-        if item.binds_lots:
-            candidates = allocation_candidates(line=line).values_list("lot_id", "lot__number", "available").iterator(chunk_size=5000)
-        else:
-            limit = int(remaining) if item.is_serial else None
-            limit = None if limit is None else limit + len(taken)
-            candidates = ((pk, number, ONE) for pk, number in loose_candidates(line=line).values_list("pk", "number")[:limit])
-        for lot_id, number, available in candidates:
-            if ctx.remaining <= 0:
-                break
-            available -= taken.get(lot_id, ZERO)
-            if available <= 0:
-                continue
-            take = ONE if item.is_serial else min(available, ctx.remaining)
-            taken[lot_id] = taken.get(lot_id, ZERO) + take
-            rows.append(ctx.allocation(number=number, lot=lot_id, quantity=take, outgoing=True, location=location))
-        if ctx.remaining > 0 and item.lot_class.assignment == NumberAssignment.WHEN_USED:
-            more, outcome.unassigned = _new_number_rows(ctx, ctx.remaining, location, outgoing=True, taken=taken)
-            rows += more
-        if ctx.remaining > 0:
-            outcome.note = unavailable_summary(item=item, location=location, document=document)
-    outcome.accepted = [row.entered for row in rows]
-    outcome.remaining = ctx.remaining
-    return Proposal(rows, outcome)
-
-
-def _missing_receipt_data(ctx: "_Context") -> str | None:
-    """What a receipt line must say before numbers can be generated for it, if anything."""
-    item = ctx.item
-    if item.tracking == Tracking.LOT_AND_SERIAL and not ctx.parent_number:
-        return f"{item.sku} carries lot and serial numbers: give the lot number first"
-    if (
-        item.lot_class.track_expiry
-        and ctx.expiry_date is None
-        and not (
-            item.tracking == Tracking.LOT_AND_SERIAL
-            and Lot.objects.filter(item=item, number=ctx.parent_number, expiry_date__isnull=False).exists()
-        )
-    ):
-        return f"{item.sku} tracks expiration dates: give the expiration date"
-    return None
-
-
-def _new_number_rows(
-    ctx: "_Context", remaining: Decimal, location, *, outgoing: bool, taken: dict | None = None
-) -> tuple[list[tuple], int]:
-    """Rows for numbers generated from the class template (outgoing: for unnumbered stock only).
-
-    Generated numbers are new by construction (numbers_generate skips every taken one).
-    """
-    item = ctx.item
-    if outgoing:
-        key = ("unnumbered", item.pk, location.pk)
-        taken = {} if taken is None else taken
-        remaining = min(remaining, unnumbered_available(item=item, location=location) - taken.get(key, ZERO))
-        if remaining <= 0:
-            return [], 0
-        taken[key] = taken.get(key, ZERO) + (remaining if not item.is_serial else Decimal(int(remaining)))
-    generated = numbers_generate(item=item, count=int(remaining) if item.is_serial else 1, on=ctx.document.date)
-    quantity = ONE if item.is_serial else remaining
-    rows = [ctx.allocation(number=n, lot=None, quantity=quantity, outgoing=outgoing, location=location) for n in generated.numbers]
-    return rows, (generated.unassigned if item.is_serial else 0)
-
-
-@transaction.atomic
-def line_numbers_generate(
-    *,
-    line: DocumentLine,
-    count: int | None = None,
-    expiry_date: date | None = None,
-    parent_number: str = "",
-    user: Actor = None,
-) -> AllocationOutcome:
-    """Generate numbers from the class template for an incoming line (batch size respected).
-
-    Serials: ``count`` numbers (default: what the line still needs), capped by the batch size;
-    the excess stays unassigned. Lots: one lot number for the whole remaining quantity.
-    """
-    document, line = _draft_line_locked(line)
-    item = line.item
-    remaining = line.quantity - (line.allocations.aggregate(total=Sum("quantity"))["total"] or ZERO)
-    if remaining <= 0:
-        return AllocationOutcome(line=line, remaining=remaining)
-    if not item.is_tracked:
-        raise NumberingError(f"{item.sku} is not tracked by lot or serial number")
-    wanted = int(remaining) if count is None else min(int(count), int(remaining))
-    expiry_date = expiry_date or line.expiry_date
-    parent_number = parent_number.strip() or line.lot_number
-    if not document.from_location.is_virtual:
-        raise InvalidDocument(f"numbers are generated for stock coming in; {document.number} takes stock out")
-    ctx = _Context(line, item, document, {}, set(), remaining, expiry_date, parent_number, item.is_serial)
-    missing = _missing_receipt_data(ctx)
-    if missing:
-        raise InvalidDocument(missing)
-    if item.tracking == Tracking.LOT and line.lot_number:
-        # The lot typed on the line is the lot: generating another would drop the supplier's number.
-        raise InvalidDocument(
-            f"line {line.position} names its lot, {line.lot_number}: add that lot (scan or type it), "
-            "or clear the line's lot to generate one"
-        )
-    rows, unassigned = _new_number_rows(ctx, Decimal(wanted) if item.is_serial else remaining, document.to_location, outgoing=False)
-    bulk_insert_rows(Allocation, ALLOCATION_FIELDS, [row.values for row in rows])
-    return AllocationOutcome(line=line, accepted=[row.entered for row in rows], remaining=ctx.remaining, unassigned=unassigned)
-
-
-@transaction.atomic
 def allocations_clear(*, line: DocumentLine, allocation_ids: Iterable[int] | None = None) -> int:
     """Remove a draft line's allocations (all, or the ones named)."""
     document = locks.document_lock(line.document_id)
@@ -651,80 +489,3 @@ def allocations_clear(*, line: DocumentLine, allocation_ids: Iterable[int] | Non
         rows = rows.filter(pk__in=list(allocation_ids))
     deleted, _ = rows.delete()
     return deleted
-
-
-MAX_SCAN_CODES = 500  # one request of a scan queue; a longer list is a paste
-
-
-@transaction.atomic
-def line_scan(
-    *,
-    line: DocumentLine,
-    codes: Iterable[str],
-    quantity: Decimal | None = None,
-    expiry_date: date | None = None,
-    parent_number: str = "",
-    confirm: bool = False,
-    user: Actor = None,
-) -> AllocationOutcome:
-    """Scanned or typed codes, one number each, in the order scanned.
-
-    A GS1 label (element string or Digital Link) gives its item (AI 01, which must be the line's),
-    its lot (10), serial (21) and expiry (17) in one scan; anything else is the number as typed.
-    Each code is judged as ``line_allocate`` judges it: a bad one is refused alone.
-    """
-    from ..gs1 import gtin_normalize, scan_parse
-
-    codes = list(codes)
-    if len(codes) > MAX_SCAN_CODES:
-        raise InvalidDocument(f"at most {MAX_SCAN_CODES} codes at once; paste longer lists")
-    item = line.item
-    own_gtin = gtin_normalize(item.gtin) if item.gtin else None
-    outcome = AllocationOutcome(line=line)
-    groups: list[tuple[tuple, list[str]]] = []  # consecutive codes that carry the same lot and expiry
-    for code in codes:
-        scan = scan_parse(code)
-        if scan.error:
-            outcome.rejected.append(Rejected(code, scan.error))
-            continue
-        key = (expiry_date, parent_number)
-        number = scan.number
-        if scan.is_gs1:
-            if scan.gtin and scan.gtin != own_gtin:
-                outcome.rejected.append(Rejected(scan.number or code, _another_item(item, scan.gtin)))
-                continue
-            if item.is_serial and not scan.serial:
-                outcome.rejected.append(Rejected(code, f"the label carries no serial number (AI 21); {item.sku} is numbered by serial"))
-                continue
-            if not item.is_serial and not scan.lot:
-                outcome.rejected.append(Rejected(code, f"the label carries no lot number (AI 10); {item.sku} is numbered by lot"))
-                continue
-            number = scan.serial if item.is_serial else scan.lot
-            lot_of_serial = scan.lot if item.tracking == Tracking.LOT_AND_SERIAL and scan.serial else ""
-            key = (scan.expiry or expiry_date, lot_of_serial or parent_number)
-        if groups and groups[-1][0] == key:
-            groups[-1][1].append(number)
-        else:
-            groups.append((key, [number]))
-    for (expiry, parent), numbers in groups:
-        part = line_allocate(
-            line=line, numbers=numbers, quantity=quantity, expiry_date=expiry, parent_number=parent, confirm=confirm, user=user
-        )
-        outcome.accepted += part.accepted
-        outcome.rejected += part.rejected
-        outcome.remaining = part.remaining
-        outcome.line = part.line
-    if not groups:
-        outcome.remaining = line.quantity - (line.allocations.aggregate(total=Sum("quantity"))["total"] or ZERO)
-    return outcome
-
-
-def _another_item(item, gtin: str) -> str:
-    from ..gs1 import gtin_normalize
-    from ..models import Item
-
-    candidates = Item.objects.filter(company_id=item.company_id).exclude(gtin="").filter(gtin__in={gtin, gtin[1:], gtin[2:], gtin[6:]})
-    other = next((i for i in candidates if gtin_normalize(i.gtin) == gtin), None)
-    if other is None:
-        return f"another item: GTIN {gtin} is no item of this company (the line is for {item.sku})"
-    return f"another item: GTIN {gtin} is {other.sku} {other.name}, the line is for {item.sku}"

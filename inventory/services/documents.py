@@ -201,7 +201,7 @@ def document_post(*, document: Document, user: Actor = None, auto_allocate: bool
     ``auto_allocate``: numbers a line still lacks are proposed by its class's issue method (or
     generated, on receipts) as part of posting, without storing allocations first.
     """
-    from .allocation import line_proposal
+    from .proposal import line_proposal
 
     document = locks.document_lock(document.pk)
     draft_required(document)
@@ -353,7 +353,8 @@ def _missing_when_received(line, item, allocs) -> str | None:
     Its stock must not come in unnumbered for want of an expiry or a lot (only the batch size may
     leave a remainder for later): posting asks for it instead.
     """
-    from .allocation import _Context, _missing_receipt_data
+    from .allocation import _Context
+    from .proposal import _missing_receipt_data
 
     if item.lot_class.assignment != NumberAssignment.WHEN_RECEIVED:
         return None
