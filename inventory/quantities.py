@@ -29,8 +29,8 @@ def quantity_read(value, *, zero: bool = False, check: bool = True) -> Decimal:
         quantity = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
         raise QuantityError(f"{value!r} is not a quantity") from None
-    if not quantity.is_finite():
-        raise QuantityError(f"{value!r} is not a quantity")
+    if not quantity.is_finite():  # NaN, Infinity: said as typed, not as Decimal('NaN')
+        raise QuantityError(f"{value if isinstance(value, str) else quantity} is not a quantity")
     if not check:
         return quantity
     if quantity < 0 or (quantity == 0 and not zero):

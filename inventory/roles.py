@@ -1,7 +1,8 @@
 """The one way the apps' migrations give the roles (Django groups) their rights, and take them back.
 
 Each app names, per role, the codenames of its own permissions (``{"Production": ["add_workorder",
-…]}``) and runs ``RunPython(*role_rights(app_label, rights))``.
+…]}``) and runs ``RunPython(*role_rights(app_label, rights))``. Migrations already applied call
+these functions: what a call does must never change (add a new function for new behaviour).
 """
 
 from collections.abc import Callable

@@ -124,11 +124,13 @@ class DraftFormMixin(CompanyMixin):
                 saved = self.save(kind, header, lines, document)
                 if saved is None:  # the reasons are on the forms; the key is not used up
                     transaction.set_rollback(True)
-                    return self.render_forms(kind, header, lines, document, key=key)
-                response = self.saved(saved)
-                submission_done(submission=submission, document=saved, result=response.url)
+                else:
+                    response = self.saved(saved)
+                    submission_done(submission=submission, document=saved, result=response.url)
         except SubmissionRepeated:
             return repeated(request, submission_first(company=self.company, user=request.user, key=key), "saved")
+        if saved is None:  # rendered after the rollback: a transaction marked for it takes no query
+            return self.render_forms(kind, header, lines, document, key=key)
         return response
 
     def saved(self, saved):

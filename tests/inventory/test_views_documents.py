@@ -145,6 +145,35 @@ def test_document_update_edits_changes_and_removes_lines(client_clerk, warehouse
     assert list(document.lines.values_list("item__sku", "quantity")) == [("PHONE", Decimal("7"))]
 
 
+def test_document_update_refused_by_the_service_shows_the_form_and_keeps_the_draft(client_clerk, warehouse, serial_item):
+    """Refusals past the form's own checks (a line removed elsewhere, a quantity below what is
+    allocated) come back on the form, 200/422, nothing of the change saved; never a 500."""
+    from inventory.services import document_line_remove, line_allocate
+
+    client_clerk.post(
+        reverse("inventory:document-create", kwargs={"kind": "receipt"}),
+        {
+            **header("receipt", to_location=warehouse.pk),
+            **lines({"item": serial_item.pk, "quantity": 3}, {"item": serial_item.pk, "quantity": 1}),
+        },
+    )
+    document = Document.objects.get()
+    first, second = document.lines.order_by("position")
+    line_allocate(line=first, numbers="S1 S2 S3")
+    document_line_remove(line=second)
+    data = header("receipt", to_location=warehouse.pk, reference="changed")
+    data.update(
+        lines({"id": first.pk, "item": serial_item.pk, "quantity": 2}, {"id": second.pk, "item": serial_item.pk, "quantity": 4}, initial=2)
+    )
+    response = client_clerk.post(reverse("inventory:document-update", kwargs={"document_pk": document.pk}), data)
+    assert response.status_code in (200, 422)
+    body = response.content.decode()
+    assert "This line no longer exists; it was removed elsewhere." in body
+    assert "allocated" in body  # the first line: 3 numbers allocated, 2 asked for
+    document.refresh_from_db()
+    assert document.reference != "changed" and list(document.lines.values_list("quantity", flat=True)) == [Decimal(3)]
+
+
 def test_line_row_returns_a_numbered_row_and_the_new_total(client_clerk, serial_item):
     response = client_clerk.get(reverse("inventory:document-line-row", kwargs={"kind": "delivery"}), {"lines-TOTAL_FORMS": 3})
     body = response.content.decode()
