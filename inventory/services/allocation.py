@@ -355,98 +355,152 @@ def _parent_has_expiry(ctx: _Context) -> bool:
     return Lot.objects.filter(item=ctx.item, number=ctx.parent_number, expiry_date__isnull=False).exists()
 
 
+@dataclass
+class _Outgoing:
+    """What judging the numbers of one outgoing paste reads once: the lots' stock at the source
+    location, what other drafts reserve of it, numbers entered elsewhere, the unnumbered stock."""
+
+    ctx: _Context
+    entries: list[str]
+    lots: list[int]
+    new_only: bool
+    location: object = None
+    issuing: bool = False
+    to_supplier: bool = False
+    today: date | None = None
+    here: dict = field(default_factory=dict)
+    reserved: dict = field(default_factory=dict)
+    reserved_on: dict = field(default_factory=dict)
+    pending: dict = field(default_factory=dict)
+    unnumbered_left: Decimal = ZERO
+    origin: dict = field(default_factory=dict)
+    elsewhere: dict | None = None
+
+    def __post_init__(self) -> None:
+        ctx, item, document = self.ctx, self.ctx.item, self.ctx.document
+        self.location = document.from_location
+        self.issuing = document.to_location.kind in ISSUE_DESTINATIONS
+        self.to_supplier = document.kind == DocumentKind.SUPPLIER_RETURN
+        self.today = timezone.localdate()
+        if item.binds_lots:
+            at = Balance.objects.filter(lot_id__any=self.lots, location=self.location, quantity__gt=0)
+            self.here = dict(at.values_list("lot_id", "quantity"))
+        self.reserved, self.reserved_on = _reservations(self.lots, self.location, document)
+        self.pending = _pending_elsewhere(ctx.line, self.entries)
+        if item.binds_lots or self.new_only:
+            self.unnumbered_left = unnumbered_available(item=item, location=self.location)
+        self.origin = lots_supplier_origin(lot_ids=self.lots) if self.to_supplier else {}
+
+    def free(self, lot) -> Decimal:
+        return self.here.get(lot.pk, ZERO) - self.reserved.get(lot.pk, ZERO)
+
+
 def _judge_outgoing(ctx: _Context, entries, quantity, outcome, *, new_only: bool) -> list[NewAllocation]:
-    item, document, rows = ctx.item, ctx.document, []
-    is_serial, binds = item.is_serial, item.binds_lots
-    location = document.from_location
-    issuing = document.to_location.kind in ISSUE_DESTINATIONS
-    today = timezone.localdate()
-    lots = [ctx.existing[n].pk for n in entries if n in ctx.existing]
-    here = (
-        dict(Balance.objects.filter(lot_id__any=lots, location=location, quantity__gt=0).values_list("lot_id", "quantity")) if binds else {}
-    )
-    reserved, reserved_on = _reservations(lots, location, document)
-    pending = _pending_elsewhere(ctx.line, entries)
-    unnumbered_left = unnumbered_available(item=item, location=location) if binds or new_only else ZERO
-    to_supplier = document.kind == DocumentKind.SUPPLIER_RETURN
-    origin = lots_supplier_origin(lot_ids=lots) if to_supplier else {}
-    elsewhere = None
+    """Each number an outgoing line takes: an existing lot/serial judged by the checks below in
+    order (the first reason refuses it), or a new number for unnumbered stock."""
+    item, rows = ctx.item, []
+    state = _Outgoing(ctx, entries, [ctx.existing[n].pk for n in entries if n in ctx.existing], new_only)
     for number in entries:
         lot = ctx.existing.get(number)
-        qty = ONE if is_serial else (quantity if quantity is not None else ctx.remaining)
-        if quantity is None and lot is not None and not is_serial and binds:
-            free = here.get(lot.pk, ZERO) - reserved.get(lot.pk, ZERO)
-            if free > 0:
-                qty = min(qty, free)  # a lot without a quantity takes what it can
-        reason = _basic_rejection(ctx, number, qty)
-        if reason is None and qty <= 0:
-            reason = "quantity must be more than zero"
+        qty = ONE if item.is_serial else (quantity if quantity is not None else ctx.remaining)
+        if quantity is None and lot is not None and not item.is_serial and item.binds_lots and state.free(lot) > 0:
+            qty = min(qty, state.free(lot))  # a lot without a quantity takes what it can
+        reason = _basic_rejection(ctx, number, qty) or ("quantity must be more than zero" if qty <= 0 else None)
         if reason is None and lot is None:
-            # A new number for unnumbered stock (numbered when used, or an unassigned quantity).
-            confirmable = ""
-            if number in pending:
-                reason = f"already entered on {pending[number]}"
-            elif binds and unnumbered_left < qty:
-                if new_only:
-                    reason = f"no unnumbered stock of {item.sku} left at {location.code} to give it to"
-                else:
-                    reason = f"unknown {_what(item)} of {item.sku}" + (
-                        "" if unnumbered_left <= 0 else f" (only {unnumbered_left.normalize():f} unnumbered here)"
-                    )
+            reason, confirmable = _new_number_reason(state, number, qty)
             if reason is None:
-                reason = ctx.shape_problem(number)
-            if reason is None and to_supplier:
-                reason = f"unknown {_what(item)} of {item.sku}: a supplier return takes what came from the supplier"
-            if reason is None and binds and not new_only and not ctx.confirm:
-                # Not in stock: a typo, or a number read off one of the unnumbered units here.
-                # (Loosely bound items keep stock per item: their numbers are new when first recorded.)
-                units = f"{unnumbered_left.normalize():f} unnumbered unit{'s' if unnumbered_left != 1 else ''}"
-                reason = (
-                    f"not a {_what(item)} of {item.sku} in stock. Confirm to record it as a new {_what(item)} "
-                    f"given to one of the {units} at {location.code}"
-                )
-                confirmable = CONFIRM_NEW
-            if reason is None:
-                unnumbered_left -= qty
-                rows.append(ctx.allocation(number=number, lot=None, quantity=qty, outgoing=True, location=location))
+                state.unnumbered_left -= qty
+                rows.append(ctx.allocation(number=number, lot=None, quantity=qty, outgoing=True, location=state.location))
             else:
                 outcome.rejected.append(Rejected(number, reason, confirmable))
             continue
-        if reason is None and to_supplier:
-            reason = _not_from_supplier(lot, document.partner, origin)
-        if reason is None and new_only:
-            reason = f"already numbered: {number} exists for {item.sku}"
-        if reason is None and issuing:
-            if lot.status == LotStatus.ON_HOLD:
-                reason = "on hold" + (f" ({lot.hold_reason})" if lot.hold_reason else "")
-            elif lot.parent_status == LotStatus.ON_HOLD:
-                reason = "its lot is on hold" + (f" ({lot.parent_hold_reason})" if lot.parent_hold_reason else "")
-            elif LotStatus.ARCHIVED in (lot.status, lot.parent_status):
-                reason = "archived"
-            elif lot.expiry_date is not None and lot.expiry_date < today:
-                reason = f"expired on {lot.expiry_date:%Y-%m-%d}"
-        if reason is None and binds:
-            available = here.get(lot.pk, ZERO) - reserved.get(lot.pk, ZERO)
-            if here.get(lot.pk, ZERO) <= 0:
-                if elsewhere is None:
-                    elsewhere = _where_else(lots, location)
-                reason = f"not at {location.code}" + (f" (it is at {elsewhere[lot.pk]})" if lot.pk in elsewhere else " (not in stock)")
-            elif available < qty:
-                if lot.pk in reserved_on and available <= 0:
-                    reason = f"already allocated on {reserved_on[lot.pk]}"
-                else:
-                    reason = f"only {max(available, ZERO).normalize():f} available at {location.code}"
-        elif reason is None:
-            if lot.is_serial and not lot.in_stock and lot.last_location_id is not None:
-                reason = "already issued (not in stock)"
-            elif number in pending:
-                reason = f"already allocated on {pending[number]}"
+        for check in _OUTGOING_CHECKS:
+            if reason is not None:
+                break
+            reason = check(state, number, lot, qty)
         if reason is not None:
             outcome.rejected.append(Rejected(number, reason))
             continue
-        reserved[lot.pk] = reserved.get(lot.pk, ZERO) + qty
-        rows.append(ctx.allocation(number=number, lot=lot, quantity=qty, outgoing=True, location=location))
+        state.reserved[lot.pk] = state.reserved.get(lot.pk, ZERO) + qty
+        rows.append(ctx.allocation(number=number, lot=lot, quantity=qty, outgoing=True, location=state.location))
     return rows
+
+
+def _new_number_reason(state: _Outgoing, number: str, qty: Decimal) -> tuple[str | None, str]:
+    """Why a number not in stock cannot be given to unnumbered stock here (and what a
+    confirmation would allow), or (None, "")."""
+    ctx, item, location, left = state.ctx, state.ctx.item, state.location, state.unnumbered_left
+    if number in state.pending:
+        return f"already entered on {state.pending[number]}", ""
+    if item.binds_lots and left < qty:
+        if state.new_only:
+            return f"no unnumbered stock of {item.sku} left at {location.code} to give it to", ""
+        return f"unknown {_what(item)} of {item.sku}" + ("" if left <= 0 else f" (only {left.normalize():f} unnumbered here)"), ""
+    reason = ctx.shape_problem(number)
+    if reason is None and state.to_supplier:
+        reason = f"unknown {_what(item)} of {item.sku}: a supplier return takes what came from the supplier"
+    if reason is None and item.binds_lots and not state.new_only and not ctx.confirm:
+        # Not in stock: a typo, or a number read off one of the unnumbered units here.
+        # (Loosely bound items keep stock per item: their numbers are new when first recorded.)
+        units = f"{left.normalize():f} unnumbered unit{'s' if left != 1 else ''}"
+        message = f"not a {_what(item)} of {item.sku} in stock. Confirm to record it as a new {_what(item)} given to one of the {units} at {location.code}"
+        return message, CONFIRM_NEW
+    return reason, ""
+
+
+def _from_supplier(state: _Outgoing, number: str, lot, qty: Decimal) -> str | None:
+    return _not_from_supplier(lot, state.ctx.document.partner, state.origin) if state.to_supplier else None
+
+
+def _not_yet_numbered(state: _Outgoing, number: str, lot, qty: Decimal) -> str | None:
+    return f"already numbered: {number} exists for {state.ctx.item.sku}" if state.new_only else None
+
+
+def _issuable(state: _Outgoing, number: str, lot, qty: Decimal) -> str | None:
+    """Held, archived or expired stock never goes to a customer or to production."""
+    if not state.issuing:
+        return None
+    if lot.status == LotStatus.ON_HOLD:
+        return "on hold" + (f" ({lot.hold_reason})" if lot.hold_reason else "")
+    if lot.parent_status == LotStatus.ON_HOLD:
+        return "its lot is on hold" + (f" ({lot.parent_hold_reason})" if lot.parent_hold_reason else "")
+    if LotStatus.ARCHIVED in (lot.status, lot.parent_status):
+        return "archived"
+    if lot.expiry_date is not None and lot.expiry_date < state.today:
+        return f"expired on {lot.expiry_date:%Y-%m-%d}"
+    return None
+
+
+def _available_here(state: _Outgoing, number: str, lot, qty: Decimal) -> str | None:
+    """A fully tracked lot: at the source location, and not promised to another draft."""
+    if not state.ctx.item.binds_lots:
+        return None
+    location = state.location
+    if state.here.get(lot.pk, ZERO) <= 0:
+        if state.elsewhere is None:
+            state.elsewhere = _where_else(state.lots, location)
+        return f"not at {location.code}" + (f" (it is at {state.elsewhere[lot.pk]})" if lot.pk in state.elsewhere else " (not in stock)")
+    available = state.free(lot)
+    if available >= qty:
+        return None
+    if lot.pk in state.reserved_on and available <= 0:
+        return f"already allocated on {state.reserved_on[lot.pk]}"
+    return f"only {max(available, ZERO).normalize():f} available at {location.code}"
+
+
+def _loosely_bound(state: _Outgoing, number: str, lot, qty: Decimal) -> str | None:
+    """A loosely bound serial keeps no balance: its in-stock flag and other drafts decide."""
+    if state.ctx.item.binds_lots:
+        return None
+    if lot.is_serial and not lot.in_stock and lot.last_location_id is not None:
+        return "already issued (not in stock)"
+    if number in state.pending:
+        return f"already allocated on {state.pending[number]}"
+    return None
+
+
+# The checks of an existing lot/serial going out, in order; the first reason refuses it.
+_OUTGOING_CHECKS = (_from_supplier, _not_yet_numbered, _issuable, _available_here, _loosely_bound)
 
 
 def _what(item) -> str:
