@@ -17,11 +17,12 @@ from .genealogy import genealogy_links_add, genealogy_links_remove
 from .lot_records import lot_archive, lot_create, lot_delete, lot_edit, lot_restore
 from .lots import UnassignedGenerated, lot_hold, lot_release, lot_update, lots_hold, unassigned_assign, unassigned_generate
 from .numbers import GeneratedNumbers, lot_class_check, number_preview, number_shape, numbers_generate, numbers_taken
-from .posting import MoveSpec, expiry_summaries_rebuild, moves_post, number_required, partner_class, stock_summaries_rebuild
+from .posting import MoveSpec, moves_post, number_required, partner_class
 from .proposal import line_allocate_proposed, line_numbers_generate
 from .scanning import line_scan
 from .setup import company_create, location_create, membership_add, virtual_location, virtual_locations_ensure
 from .submissions import SubmissionRepeated, submission_claim, submission_done, submission_first, submission_key_new, submission_key_of
+from .summaries import expiry_summaries_rebuild, stock_summaries_rebuild
 
 __all__ = [
     "DraftSaved",

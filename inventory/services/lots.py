@@ -16,7 +16,7 @@ from ..selectors import unnumbered_available
 from .allocation import line_allocate
 from .base import Actor, acting_user
 from .documents import document_create, document_line_add, document_post
-from .posting import expiry_summaries_add
+from .summaries import expiry_summaries_add
 
 
 def _hold_events(lots, action: str, reason: str, user: Actor) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -24,7 +24,6 @@ from ..models import (
     Balance,
     Company,
     Document,
-    ExpirySummary,
     Item,
     Location,
     LocationKind,
@@ -38,6 +37,7 @@ from ..models.catalog import MAX_QUANTITY
 from ..quantities import ONE, QUANTUM, ZERO
 from .base import Actor, acting_user
 from .costing import costs_post
+from .summaries import expiry_changes, expiry_summaries_add, summary_changes
 
 ISSUE_DESTINATIONS = {LocationKind.CUSTOMER, LocationKind.PRODUCTION}
 
@@ -165,7 +165,7 @@ def moves_post(
         raise SerialConflict(conflicts)
     # 4. Write: the moves, the balances, each serial's last known state, what is kept beside them.
     rows, lot_states = _moves_build(company, specs, lots, reason, user, document, now, new_lot_ids, binds_by_item, arrived)
-    summaries = _summary_changes(company, deltas, balances)
+    summaries = summary_changes(company, deltas, balances)
     try:
         # No savepoint of its own: on an error this function's transaction is rolled back whole.
         with transaction.atomic(savepoint=False):
@@ -178,7 +178,7 @@ def moves_post(
             bulk_update_rows(Lot, ["in_stock", "last_location", "received_at"], lot_states)
             # Last, so the rows every posting of an item at a place shares are held the shortest.
             bulk_add_rows(StockSummary, keys=["item", "location"], fixed=["company"], added=["quantity", "lots"], rows=summaries)
-            expiry_summaries_add(company_id=company.pk, changes=_expiry_changes(deltas, lots))
+            expiry_summaries_add(company_id=company.pk, changes=expiry_changes(deltas, lots))
             costs_post(company=company, specs=specs, moves=rows, fields=MOVE_FIELDS, move_ids=ids, deltas=deltas, lots=lots)
     except IntegrityError as exc:  # a rule the checks above should have caught; never shown raw
         raise SerialConflict("the stock changed while posting; nothing was posted, please try again") from exc
@@ -273,74 +273,6 @@ def _overflow(spec: MoveSpec, lot, location: Location, new_quantity: Decimal) ->
 
 
 BALANCE_FIELDS = ["company", "item", "lot", "location", "quantity", "is_serial", "first_in_at", "lot_number", "expiry_date"]
-
-
-@transaction.atomic
-def stock_summaries_rebuild(*, company: Company) -> int:
-    """The company's stock summaries (and expiry summaries) made again from its balances: for stock
-    written around the posting service (the benchmark's bulk data). Returns how many stock
-    summary rows there are."""
-    StockSummary.objects.filter(company=company).delete()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO inventory_stocksummary (company_id, item_id, location_id, quantity, lots) "
-            "SELECT company_id, item_id, location_id, SUM(quantity), "
-            "SUM(CASE WHEN lot_id IS NOT NULL AND quantity > 0 THEN 1 ELSE 0 END) "
-            "FROM inventory_balance WHERE company_id = %s GROUP BY company_id, item_id, location_id",
-            [company.pk],
-        )
-        count = cursor.rowcount
-    expiry_summaries_rebuild(company=company)
-    return count
-
-
-def expiry_summaries_rebuild(*, company: Company) -> int:
-    """The company's expiry summaries made again from its balances (with ``stock_summaries_rebuild``)."""
-    ExpirySummary.objects.filter(company=company).delete()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO inventory_expirysummary (company_id, item_id, location_id, expiry_date, quantity) "
-            "SELECT company_id, item_id, location_id, expiry_date, SUM(quantity) FROM inventory_balance "
-            "WHERE company_id = %s AND expiry_date IS NOT NULL AND quantity > 0 "
-            "GROUP BY company_id, item_id, location_id, expiry_date",
-            [company.pk],
-        )
-        return cursor.rowcount
-
-
-def _summary_changes(company: Company, deltas, balances) -> list[tuple]:
-    """What the posting adds to each (item, location) summary: the quantity, and the lots/serials
-    that come into stock there less those that leave it. Sorted: the summaries' lock order."""
-    changes: dict[tuple[int, int], list] = {}
-    for (item_id, lot_id, location_id), delta in deltas.items():
-        balance = balances.get((item_id, lot_id, location_id))
-        before = balance.quantity if balance is not None else ZERO
-        change = changes.setdefault((item_id, location_id), [ZERO, 0])
-        change[0] += delta
-        if lot_id is not None:
-            change[1] += (before + delta > 0) - (before > 0)
-    return [
-        (item_id, location_id, company.pk, quantity, lots)
-        for (item_id, location_id), (quantity, lots) in sorted(changes.items())
-        if quantity or lots
-    ]
-
-
-def _expiry_changes(deltas, lots) -> dict[tuple[int, int, date], Decimal]:
-    """What the posting adds to each (item, location, expiry date) summary."""
-    changes: dict[tuple[int, int, date], Decimal] = defaultdict(lambda: ZERO)
-    for (item_id, lot_id, location_id), delta in deltas.items():
-        lot = lots.get(lot_id) if lot_id is not None else None
-        if lot is not None and lot.expiry_date is not None:
-            changes[(item_id, location_id, lot.expiry_date)] += delta
-    return changes
-
-
-def expiry_summaries_add(*, company_id: int, changes: dict[tuple[int, int, date], Decimal]) -> None:
-    """Add ``changes`` ((item, location, expiry date) → quantity) to the expiry summaries, in key
-    order (their lock order, after the stock summaries)."""
-    rows = [(*key, company_id, quantity) for key, quantity in sorted(changes.items()) if quantity]
-    bulk_add_rows(ExpirySummary, keys=["item", "location", "expiry_date"], fixed=["company"], added=["quantity"], rows=rows)
 
 
 def _balances_insert(inserts: list[tuple], deltas, lots) -> list[tuple]:
