@@ -32,10 +32,10 @@ from ..models import (
 )
 from ..models.catalog import MAX_QUANTITY
 from ..models.documents import KIND_PREFIX
-from ..quantities import ZERO, QuantityError, quantity_read
+from ..quantities import QUANTUM, ZERO, QuantityError, quantity_read
 from .base import Actor, acting_user, draft_required
 from .numbers import document_number_next
-from .posting import QUANTUM, MoveSpec, arrival_time, moves_post, number_required, quantity_too_large
+from .posting import MoveSpec, arrival_time, moves_post, number_required, quantity_too_large
 from .setup import virtual_location
 
 # (from, to) defaults per kind: a virtual kind, or None for "the caller names an internal location".
