@@ -1,11 +1,12 @@
 """Set-based writes for the posting path: one statement for any number of rows."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db.backends.utils import CursorWrapper
 
 
 def bulk_update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
@@ -105,33 +106,13 @@ def bulk_insert_rows(
     else:
         tail = ""
 
-    def fetch(cursor):
+    def fetch(cursor: CursorWrapper) -> list:
         return [r[0] if returning is True else tuple(r) for r in cursor.fetchall()]
 
     ids: list[int] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # Columns with one value for every row (company, document, reason…) go in once as a
-            # scalar; the others as arrays that unnest turns into rows.
-            selects, arrays, scalar_params, array_params = [], [], [], []
-            for i, (field, column) in enumerate(zip(model_fields, zip(*rows))):
-                base = _array_base_type(field.db_type(connection))
-                first = column[0]
-                if column.count(first) == len(column):
-                    selects.append(f"%s::{base}")
-                    scalar_params.append(first)
-                else:
-                    selects.append(f"u.c{i}")
-                    arrays.append((f"%s::{base}[]", f"c{i}"))
-                    array_params.append(pg_array(column))
-            if arrays:
-                source = f"unnest({', '.join(a for a, _ in arrays)}) AS u({', '.join(n for _, n in arrays)})"
-            else:
-                source, array_params = "generate_series(1, %s)", [len(rows)]
-            cursor.execute(
-                f"INSERT INTO {table} ({cols}) SELECT {', '.join(selects)} FROM {source}{conflict}{tail}",
-                scalar_params + array_params,
-            )
+            cursor.execute(*_pg_insert(table, cols, model_fields, rows, conflict + tail))
             return fetch(cursor) if returning else []
         width = len(fields)
         chunk = max(1, min(500, (connection.features.max_query_params or 999) // width))
@@ -144,6 +125,28 @@ def bulk_insert_rows(
             if returning:
                 ids.extend(fetch(cursor))
     return ids
+
+
+def _pg_insert(table: str, cols: str, model_fields: list, rows: Sequence[tuple[Any, ...]], suffix: str) -> tuple[str, list]:
+    """PostgreSQL's INSERT of ``rows`` as one statement: columns with one value for every row
+    (company, document, reason…) go in once as a scalar; the others as arrays that unnest turns
+    into rows."""
+    selects, arrays, scalar_params, array_params = [], [], [], []
+    for i, (field, column) in enumerate(zip(model_fields, zip(*rows))):
+        base = _array_base_type(field.db_type(connection))
+        first = column[0]
+        if column.count(first) == len(column):
+            selects.append(f"%s::{base}")
+            scalar_params.append(first)
+        else:
+            selects.append(f"u.c{i}")
+            arrays.append((f"%s::{base}[]", f"c{i}"))
+            array_params.append(pg_array(column))
+    if arrays:
+        source = f"unnest({', '.join(a for a, _ in arrays)}) AS u({', '.join(n for _, n in arrays)})"
+    else:
+        source, array_params = "generate_series(1, %s)", [len(rows)]
+    return f"INSERT INTO {table} ({cols}) SELECT {', '.join(selects)} FROM {source}{suffix}", scalar_params + array_params
 
 
 def bulk_add_rows(
@@ -186,7 +189,7 @@ def bulk_add_rows(
             )
 
 
-def _sqlite_adapter(field: models.Field):
+def _sqlite_adapter(field: models.Field) -> Callable[[Any], Any] | None:
     """What SQLite needs done to a Python value of this field (None: nothing)."""
     ops = connections[DEFAULT_DB_ALIAS].ops
     if isinstance(field, models.DateTimeField):

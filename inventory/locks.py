@@ -104,7 +104,7 @@ def lot_lock(lot_id: int) -> Lot:
     return Lot.objects.select_for_update().get(pk=lot_id)
 
 
-def lot_rows_lock(lot_ids: Iterable[int], **conditions) -> list[Lot]:
+def lot_rows_lock(lot_ids: Iterable[int], **conditions: object) -> list[Lot]:
     """The lots/serials of ``lot_ids`` that meet ``conditions``, as rows to change (a hold)."""
     return list(Lot.objects.select_for_update().filter(pk__in=sorted(set(lot_ids)), **conditions).order_by("pk"))
 

@@ -19,7 +19,7 @@ class QuantityError(ValueError):
     """What is wrong with a quantity, in words for the user."""
 
 
-def quantity_read(value, *, zero: bool = False, check: bool = True) -> Decimal:
+def quantity_read(value: object, *, zero: bool = False, check: bool = True) -> Decimal:
     """``value`` (text, number or Decimal) as a Decimal quantity, else ``QuantityError``: not a
     finite number; with ``check``, also not more than zero (0 allowed with ``zero``) or more
     than 4 decimal places. A blank with ``zero`` reads as 0."""

@@ -3,7 +3,7 @@ up inside the active company (tests/inventory/test_views_company.py checks every
 
 from django.urls import path
 
-from .views import allocations, catalog, choices, documents, home, unassigned
+from .views import allocations, catalog, choices, documents, drafts, home, unassigned
 
 app_name = "inventory"
 
@@ -18,10 +18,10 @@ urlpatterns = [
     path("unassigned/", catalog.UnassignedListView.as_view(), name="unassigned-list"),
     path("unassigned/<int:balance_pk>/assign/", unassigned.UnassignedAssignView.as_view(), name="unassigned-assign"),
     path("documents/", documents.DocumentListView.as_view(), name="document-list"),
-    path("documents/new/<str:kind>/", documents.DocumentCreateView.as_view(), name="document-create"),
-    path("documents/new/<str:kind>/line/", documents.LineRowView.as_view(), name="document-line-row"),
+    path("documents/new/<str:kind>/", drafts.DocumentCreateView.as_view(), name="document-create"),
+    path("documents/new/<str:kind>/line/", drafts.LineRowView.as_view(), name="document-line-row"),
     path("documents/<int:document_pk>/", documents.DocumentDetailView.as_view(), name="document-detail"),
-    path("documents/<int:document_pk>/edit/", documents.DocumentUpdateView.as_view(), name="document-update"),
+    path("documents/<int:document_pk>/edit/", drafts.DocumentUpdateView.as_view(), name="document-update"),
     path("documents/<int:document_pk>/post/", documents.DocumentPostView.as_view(), name="document-post"),
     path("documents/<int:document_pk>/cancel/", documents.DocumentCancelView.as_view(), name="document-cancel"),
     path("documents/<int:document_pk>/print/", documents.DocumentPrintView.as_view(), name="document-print"),

@@ -67,7 +67,7 @@ def document_lines(document: Document) -> list:
     """The document's lines, each with ``summary`` (``line_summaries``), ``remaining`` (quantity
     not yet allocated) and ``numbered`` (whether it takes lot/serial numbers): three queries
     besides the lines, whatever their count or their allocations'."""
-    from ..services.posting import number_required
+    from ..services.moves import number_required
 
     if document is None:
         return []

@@ -44,7 +44,7 @@ def _plain(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def _stored_quantity(text) -> Decimal | None:
+def _stored_quantity(text: str) -> Decimal | None:
     """A stored quantity as the database wrote it, None when it is no number at all.
 
     Read as text, not as the column's decimal: a value outside the column's size (SQLite stored
@@ -66,7 +66,19 @@ def ledger_verify() -> list[LedgerFault]:
     are summed in whole ten-thousandths (exact on SQLite too, whose decimals are floating point,
     and never past what Python can read), balances are read as text.
     """
-    faults: list[LedgerFault] = []
+    expected = _moved()
+    faults, actual, in_place = _balances_read()
+    faults += _balances_verify(expected, actual)
+    faults += _summaries_verify(expected)
+    faults += _expiry_summaries_verify(expected)
+    faults += _document_totals_verify()
+    faults += _costs_verify(expected)
+    faults += _serials_verify(in_place)
+    return faults
+
+
+def _moved() -> dict[tuple, Decimal]:
+    """What the moves leave in each (item, bound lot or None, internal location)."""
     expected: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
     units = Cast(Round(F("quantity") * UNITS), output_field=BigIntegerField())
     for side, sign in (("to", 1), ("from", -1)):
@@ -80,6 +92,13 @@ def ledger_verify() -> list[LedgerFault]:
         )
         for r in rows:
             expected[(r["item_id"], r["key_lot"], r[f"{side}_location_id"])] += sign * Decimal(int(r["total"])).scaleb(-4)
+    return expected
+
+
+def _balances_read() -> tuple[list[LedgerFault], dict[tuple, tuple], dict[int, list[tuple[int, Decimal]]]]:
+    """The balances as stored (their quantity as text), the faults of their copied lot fields, and
+    where each serial balance holds stock."""
+    faults: list[LedgerFault] = []
     actual: dict[tuple, tuple[int, Decimal | None, str]] = {}
     in_place: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
     rows = Balance.objects.values(
@@ -103,6 +122,12 @@ def ledger_verify() -> list[LedgerFault]:
         actual[(b["item_id"], b["lot_id"], b["location_id"])] = (b["id"], quantity, b["text"])
         if b["is_serial"] and quantity is not None and quantity > 0:
             in_place[b["lot_id"]].append((b["location_id"], quantity))
+    return faults, actual, in_place
+
+
+def _balances_verify(expected: dict[tuple, Decimal], actual: dict[tuple, tuple]) -> list[LedgerFault]:
+    """Each balance against the sum of its moves, and within its bounds."""
+    faults: list[LedgerFault] = []
     for key in sorted(set(expected) | set(actual), key=lambda k: (k[0], k[1] or 0, k[2])):
         want = expected.get(key, ZERO)
         balance_id, have, text = actual.get(key, (None, ZERO, "0"))
@@ -117,11 +142,12 @@ def ledger_verify() -> list[LedgerFault]:
             faults.append(LedgerFault(f"{where}: holds {_plain(have)}, more than the most a balance can hold ({MAX_QUANTITY:,})"))
         if have < 0:
             faults.append(LedgerFault(f"balance {balance_id}: negative quantity {have}"))
-    faults += _summaries_verify(expected)
-    faults += _expiry_summaries_verify(expected)
-    faults += _document_totals_verify()
-    faults += _costs_verify(expected)
-    # Fully tracked serials: in stock exactly where their balance says, at most one place.
+    return faults
+
+
+def _serials_verify(in_place: dict[int, list[tuple[int, Decimal]]]) -> list[LedgerFault]:
+    """Fully tracked serials: in stock exactly where their balance says, at most one place."""
+    faults: list[LedgerFault] = []
     bound_items = [
         item.pk
         for item in Item.objects.select_related("lot_class", "company").filter(

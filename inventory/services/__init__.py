@@ -1,23 +1,25 @@
 """Every inventory state change is one of these services."""
 
-from .allocation import AllocationOutcome, Rejected, allocations_clear, line_allocate
+from .allocation import AllocationOutcome, allocations_clear, line_allocate
 from .base import acting_user, draft_required
 from .costing import costs_rebuild
+from .document_posting import document_post
 from .documents import (
     document_cancel,
     document_cancel_draft,
     document_create,
     document_line_add,
-    document_post,
     document_reverse,
     document_totals_rebuild,
 )
 from .drafts import DraftSaved, LineChange, document_draft_save, document_line_remove, document_line_update, document_update
 from .genealogy import genealogy_links_add, genealogy_links_remove
+from .judging import Rejected
 from .lot_records import lot_archive, lot_create, lot_delete, lot_edit, lot_restore
 from .lots import UnassignedGenerated, lot_hold, lot_release, lot_update, lots_hold, unassigned_assign, unassigned_generate
+from .moves import MoveSpec, number_required, partner_class
 from .numbers import GeneratedNumbers, lot_class_check, number_preview, number_shape, numbers_generate, numbers_taken
-from .posting import MoveSpec, moves_post, number_required, partner_class
+from .posting import moves_post
 from .proposal import line_allocate_proposed, line_numbers_generate
 from .scanning import line_scan
 from .setup import company_create, location_create, membership_add, virtual_location, virtual_locations_ensure

@@ -12,7 +12,7 @@ from ..exceptions import InvalidDocument, InventoryError, Problem
 from ..models import Allocation, Company, Document, DocumentKind, DocumentLine, Item, Location, LocationKind, Partner
 from ..quantities import ZERO, QuantityError, quantity_read
 from .base import Actor, draft_required
-from .documents import _check_ends, document_create, document_line_add, document_totals_add, line_problems
+from .documents import document_create, document_line_add, document_totals_add, ends_check, line_problems
 from .setup import virtual_location
 
 
@@ -48,7 +48,7 @@ def document_update(
             raise InvalidDocument(f"{location} belongs to another company")
     if partner is not None and partner.company_id != company.pk:
         raise InvalidDocument(f"{partner} belongs to another company")
-    _check_ends(company, document.kind, from_location, to_location, partner)
+    ends_check(company, document.kind, from_location, to_location, partner)
     moved = from_location.pk != document.from_location_id or to_location.pk != document.to_location_id
     dropped = 0
     if moved:

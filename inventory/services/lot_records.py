@@ -10,6 +10,7 @@ user and the time.
 
 from datetime import date
 from decimal import Decimal
+from typing import NoReturn
 
 from django.db import transaction
 from django.db.models import ProtectedError
@@ -21,16 +22,17 @@ from ..quantities import ONE, ZERO, QuantityError, quantity_read
 from ..selectors import lot_usage
 from .allocation import line_allocate
 from .base import Actor, acting_user
-from .documents import document_create, document_line_add, document_post
+from .document_posting import document_post
+from .documents import document_create, document_line_add
 from .lots import lot_release, lot_update, lots_hold
+from .moves import number_required
 from .numbers import number_shape, numbers_generate, numbers_taken
-from .posting import number_required
 from .setup import virtual_location
 
 MAX_NUMBER = Lot._meta.get_field("number").max_length
 
 
-def _refuse(field: str | None, message: str):
+def _refuse(field: str | None, message: str) -> NoReturn:
     raise LotRefused({field: [message]})
 
 
@@ -69,17 +71,19 @@ def lot_create(
     return _create_record(company, item, number, reference, notes, expiry_date, parent_number, user)
 
 
-def _quantity(value) -> Decimal:
+def _quantity(value: object) -> Decimal:
     try:
         return quantity_read(value, zero=True)
     except QuantityError as error:
         _refuse("quantity", f"{str(error)[0].upper()}{str(error)[1:]}.")
 
 
-def _create_problems(company, item, number, quantity, location, expiry_date, parent_number) -> dict[str | None, list[str]]:
+def _create_problems(
+    company: Company, item: Item, number: str, quantity: Decimal | None, location: Location, expiry_date: date | None, parent_number: str
+) -> dict[str | None, list[str]]:
     errors: dict[str | None, list[str]] = {}
 
-    def add(field, message):
+    def add(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
 
     if not company.tracking_enabled:
@@ -130,7 +134,7 @@ def _create_problems(company, item, number, quantity, location, expiry_date, par
     return errors
 
 
-def _number_problem(item, number) -> str | None:
+def _number_problem(item: Item, number: str) -> str | None:
     if Lot.objects.filter(company_id=item.company_id, item=item, number=number).exists():
         return f"{number} already exists for {item.sku}."
     if numbers_taken(item=item, numbers=[number]):
@@ -138,7 +142,7 @@ def _number_problem(item, number) -> str | None:
     return None
 
 
-def _number_claim(item, number) -> str:
+def _number_claim(item: Item, number: str) -> str:
     """The typed number, checked again under the item's lock, or the next generated one."""
     if number:
         problem = _number_problem(item, number)
@@ -152,7 +156,17 @@ def _number_claim(item, number) -> str:
     return generated[0]
 
 
-def _create_with_stock(company, item, number, quantity, location, reference, expiry_date, parent_number, user: Actor) -> Lot:
+def _create_with_stock(
+    company: Company,
+    item: Item,
+    number: str,
+    quantity: Decimal | None,
+    location: Location,
+    reference: str,
+    expiry_date: date | None,
+    parent_number: str,
+    user: Actor,
+) -> Lot:
     """Post the opening quantity as an adjustment into ``location``; posting creates the lot."""
     document = document_create(
         company=company,
@@ -179,7 +193,9 @@ def _create_with_stock(company, item, number, quantity, location, reference, exp
     return Lot.objects.get(company=company, item=item, number=number)
 
 
-def _create_record(company, item, number, reference, notes, expiry_date, parent_number, user: Actor) -> Lot:
+def _create_record(
+    company: Company, item: Item, number: str, reference: str, notes: str, expiry_date: date | None, parent_number: str, user: Actor
+) -> Lot:
     locks.item_lock(item.pk)
     parent = None
     if item.tracking == Tracking.LOT_AND_SERIAL:

@@ -15,11 +15,12 @@ from ..models import Balance, Document, DocumentKind, Item, Location, Lot, LotHo
 from ..selectors import unnumbered_available
 from .allocation import line_allocate
 from .base import Actor, acting_user
-from .documents import document_create, document_line_add, document_post
+from .document_posting import document_post
+from .documents import document_create, document_line_add
 from .summaries import expiry_summaries_add
 
 
-def _hold_events(lots, action: str, reason: str, user: Actor) -> None:
+def _hold_events(lots: Iterable[Lot], action: str, reason: str, user: Actor) -> None:
     LotHoldEvent.objects.bulk_create(
         LotHoldEvent(company_id=lot.company_id, lot=lot, action=action, reason=reason, created_by=acting_user(user)) for lot in lots
     )
@@ -64,7 +65,7 @@ LOT_EDITABLE_FIELDS = ("reference", "notes", "expiry_date", "status", "hold_reas
 
 
 @transaction.atomic
-def lot_update(*, lot: Lot, user: Actor = None, **changes) -> Lot:
+def lot_update(*, lot: Lot, user: Actor = None, **changes: object) -> Lot:
     """Change a lot's descriptive fields under its row lock.
 
     A lot's expiry is its serials' expiry (lot-and-serial items), so it reaches them too; going
@@ -212,7 +213,7 @@ def unassigned_generate(
     return UnassignedGenerated(document=document, numbers=generated.numbers, left=available - total)
 
 
-def _assign_needs(*, item: Item, expiry_date, parent_number: str) -> None:
+def _assign_needs(*, item: Item, expiry_date: date | None, parent_number: str) -> None:
     """What new numbers must carry: the lot of lot-and-serial items, the expiry the class tracks."""
     if item.tracking == Tracking.LOT_AND_SERIAL and not parent_number.strip():
         raise InvalidDocument(f"{item.sku} carries lot and serial numbers: give the lot number")
@@ -234,7 +235,17 @@ def _within(*, item: Item, location: Location, wanted: Decimal, available: Decim
         )
 
 
-def _assignment_post(*, item, location, numbers: list[str], total: Decimal, each, expiry_date, parent_number, user: Actor) -> Document:
+def _assignment_post(
+    *,
+    item: Item,
+    location: Location,
+    numbers: list[str],
+    total: Decimal,
+    each: Decimal,
+    expiry_date: date | None,
+    parent_number: str,
+    user: Actor,
+) -> Document:
     document = document_create(company=item.company, kind=DocumentKind.NUMBER_ASSIGNMENT, user=user, from_location=location)
     line = document_line_add(document=document, item=item, quantity=total)
     outcome = line_allocate(

@@ -6,127 +6,38 @@ state in one transaction. Documents, work orders, sales and imports are thin cal
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from .. import locks
 from ..bulk import bulk_add_rows, bulk_insert_rows, bulk_update_rows
-from ..exceptions import InsufficientStock, InventoryError, NotIssuable, Problem, SerialConflict, Shortage
+from ..exceptions import InsufficientStock, InventoryError, Problem, SerialConflict, Shortage
 from ..locks import BalanceRow, LotState
 from ..models import (
-    Allocation,
     Balance,
     Company,
     Document,
-    Item,
     Location,
-    LocationKind,
     Lot,
-    LotStatus,
     StockMove,
     StockSummary,
-    TrackingScope,
 )
 from ..models.catalog import MAX_QUANTITY
-from ..quantities import ONE, QUANTUM, ZERO
+from ..quantities import ONE, ZERO
 from .base import Actor, acting_user
 from .costing import costs_post
+from .moves import (
+    MOVE_FIELDS,
+    MoveSpec,
+    arrival_time,
+)
+from .posting_rules import lots_check, lots_validate, overflow, reserved_by_others, serials_elsewhere, specs_validate
 from .summaries import expiry_changes, expiry_summaries_add, summary_changes
-
-ISSUE_DESTINATIONS = {LocationKind.CUSTOMER, LocationKind.PRODUCTION}
-
-# Seed 003: which partner classes each tracking scope records numbers for.
-SCOPE_CLASSES = {
-    TrackingScope.NOT_SERIALISED: frozenset(),
-    TrackingScope.FULL: frozenset({"creditor", "internal", "debtor"}),
-    TrackingScope.CREDITOR_INTERNAL: frozenset({"creditor", "internal"}),
-    TrackingScope.DEBTOR: frozenset({"debtor"}),
-    TrackingScope.CREDITOR_DEBTOR: frozenset({"creditor", "debtor"}),
-    TrackingScope.CREDITOR: frozenset({"creditor"}),
-    TrackingScope.INTERNAL_DEBTOR: frozenset({"internal", "debtor"}),
-    TrackingScope.INTERNAL: frozenset({"internal"}),
-}
-
-
-def partner_class(from_location: Location, to_location: Location) -> str:
-    """creditor (a supplier takes part), debtor (a customer does) or internal."""
-    kinds = {from_location.kind, to_location.kind}
-    if LocationKind.SUPPLIER in kinds:
-        return "creditor"
-    if LocationKind.CUSTOMER in kinds:
-        return "debtor"
-    return "internal"
-
-
-def number_required(item: Item, from_location: Location, to_location: Location) -> bool:
-    """Does this move of ``item`` need a lot/serial number (its tracking scope, seed 003)?"""
-    return partner_class(from_location, to_location) in SCOPE_CLASSES[item.effective_scope]
-
-
-@dataclass(slots=True)
-class MoveSpec:
-    """One intended move. Lots are named by id; the service reads their locked state itself."""
-
-    item: Item
-    quantity: Decimal
-    from_location: Location
-    to_location: Location
-    from_lot_id: int | None = None
-    to_lot_id: int | None = None
-    unit_cost: Decimal | None = None  # None: the lot's receipt cost, else the item's cost
-    line_id: int | None = None
-    line_position: int | None = None
-    reverses: "StockMove | None" = None  # a reversal restores the serial state this move found
-    unknown_origin: bool = False  # a return confirmed although never delivered to that customer
-
-    @property
-    def lot_id(self) -> int | None:
-        return self.to_lot_id or self.from_lot_id
-
-
-MOVE_FIELDS = [
-    "company",
-    "item",
-    "quantity",
-    "from_location",
-    "from_lot",
-    "to_location",
-    "to_lot",
-    "binds_lot",
-    "unit_cost",
-    "document",
-    "line",
-    "reason",
-    "reverses",
-    "lot_prev_in_stock",
-    "lot_prev_location",
-    "created_at",
-    "created_by",
-    "unknown_origin",
-]
-
-
-def _plain(value: Decimal) -> str:
-    return format(value.normalize(), "f")
-
-
-def quantity_too_large(quantity: Decimal) -> str:
-    return f"quantity {_plain(quantity)} is more than the most a line can hold ({MAX_QUANTITY:,})"
-
-
-def arrival_time(on: date | None, now: datetime) -> datetime:
-    """When stock counts as arrived: the document's business date (FIFO goes by receipt date, seed
-    000), at the time of day it was posted, so that postings of one day keep their order."""
-    if on is None:
-        return now
-    local = timezone.localtime(now)
-    return local.replace(year=on.year, month=on.month, day=on.day)
 
 
 @transaction.atomic
@@ -150,7 +61,7 @@ def moves_post(
     """
     if not specs:
         return []
-    _validate(company, specs)
+    specs_validate(company, specs)
     now = timezone.now()
     arrived = arrival_time(on, now)
     # 1. Lots first, in primary-key order; their fresh state is what the checks read.
@@ -160,7 +71,7 @@ def moves_post(
     balances = _balances_lock(deltas)
     # 3. Checks after the lock: nothing negative, nothing promised to another draft, serials in one place.
     changes = _balance_changes(company, deltas, key_spec, balances, lots, document, binds_by_item, arrived)
-    conflicts = changes.conflicts + _serials_elsewhere(balances, deltas, lots, new_lot_ids)
+    conflicts = changes.conflicts + serials_elsewhere(balances, deltas, lots, new_lot_ids)
     if conflicts:
         raise SerialConflict(conflicts)
     # 4. Write: the moves, the balances, each serial's last known state, what is kept beside them.
@@ -188,15 +99,15 @@ def moves_post(
 Key = tuple[int, int | None, int]  # (item, lot or None, location) of a balance
 
 
-def _lots_locked(specs: Sequence[MoveSpec], new_lot_ids) -> tuple[dict[int, LotState], dict[int, bool]]:
+def _lots_locked(specs: Sequence[MoveSpec], new_lot_ids: Collection[int]) -> tuple[dict[int, LotState], dict[int, bool]]:
     """The moves' lots, locked and checked, and per item whether its balances are per lot."""
     lots = locks.lots_lock(spec.lot_id for spec in specs if spec.lot_id is not None)
     binds_by_item = {spec.item.pk: spec.item.binds_lots for spec in specs}
     if any(spec.reverses is not None for spec in specs):
         # A reversal keys its balances as the move it undoes did, whatever the item says today.
         binds_by_item.update({spec.item.pk: spec.reverses.binds_lot for spec in specs if spec.reverses is not None})
-    _validate_lots(specs, lots)
-    _check_lots(specs, lots, timezone.localdate(), new_lot_ids, binds_by_item)
+    lots_validate(specs, lots)
+    lots_check(specs, lots, timezone.localdate(), new_lot_ids, binds_by_item)
     return lots, binds_by_item
 
 
@@ -223,10 +134,19 @@ class _BalanceChanges:
     conflicts: list[Problem] = field(default_factory=list)  # a serial twice at a place
 
 
-def _balance_changes(company, deltas, key_spec, balances, lots, document, binds_by_item, arrived) -> _BalanceChanges:
+def _balance_changes(
+    company: Company,
+    deltas: dict[tuple[int, int | None, int], Decimal],
+    key_spec: dict,
+    balances: dict[tuple[int, int | None, int], BalanceRow],
+    lots: dict[int, LotState],
+    document: Document | None,
+    binds_by_item: dict[int, bool],
+    arrived: datetime,
+) -> _BalanceChanges:
     """Each balance's new quantity, checked under the lock: a shortage (counting what other drafts
     reserve) or an overflow is refused here, all of them at once."""
-    reserved = _reserved_by_others(deltas, document, binds_by_item)
+    reserved = reserved_by_others(deltas, document, binds_by_item)
     changes, shortages, overflows = _BalanceChanges(), [], []
     for key, delta in deltas.items():
         balance = balances.get(key)
@@ -241,7 +161,7 @@ def _balance_changes(company, deltas, key_spec, balances, lots, document, binds_
                 shortages.append(Shortage(spec.item.sku, number, location.code, -delta, max(available, ZERO), spec.line_position))
                 continue
         if delta > 0 and new_quantity > MAX_QUANTITY:
-            overflows.append(_overflow(spec, lot, location, new_quantity))
+            overflows.append(overflow(spec, lot, location, new_quantity))
             continue
         is_serial = lot is not None and lot.is_serial
         if is_serial and new_quantity > ONE:
@@ -263,19 +183,10 @@ def _balance_changes(company, deltas, key_spec, balances, lots, document, binds_
     return changes
 
 
-def _overflow(spec: MoveSpec, lot, location: Location, new_quantity: Decimal) -> Problem:
-    return Problem(
-        f"{spec.item.sku}{f' {lot.number}' if lot else ''} at {location.code} would hold {_plain(new_quantity)}, "
-        f"more than the most a balance can hold ({MAX_QUANTITY:,})",
-        line=spec.line_position,
-        number=lot.number if lot else None,
-    )
-
-
 BALANCE_FIELDS = ["company", "item", "lot", "location", "quantity", "is_serial", "first_in_at", "lot_number", "expiry_date"]
 
 
-def _balances_insert(inserts: list[tuple], deltas, lots) -> list[tuple]:
+def _balances_insert(inserts: list[tuple], deltas: dict[tuple[int, int | None, int], Decimal], lots: dict[int, LotState]) -> list[tuple]:
     """Insert the new balance rows with their final quantity, in sorted key order.
 
     A row another transaction created meanwhile (only possible for unnumbered stock: numbered
@@ -306,109 +217,7 @@ def _balances_insert(inserts: list[tuple], deltas, lots) -> list[tuple]:
     return [(b.id, b.quantity + deltas[key], b.first_in_at or timezone.now()) for key, b in found.items() if key in keys]
 
 
-def _validate(company: Company, specs: Sequence[MoveSpec]) -> None:
-    problems: list[Problem] = []
-    seen = set()
-    for spec in specs:
-        line, item = spec.line_position, spec.item
-        if spec.quantity is None or not spec.quantity.is_finite() or spec.quantity <= 0:
-            problems.append(Problem(f"{item.sku}: quantity must be more than zero", line=line))
-            continue
-        if spec.quantity > MAX_QUANTITY:
-            problems.append(Problem(f"{item.sku}: {quantity_too_large(spec.quantity)}", line=line))
-            continue
-        if spec.quantity != spec.quantity.quantize(QUANTUM):
-            problems.append(Problem(f"{item.sku}: quantity {spec.quantity} has more than 4 decimal places", line=line))
-            continue
-        combination = (item.pk, spec.from_location.pk, spec.to_location.pk, line)
-        if combination not in seen:
-            seen.add(combination)
-            if not item.is_stocked:
-                problems.append(Problem(f"{item.sku} is a lookup item and holds no stock", line=line))
-            if {item.company_id, spec.from_location.company_id, spec.to_location.company_id} != {company.pk}:
-                problems.append(Problem(f"{item.sku}: item and locations must belong to {company}", line=line))
-        # Same location only to number unnumbered stock (or to undo that, in a reversal).
-        if spec.from_location.pk == spec.to_location.pk and (spec.from_lot_id is None) == (spec.to_lot_id is None):
-            problems.append(Problem(f"{item.sku}: from and to are the same location", line=line))
-        if spec.from_lot_id is not None and spec.to_lot_id is not None and spec.from_lot_id != spec.to_lot_id:
-            problems.append(Problem(f"{item.sku}: a move cannot change one number into another", line=line))
-    if problems:
-        raise InventoryError(problems)
-
-
-def _validate_lots(specs: Sequence[MoveSpec], lots: dict[int, LotState]) -> None:
-    problems: list[Problem] = []
-    for spec in specs:
-        lot_id = spec.lot_id
-        if lot_id is None:
-            continue
-        lot = lots.get(lot_id)
-        if lot is None or lot.item_id != spec.item.pk:
-            number = lot.number if lot else str(lot_id)
-            problems.append(Problem(f"{number} is not a number of {spec.item.sku}", line=spec.line_position, number=number))
-        elif lot.is_serial and spec.quantity != ONE:
-            problems.append(
-                Problem(
-                    f"serial {lot.number} is one unit; the quantity must be 1, not {spec.quantity}",
-                    line=spec.line_position,
-                    number=lot.number,
-                )
-            )
-    if problems:
-        raise InventoryError(problems)
-
-
-def _check_lots(specs: Sequence[MoveSpec], lots: dict[int, LotState], today, new_lot_ids, binds_by_item) -> None:
-    """Holds, expiry, and each serial's state followed through the moves in order.
-
-    Following the state move by move catches the same serial twice in one posting, which for
-    loosely bound items (stock kept per item, seed 003) no balance would.
-    """
-    blocked: list[Problem] = []
-    problems: list[Problem] = []
-    state = {lot_id: (False, None) if lot_id in new_lot_ids else (lot.in_stock, lot.last_location_id) for lot_id, lot in lots.items()}
-    for spec in specs:
-        if spec.lot_id is None:
-            continue
-        lot, line = lots[spec.lot_id], spec.line_position
-        if spec.reverses is None and spec.to_location.kind in ISSUE_DESTINATIONS:
-            for status, reason, what in ((lot.status, lot.hold_reason, ""), (lot.parent_status, lot.parent_hold_reason, "the lot of ")):
-                if status == LotStatus.ON_HOLD:
-                    why = f" ({reason})" if reason else ""
-                    blocked.append(Problem(f"{what}{lot.number} is on hold{why} and cannot be issued", line=line, number=lot.number))
-                elif status == LotStatus.ARCHIVED:
-                    blocked.append(Problem(f"{what}{lot.number} is archived and cannot be issued", line=line, number=lot.number))
-            if lot.expiry_date is not None and lot.expiry_date < today:
-                blocked.append(
-                    Problem(f"{lot.number} expired on {lot.expiry_date:%Y-%m-%d} and cannot be issued", line=line, number=lot.number)
-                )
-        if not lot.is_serial:
-            continue
-        in_stock, last_location = state[lot.id]
-        arriving = not spec.to_location.is_virtual
-        leaving = not spec.from_location.is_virtual
-        if arriving and not leaving and in_stock:
-            problems.append(Problem(f"serial {lot.number} is already in stock", line=line, number=lot.number))
-        if (
-            leaving
-            and not arriving
-            and spec.from_lot_id is not None
-            and not binds_by_item[spec.item.pk]
-            and not in_stock
-            and (last_location is not None or spec.reverses is not None)
-        ):
-            problems.append(Problem(f"serial {lot.number} was already issued", line=line, number=lot.number))
-        if arriving:
-            state[lot.id] = (True, spec.to_location.pk)
-        elif leaving:
-            state[lot.id] = (False, spec.from_location.pk)
-    if blocked:
-        raise NotIssuable(blocked + problems)
-    if problems:
-        raise SerialConflict(problems)
-
-
-def _balances_lock(deltas) -> dict[tuple, BalanceRow]:
+def _balances_lock(deltas: dict[tuple[int, int | None, int], Decimal]) -> dict[tuple, BalanceRow]:
     item_ids, lot_ids, location_ids, unnumbered = set(), set(), set(), False
     for item_id, lot_id, location_id in deltas:
         item_ids.add(item_id)
@@ -421,52 +230,18 @@ def _balances_lock(deltas) -> dict[tuple, BalanceRow]:
     return {(b.item_id, b.lot_id, b.location_id): b for b in rows}
 
 
-def _reserved_by_others(deltas, document: Document | None, binds_by_item) -> dict[tuple[int | None, int], Decimal]:
-    """What other drafts have promised of each balance being taken, keyed like the balances.
-
-    Numbered balances: the allocations of that lot. Unnumbered balances: new numbers to be given
-    to that stock (numbered when used) or, for loosely bound items whose stock is kept per item,
-    every allocation of the item there.
-    """
-    taken = [key for key, d in deltas.items() if d < 0]
-    if not taken:
-        return {}
-    lot_ids = {lot_id for _, lot_id, _ in taken if lot_id is not None}
-    location_ids = {loc for _, _, loc in taken}
-    item_ids = {item for item, lot_id, _ in taken if lot_id is None}
-    rows = Allocation.objects.reserving().filter(outgoing=True, location_id__in=location_ids)
-    if document is not None:
-        rows = rows.exclude(document=document)
-    found: dict[tuple, Decimal] = {}
-    if lot_ids:
-        for r in rows.filter(lot_id__any=lot_ids).values("lot_id", "location_id").annotate(total=Sum("quantity")):
-            found[(r["lot_id"], r["location_id"])] = r["total"]
-    if item_ids:
-        for r in rows.filter(item_id__in=item_ids).values("item_id", "location_id", "lot_id").annotate(total=Sum("quantity")):
-            if r["lot_id"] is None or not binds_by_item[r["item_id"]]:
-                key = (r["item_id"], None, r["location_id"])
-                found[key] = found.get(key, ZERO) + r["total"]
-    return found
-
-
-def _serials_elsewhere(balances, deltas, lots, new_lot_ids) -> list[Problem]:
-    """A serial coming into an internal location must not be in stock in another one."""
-    # Serials born in this posting cannot be anywhere yet.
-    incoming = [
-        key[1] for key, d in deltas.items() if d > 0 and key[1] is not None and lots[key[1]].is_serial and key[1] not in new_lot_ids
-    ]
-    if not incoming:
-        return []
-    ours = [b.id for b in balances.values()]
-    clash = (
-        Balance.objects.filter(lot_id__any=set(incoming), is_serial=True, quantity__gt=0)
-        .exclude(pk__any=set(ours))
-        .values_list("lot__number", "location__code")
-    )
-    return [Problem(f"serial {number} is already in stock at {code}", number=number) for number, code in clash]
-
-
-def _moves_build(company, specs, lots, reason, user: Actor, document, now, new_lot_ids, binds_by_item, arrived):
+def _moves_build(
+    company: Company,
+    specs: Sequence[MoveSpec],
+    lots: dict[int, LotState],
+    reason: str,
+    user: Actor,
+    document: Document | None,
+    now: datetime,
+    new_lot_ids: Collection[int],
+    binds_by_item: dict[int, bool],
+    arrived: datetime,
+) -> tuple[list[tuple], list[tuple]]:
     rows, states = [], {}
     found = {lot.id: (lot.in_stock, lot.last_location_id, lot.received_at) for lot in lots.values()}
     user_id = acting_user(user).pk if acting_user(user) else None

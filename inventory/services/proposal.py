@@ -15,6 +15,7 @@ from ..models import (
     Document,
     DocumentLine,
     IssueMethod,
+    Location,
     Lot,
     NumberAssignment,
     Tracking,
@@ -26,19 +27,11 @@ from ..selectors import (
     unavailable_summary,
     unnumbered_available,
 )
-from .allocation import (
-    ALLOCATION_FIELDS,
-    RETURN_KINDS,
-    AllocationOutcome,
-    NewAllocation,
-    _Context,
-    _draft_line_locked,
-    _judge_incoming,
-    _lots_by_number,
-)
+from .allocation import AllocationOutcome, draft_line_locked
 from .base import Actor
+from .judging import ALLOCATION_FIELDS, RETURN_KINDS, Judging, NewAllocation, judge_incoming, lots_by_number
+from .moves import number_required
 from .numbers import number_shape, numbers_generate
-from .posting import number_required
 
 
 @transaction.atomic
@@ -49,7 +42,7 @@ def line_allocate_proposed(*, line: DocumentLine, user: Actor = None) -> Allocat
     new numbers for unnumbered stock. Incoming: numbers generated from the class template.
     Manual classes get no proposal.
     """
-    document, line = _draft_line_locked(line)
+    document, line = draft_line_locked(line)
     proposal = line_proposal(line=line, document=document)
     bulk_insert_rows(Allocation, ALLOCATION_FIELDS, [row.values for row in proposal.rows])
     return proposal.outcome
@@ -72,7 +65,7 @@ def line_proposal(*, line: DocumentLine, document: Document, taken: dict | None 
     taken = {} if taken is None else taken
     item = line.item
     remaining = line.quantity - (line.allocations.aggregate(total=Sum("quantity"))["total"] or ZERO)
-    ctx = _Context(line, item, document, {}, set(), remaining, line.expiry_date, line.lot_number, item.is_serial)
+    ctx = Judging(line, item, document, {}, set(), remaining, line.expiry_date, line.lot_number, item.is_serial)
     outcome = AllocationOutcome(line=line, remaining=remaining)
     rows: list[tuple] = []
     if remaining <= 0 or not item.is_tracked or not number_required(item, document.from_location, document.to_location):
@@ -85,9 +78,9 @@ def line_proposal(*, line: DocumentLine, document: Document, taken: dict | None 
         if item.tracking == Tracking.LOT and line.lot_number:
             # The lot number typed on the line is the lot (the supplier's, for a recall): never generate another.
             ctx.shape = number_shape(item=item)
-            ctx.existing = _lots_by_number(item, [line.lot_number])
-            rows = _judge_incoming(ctx, [line.lot_number], None, outcome)
-        elif item.lot_class.assignment == NumberAssignment.WHEN_RECEIVED and not _missing_receipt_data(ctx):
+            ctx.existing = lots_by_number(item, [line.lot_number])
+            rows = judge_incoming(ctx, [line.lot_number], None, outcome)
+        elif item.lot_class.assignment == NumberAssignment.WHEN_RECEIVED and not missing_receipt_data(ctx):
             rows, outcome.unassigned = _new_number_rows(ctx, remaining, document.to_location, outgoing=False)
     elif document.from_location.pk == document.to_location.pk:
         rows, outcome.unassigned = _new_number_rows(ctx, remaining, document.from_location, outgoing=True, taken=taken)
@@ -118,7 +111,7 @@ def line_proposal(*, line: DocumentLine, document: Document, taken: dict | None 
     return Proposal(rows, outcome)
 
 
-def _missing_receipt_data(ctx: "_Context") -> str | None:
+def missing_receipt_data(ctx: "Judging") -> str | None:
     """What a receipt line must say before numbers can be generated for it, if anything."""
     item = ctx.item
     if item.tracking == Tracking.LOT_AND_SERIAL and not ctx.parent_number:
@@ -136,7 +129,7 @@ def _missing_receipt_data(ctx: "_Context") -> str | None:
 
 
 def _new_number_rows(
-    ctx: "_Context", remaining: Decimal, location, *, outgoing: bool, taken: dict | None = None
+    ctx: "Judging", remaining: Decimal, location: Location, *, outgoing: bool, taken: dict | None = None
 ) -> tuple[list[tuple], int]:
     """Rows for numbers generated from the class template (outgoing: for unnumbered stock only).
 
@@ -170,7 +163,7 @@ def line_numbers_generate(
     Serials: ``count`` numbers (default: what the line still needs), capped by the batch size;
     the excess stays unassigned. Lots: one lot number for the whole remaining quantity.
     """
-    document, line = _draft_line_locked(line)
+    document, line = draft_line_locked(line)
     item = line.item
     remaining = line.quantity - (line.allocations.aggregate(total=Sum("quantity"))["total"] or ZERO)
     if remaining <= 0:
@@ -182,8 +175,8 @@ def line_numbers_generate(
     parent_number = parent_number.strip() or line.lot_number
     if not document.from_location.is_virtual:
         raise InvalidDocument(f"numbers are generated for stock coming in; {document.number} takes stock out")
-    ctx = _Context(line, item, document, {}, set(), remaining, expiry_date, parent_number, item.is_serial)
-    missing = _missing_receipt_data(ctx)
+    ctx = Judging(line, item, document, {}, set(), remaining, expiry_date, parent_number, item.is_serial)
+    missing = missing_receipt_data(ctx)
     if missing:
         raise InvalidDocument(missing)
     if item.tracking == Tracking.LOT and line.lot_number:

@@ -10,6 +10,7 @@ from django.db.models import Sum
 from ..exceptions import InvalidDocument
 from ..models import (
     DocumentLine,
+    Item,
     Tracking,
 )
 from ..quantities import ZERO
@@ -86,7 +87,7 @@ def line_scan(
     return outcome
 
 
-def _another_item(item, gtin: str) -> str:
+def _another_item(item: Item, gtin: str) -> str:
     from ..gs1 import gtin_normalize
     from ..models import Item
 

@@ -22,7 +22,7 @@ FIELD = "submission_key"
 class SubmissionRepeated(Exception):
     """The key is claimed already: this submission repeats one that did (or is doing) the write."""
 
-    def __init__(self, key: str):
+    def __init__(self, key: str) -> None:
         super().__init__(key)
         self.key = key
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 
 from ..bulk import bulk_add_rows
+from ..locks import BalanceRow, LotState
 from ..models import Company, ExpirySummary, StockSummary
 from ..quantities import ZERO
 
@@ -47,7 +48,9 @@ def expiry_summaries_rebuild(*, company: Company) -> int:
         return cursor.rowcount
 
 
-def summary_changes(company: Company, deltas, balances) -> list[tuple]:
+def summary_changes(
+    company: Company, deltas: dict[tuple[int, int | None, int], Decimal], balances: dict[tuple[int, int | None, int], BalanceRow]
+) -> list[tuple]:
     """What the posting adds to each (item, location) summary: the quantity, and the lots/serials
     that come into stock there less those that leave it. Sorted: the summaries' lock order."""
     changes: dict[tuple[int, int], list] = {}
@@ -65,7 +68,7 @@ def summary_changes(company: Company, deltas, balances) -> list[tuple]:
     ]
 
 
-def expiry_changes(deltas, lots) -> dict[tuple[int, int, date], Decimal]:
+def expiry_changes(deltas: dict[tuple[int, int | None, int], Decimal], lots: dict[int, LotState]) -> dict[tuple[int, int, date], Decimal]:
     """What the posting adds to each (item, location, expiry date) summary."""
     changes: dict[tuple[int, int, date], Decimal] = defaultdict(lambda: ZERO)
     for (item_id, lot_id, location_id), delta in deltas.items():

@@ -28,7 +28,7 @@ from ..services import (
     line_scan,
     number_required,
 )
-from ..services.allocation import RETURN_KINDS
+from ..services.judging import RETURN_KINDS
 from ..services.scanning import MAX_SCAN_CODES
 from ..web.views import CompanyMixin, clean_text, row_ids
 

@@ -16,9 +16,11 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from inventory.exceptions import Problem
 from inventory.models import Allocation, Document, DocumentKind, DocumentLine, Lot, MoveReason, StockMove
+from inventory.quantities import QUANTUM, ZERO
 from inventory.services import (
     acting_user,
     allocations_clear,
@@ -34,7 +36,7 @@ from inventory.services.base import Actor
 
 from ..exceptions import InvalidWorkOrder, NumberAlreadyExists, OverCompletion, UnitMappingError
 from ..models import Completion, UnitGenealogy, WorkOrder, WorkOrderState
-from .work_orders import QUANTUM, ZERO, _require_open, quantity_of, work_order_lock
+from .work_orders import quantity_of, require_open, work_order_lock
 
 
 @transaction.atomic
@@ -49,19 +51,11 @@ def work_order_complete(
     into every unit made with it, in proportion. Any refusal leaves nothing posted.
     """
     work_order = work_order_lock(work_order)
-    _require_open(work_order)
-    item = work_order.item
+    require_open(work_order)
     remaining = work_order.remaining_quantity
     if quantity is None:
         quantity = remaining
-    quantity = quantity_of(quantity, what=item.sku, whole=item.is_serial)
-    if quantity > remaining:
-        raise OverCompletion(
-            Problem(
-                f"{work_order.number} has {remaining.normalize():f} of {work_order.quantity.normalize():f} left to produce; "
-                f"{quantity.normalize():f} is more than that"
-            )
-        )
+    quantity = _completed_quantity(work_order, quantity)
     chosen = [n.strip() for n in numbers if n and n.strip()]
     remainders: list[tuple[DocumentLine, _Take]] = []
     if quantity == remaining:
@@ -71,6 +65,44 @@ def work_order_complete(
         issue, output = _split_off(work_order, quantity, chosen, remainders, user)
     _check_new_numbers(work_order, output)
 
+    consumed, produced, unit_cost = _documents_post(issue, output, quantity, user)
+    completion = Completion.objects.create(
+        company=work_order.company,
+        work_order=work_order,
+        quantity=quantity,
+        consumption_document=issue,
+        output_document=output,
+        unit_cost=unit_cost,
+        created_by=acting_user(user),
+    )
+    links, mapped = _links(work_order, consumed, produced)
+    genealogy_links_add(company=work_order.company, links=links, document=output)
+    UnitGenealogy.objects.filter(pk__in=mapped).update(completion=completion)
+
+    work_order.produced_quantity += quantity
+    work_order.state = WorkOrderState.DONE if work_order.produced_quantity == work_order.quantity else WorkOrderState.IN_PROGRESS
+    work_order.save(update_fields=["produced_quantity", "state"])
+    _remainders_restore(remainders)
+    return completion
+
+
+def _completed_quantity(work_order: WorkOrder, quantity: Decimal) -> Decimal:
+    """The quantity to complete as read, refused past what the work order has left to produce."""
+    item, remaining = work_order.item, work_order.remaining_quantity
+    quantity = quantity_of(quantity, what=item.sku, whole=item.is_serial)
+    if quantity > remaining:
+        raise OverCompletion(
+            Problem(
+                f"{work_order.number} has {remaining.normalize():f} of {work_order.quantity.normalize():f} left to produce; "
+                f"{quantity.normalize():f} is more than that"
+            )
+        )
+    return quantity
+
+
+def _documents_post(issue: Document, output: Document, quantity: Decimal, user: Actor) -> tuple[list, list, Decimal]:
+    """Post the component issue, cost the output at the consumed value per unit, post it; returns
+    the consumed and produced moves and that unit cost."""
     document_post(document=issue, user=user, auto_allocate=True)
     consumed = list(
         StockMove.objects.filter(document=issue, reason=MoveReason.PRODUCTION_CONSUMPTION).values_list(
@@ -94,22 +126,11 @@ def work_order_complete(
             "to_lot_id", "to_lot__number", "quantity"
         )
     )
-    completion = Completion.objects.create(
-        company=work_order.company,
-        work_order=work_order,
-        quantity=quantity,
-        consumption_document=issue,
-        output_document=output,
-        unit_cost=unit_cost,
-        created_by=acting_user(user),
-    )
-    links, mapped = _links(work_order, consumed, produced)
-    genealogy_links_add(company=work_order.company, links=links, document=output)
-    UnitGenealogy.objects.filter(pk__in=mapped).update(completion=completion)
+    return consumed, produced, unit_cost
 
-    work_order.produced_quantity += quantity
-    work_order.state = WorkOrderState.DONE if work_order.produced_quantity == work_order.quantity else WorkOrderState.IN_PROGRESS
-    work_order.save(update_fields=["produced_quantity", "state"])
+
+def _remainders_restore(remainders: list[tuple[DocumentLine, "_Take"]]) -> None:
+    """What a split lot allocation keeps for later completions goes back on the draft."""
     for draft_line, take in remainders:
         # What a split lot allocation keeps for later completions goes back on the draft. A lot
         # numbered on use that this completion created is no longer "unnumbered stock": its
@@ -121,7 +142,6 @@ def work_order_complete(
             expiry_date=take.expiry_date,
             parent_number=take.parent_number,
         )
-    return completion
 
 
 # Splitting a partial completion off the drafts -------------------------------------------------
@@ -146,7 +166,7 @@ class _Take:
     parent_number: str
 
 
-def _allocation_rows(queryset) -> list[_Row]:
+def _allocation_rows(queryset: QuerySet[Allocation]) -> list[_Row]:
     rows = queryset.order_by("id").values_list("id", "number", "lot__number", "quantity", "expiry_date", "parent_number")
     return [_Row(pk, lot_number or number, quantity, expiry, parent) for pk, number, lot_number, quantity, expiry, parent in rows]
 

@@ -11,15 +11,29 @@ from django.db import transaction
 from django.db.models import Sum
 
 from inventory.exceptions import Problem
-from inventory.models import Allocation, Company, DocumentKind, DocumentStatus, GenealogyLink, Item, Location, MoveReason, StockMove
+from inventory.models import (
+    Allocation,
+    Company,
+    Document,
+    DocumentKind,
+    DocumentLine,
+    DocumentStatus,
+    GenealogyLink,
+    Item,
+    Location,
+    MoveReason,
+    StockMove,
+)
 from inventory.numbering import parse_numbers
+from inventory.quantities import QUANTUM, ZERO
 from inventory.services import acting_user, document_create, document_line_add, document_post, line_allocate, line_numbers_generate
+from inventory.services.allocation import AllocationOutcome
 from inventory.services.base import Actor
 
 from ..exceptions import InvalidBom, InvalidWorkOrder
 from ..models import BillOfMaterials, Completion, UnitGenealogy, WorkOrder, WorkOrderKind, WorkOrderState
 from .completion import work_order_complete
-from .work_orders import QUANTUM, ZERO, bom_active, work_order_components_propose, work_order_create, work_order_release
+from .work_orders import bom_active, work_order_components_propose, work_order_create, work_order_release
 
 
 def _kit_bom(item: Item) -> BillOfMaterials:
@@ -29,7 +43,7 @@ def _kit_bom(item: Item) -> BillOfMaterials:
     return bom
 
 
-def _raise_rejected(sku: str, outcome, position: int | None = None) -> None:
+def _raise_rejected(sku: str, outcome: AllocationOutcome, position: int | None = None) -> None:
     if outcome.rejected:
         raise InvalidWorkOrder([Problem(f"{sku} {r.number}: {r.reason}", line=position, number=r.number) for r in outcome.rejected])
 
@@ -145,33 +159,8 @@ def kit_disassemble(
     if entries:
         outcome = line_allocate(line=kit_line, numbers=entries, quantity=None if item.is_serial else quantity)
         _raise_rejected(item.sku, outcome, kit_line.position)
-    kit_lots = list(Allocation.objects.filter(line=kit_line, lot__isnull=False).values_list("lot_id", flat=True))
-    # What went into these kits, per component lot; a lot kit gives back its share of the lot.
-    share = Decimal(1)
-    if kit_lots and not item.is_serial:
-        made = (
-            StockMove.objects.filter(to_lot_id__in=kit_lots, reason=MoveReason.PRODUCTION_OUTPUT)
-            .exclude(document__status=DocumentStatus.REVERSED)
-            .aggregate(total=Sum("quantity"))["total"]
-        )
-        share = quantity / made if made else share
-    went_in = defaultdict(lambda: defaultdict(lambda: ZERO))
-    for item_id, number, q in GenealogyLink.objects.filter(produced_id__in=kit_lots).values_list(
-        "consumed__item_id", "consumed__number", "quantity"
-    ):
-        went_in[item_id][number] += q * share
-    for line in bom.lines.select_related("component__lot_class", "component__company").order_by("position", "id"):
-        component = line.component
-        needed = line.quantity * quantity
-        out = document_line_add(document=output, item=component, quantity=needed)
-        left = needed
-        for number, q in sorted(went_in[component.pk].items()):
-            take = min(q.quantize(QUANTUM), left)
-            if take <= 0:
-                break
-            outcome = line_allocate(line=out, numbers=[number], quantity=None if component.is_serial else take)
-            _raise_rejected(component.sku, outcome, out.position)
-            left -= take
+    went_in = _went_into(item, kit_line, quantity)
+    _components_back(bom, output, quantity, went_in)
     document_post(document=issue, user=user)
     document_post(document=output, user=user)
     value = StockMove.objects.filter(document=issue).values_list("quantity", "unit_cost")
@@ -190,3 +179,39 @@ def kit_disassemble(
     work_order.state = WorkOrderState.DONE
     work_order.save(update_fields=["consumption_document", "output_document", "produced_quantity", "state"])
     return work_order
+
+
+def _went_into(item: Item, kit_line: DocumentLine, quantity: Decimal) -> dict[int, dict[str, Decimal]]:
+    """What went into the kits on ``kit_line``, per component item and number (from the genealogy
+    links); a lot kit gives back its share of the lot."""
+    kit_lots = list(Allocation.objects.filter(line=kit_line, lot__isnull=False).values_list("lot_id", flat=True))
+    share = Decimal(1)
+    if kit_lots and not item.is_serial:
+        made = (
+            StockMove.objects.filter(to_lot_id__in=kit_lots, reason=MoveReason.PRODUCTION_OUTPUT)
+            .exclude(document__status=DocumentStatus.REVERSED)
+            .aggregate(total=Sum("quantity"))["total"]
+        )
+        share = quantity / made if made else share
+    went_in = defaultdict(lambda: defaultdict(lambda: ZERO))
+    for item_id, number, q in GenealogyLink.objects.filter(produced_id__in=kit_lots).values_list(
+        "consumed__item_id", "consumed__number", "quantity"
+    ):
+        went_in[item_id][number] += q * share
+    return went_in
+
+
+def _components_back(bom: BillOfMaterials, output: Document, quantity: Decimal, went_in: dict[int, dict[str, Decimal]]) -> None:
+    """The output's lines: each component in the bill's quantity, with the numbers it went in with."""
+    for line in bom.lines.select_related("component__lot_class", "component__company").order_by("position", "id"):
+        component = line.component
+        needed = line.quantity * quantity
+        out = document_line_add(document=output, item=component, quantity=needed)
+        left = needed
+        for number, q in sorted(went_in[component.pk].items()):
+            take = min(q.quantize(QUANTUM), left)
+            if take <= 0:
+                break
+            outcome = line_allocate(line=out, numbers=[number], quantity=None if component.is_serial else take)
+            _raise_rejected(component.sku, outcome, out.position)
+            left -= take

@@ -145,7 +145,7 @@ def work_order_release(*, work_order: WorkOrder, user: Actor = None) -> WorkOrde
     return work_order
 
 
-def _require_open(work_order: WorkOrder) -> None:
+def require_open(work_order: WorkOrder) -> None:
     if work_order.state not in OPEN_STATES:
         raise InvalidWorkOrder(f"{work_order.number} is {work_order.get_state_display().lower()}")
 
@@ -154,7 +154,7 @@ def _require_open(work_order: WorkOrder) -> None:
 def work_order_components_propose(*, work_order: WorkOrder, user: Actor = None) -> list[AllocationOutcome]:
     """Fill every consumption line by its class's issue method (never expired or held lots)."""
     work_order = work_order_lock(work_order)
-    _require_open(work_order)
+    require_open(work_order)
     lines = work_order.consumption_document.lines.order_by("position")
     return [line_allocate_proposed(line=line, user=user) for line in lines]
 
@@ -190,12 +190,35 @@ def work_order_unit_map(
     are linked to every unit produced with them, in proportion.
     """
     work_order = work_order_lock(work_order)
-    _require_open(work_order)
+    require_open(work_order)
     finished_number, component_number = finished_number.strip(), component_number.strip()
     item = work_order.item
     finished = _allocated_numbers(work_order.output_document_id, finished_number)
     if (item.pk, finished_number) not in finished:
         raise UnitMappingError(Problem(f"{finished_number} is not on the output of {work_order.number}", number=finished_number))
+    component, needed, allocated = _mapped_component(work_order, component, component_number)
+    if quantity is None:
+        quantity = ONE if component.is_serial else needed
+    quantity = quantity_of(quantity, what=component.sku, whole=component.is_serial)
+    _mapping_room_check(work_order, finished_number, component, component_number, quantity, needed, allocated)
+    row, created = UnitGenealogy.objects.get_or_create(
+        work_order=work_order,
+        finished_number=finished_number,
+        component=component,
+        component_number=component_number,
+        defaults={"company": work_order.company, "quantity": quantity},
+    )
+    if not created:
+        row.quantity += quantity
+        row.save(update_fields=["quantity"])
+    return row
+
+
+def _mapped_component(work_order: WorkOrder, component: Item | None, component_number: str) -> tuple[Item, Decimal, Decimal]:
+    """The component a scanned number is allocated to on the work order's consumption (``component``
+    names it when several have that number): the component, its quantity per unit, and how much
+    of that number is allocated."""
+    item = work_order.item
     per_unit = dict(work_order.bom.lines.values_list("component_id", "quantity")) if work_order.bom else {}
     components = {c.pk: c for c in Item.objects.filter(pk__in=per_unit)}
     if component is not None and component.pk not in per_unit:
@@ -211,16 +234,26 @@ def work_order_unit_map(
             Problem(f"{component_number} is a number of several components: name the component", number=component_number)
         )
     component = components[matches[0]]
-    needed = per_unit[component.pk]
-    if quantity is None:
-        quantity = ONE if component.is_serial else needed
-    quantity = quantity_of(quantity, what=component.sku, whole=component.is_serial)
+    return component, per_unit[component.pk], allocated[(component.pk, component_number)]
+
+
+def _mapping_room_check(
+    work_order: WorkOrder,
+    finished_number: str,
+    component: Item,
+    component_number: str,
+    quantity: Decimal,
+    needed: Decimal,
+    allocated: Decimal,
+) -> None:
+    """Refuse a mapping past what the number is allocated, or past what one unit takes."""
+    item = work_order.item
     pending = UnitGenealogy.objects.filter(work_order=work_order, component=component, completion__isnull=True)
     on_number = pending.filter(component_number=component_number).aggregate(total=Sum("quantity"))["total"] or ZERO
-    if on_number + quantity > allocated[(component.pk, component_number)]:
+    if on_number + quantity > allocated:
         raise UnitMappingError(
             Problem(
-                f"{component_number} is allocated {allocated[(component.pk, component_number)].normalize():f}; "
+                f"{component_number} is allocated {allocated.normalize():f}; "
                 f"{(on_number + quantity).normalize():f} would be mapped to finished units",
                 number=component_number,
             )
@@ -234,17 +267,6 @@ def work_order_unit_map(
                 number=finished_number,
             )
         )
-    row, created = UnitGenealogy.objects.get_or_create(
-        work_order=work_order,
-        finished_number=finished_number,
-        component=component,
-        component_number=component_number,
-        defaults={"company": work_order.company, "quantity": quantity},
-    )
-    if not created:
-        row.quantity += quantity
-        row.save(update_fields=["quantity"])
-    return row
 
 
 @transaction.atomic

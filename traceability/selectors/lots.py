@@ -12,7 +12,7 @@ from inventory.paging import grouped_pages
 from inventory.quantities import ZERO
 
 
-def _of_lot_or_its_serials(lot) -> Q:
+def _of_lot_or_its_serials(lot: Lot) -> Q:
     """Balances of ``lot`` and, for a lot-and-serial lot, of the serials labelled with it: such a
     lot's stock is kept on its serials, never on the lot itself. The serials are named by id, so
     the read stays on the balance's lot index (an OR through the lot table would scan them all)."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     BooleanField,
     Case,
@@ -28,6 +29,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Greatest, NullIf, TruncWeek
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
 from inventory.models import Balance, Company, ExpirySummary, Item, ItemCost, Location, LocationKind, StockSummary, ValuationMethod
@@ -45,7 +47,7 @@ def money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _on_hand(*, company, item=None, location=None):
+def _on_hand(*, company: Company, item: Item | None = None, location: Location | None = None) -> QuerySet[Balance]:
     """Positive balances at the company's internal locations, optionally of one item / at one location."""
     rows = Balance.objects.on_hand().filter(company=company)
     if item is not None:
@@ -85,7 +87,7 @@ def expiry_rows(
     )
 
 
-def _expiring_on_hand(*, company, item=None, location=None):
+def _expiring_on_hand(*, company: Company, item: Item | None = None, location: Location | None = None) -> QuerySet[ExpirySummary]:
     """The expiry summaries (quantity per item, internal location and expiry day) with stock, of
     one item / at one location when given: what the totals and the chart add up."""
     rows = ExpirySummary.objects.filter(company=company, quantity__gt=0, location__kind=LocationKind.INTERNAL)
@@ -154,7 +156,7 @@ def expiry_weeks(
     return [WeekBucket(start=start, quantity=found.get(start, ZERO)) for start in starts]
 
 
-def _as_date(value) -> date:
+def _as_date(value: object) -> date:
     # PostgreSQL's DATE_TRUNC returns a timestamp; Django converts it for a DateField, but be sure.
     return value.date() if hasattr(value, "date") and callable(value.date) else value
 
@@ -294,7 +296,7 @@ def stock_valuation(*, company: Company, by: str = "item", item: Item | None = N
     return Valuation(rows=ordered, value=total)
 
 
-def _valued_places(*, company, item=None, location=None) -> list[ValuationRow]:
+def _valued_places(*, company: Company, item: Item | None = None, location: Location | None = None) -> list[ValuationRow]:
     """One row per (item, internal location) with stock, valued: the stock summary, the item's
     cost row, and (specific cost) the unnumbered balance there. Two queries."""
     cost = "item__cost__"
@@ -410,18 +412,18 @@ class _Dividend(Func):
     template = "%(expressions)s"
     output_field = PRECISE
 
-    def as_sqlite(self, compiler, connection, **extra_context):
+    def as_sqlite(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: object) -> tuple[str, list]:
         return super().as_sql(compiler, connection, template="CAST(%(expressions)s AS REAL)", **extra_context)
 
 
-def _item_unit_cost():
+def _item_unit_cost() -> Case:
     """``_ItemCost.unit_cost`` as SQL, from the item's cost row and its standard cost.
 
     The cost row is read by a subquery, not a join: a page of rows ordered and cut by LIMIT
     reads it for its own rows only, and the order is left to the tables it is made of."""
     standard = F("item__unit_cost")
 
-    def layered(quantity: str, covered: str, value: str, consumed: str):
+    def layered(quantity: str, covered: str, value: str, consumed: str) -> Coalesce:
         beyond = Greatest(F(covered) - F(quantity), Value(ZERO), output_field=QTY)
         worth = F(value) - F(consumed) + beyond * standard
         return Coalesce(ExpressionWrapper(_Dividend(worth) / NullIf(F(covered), Value(ZERO)), output_field=PRECISE), standard)

@@ -259,7 +259,7 @@ def recall_units(*, seed_ids: list[int] | None = None, affected: Affected | None
     )
 
 
-def _customer_moves(affected: Affected):
+def _customer_moves(affected: Affected) -> QuerySet[StockMove]:
     """Moves of affected lots to or from a customer: deliveries, and customer returns.
 
     Two lookups joined by UNION, each on its own lot column's index: one ``to_lot IN … OR

@@ -64,6 +64,13 @@ def cost_state_faults(*, moved: dict[tuple[int, int | None, int], Decimal]) -> l
     if faulty:
         skus = dict(Item.objects.filter(pk__in=list(faulty)).values_list("pk", "sku"))
         faults += [f"item cost {skus.get(i, '?')} (item {i}): {what}" for i, what in sorted(faulty.items())]
+    faults += _lots_value_faults(moved, tolerance)
+    return faults
+
+
+def _lots_value_faults(moved: dict[tuple[int, int | None, int], Decimal], tolerance: Decimal) -> list[str]:
+    """Each stock summary's ``lots_value`` against what the moves left of each lot there × its cost."""
+    faults = []
     # What the moves left of each lot at each place × the lot's cost: a bad balance is named by
     # the balances' own check, not here again.
     numbered = [(key, quantity) for key, quantity in moved.items() if key[1] is not None and quantity]

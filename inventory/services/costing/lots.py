@@ -8,12 +8,15 @@ from django.db.models import DecimalField, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
 from ...bulk import bulk_add_rows, filter_in_chunks
+from ...locks import LotState
 from ...models import Company, Item, Lot, StockMove, StockSummary
 from ...quantities import ZERO
 from .sql import INTERNAL
 
 
-def lots_value_add(company: Company, deltas, lots, items: dict[int, Item]) -> None:
+def lots_value_add(
+    company: Company, deltas: dict[tuple[int, int | None, int], Decimal], lots: dict[int, LotState], items: dict[int, Item]
+) -> None:
     """Add each numbered balance change × its lot's cost to its (item, location) summary."""
     numbered = [(key, delta) for key, delta in deltas.items() if key[1] is not None and delta]
     if not numbered:

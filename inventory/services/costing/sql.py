@@ -1,11 +1,12 @@
 """SQL the cost state shares: reading what the database returns outside the ORM, the layers a
 rebuild makes of the moves, and the consumed value of the oldest units."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Context, Decimal
 
 from django.db import connection
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -36,7 +37,7 @@ STATE_COLUMNS = ["on_hand", "unnumbered", "incoming_quantity", "incoming_value",
 FLOAT = Context(prec=15)  # SQLite keeps 15 significant digits, as Django reads its decimals
 
 
-def read_decimal(value, places: int) -> Decimal:
+def read_decimal(value: object, places: int) -> Decimal:
     if value is None:
         return ZERO
     if isinstance(value, float):
@@ -44,7 +45,7 @@ def read_decimal(value, places: int) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(value)
 
 
-def read_datetime(value) -> datetime | None:
+def read_datetime(value: object) -> datetime | None:
     if value is None:
         return None
     parsed = value if isinstance(value, datetime) else parse_datetime(value)
@@ -52,7 +53,7 @@ def read_datetime(value) -> datetime | None:
     return timezone.make_aware(parsed, UTC) if timezone.is_naive(parsed) else parsed
 
 
-def sql_params(values) -> list:
+def sql_params(values: Iterable[object]) -> list:
     """Values as statement parameters: SQLite gets decimals and times as Django writes them."""
     if connection.vendor != "sqlite":
         return list(values)
@@ -60,7 +61,7 @@ def sql_params(values) -> list:
     return [str(v) if isinstance(v, Decimal) else adapt(v) if isinstance(v, datetime) else v for v in values]
 
 
-def sql_param(value):
+def sql_param(value: object) -> object:
     return sql_params([value])[0]
 
 
@@ -68,7 +69,7 @@ def quoted_table(model: type) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def column(model, name: str) -> str:
+def column(model: type[Model], name: str) -> str:
     return connection.ops.quote_name(model._meta.get_field(name).column)
 
 
