@@ -46,6 +46,7 @@ class Shortage:
     needed: Decimal
     available: Decimal
     line: int | None = None
+    note: str = ""  # what else holds the stock ("2 sold without numbers still to be assigned")
 
     @property
     def short_by(self) -> Decimal:
@@ -61,7 +62,8 @@ class InsufficientStock(InventoryError):
                     f"not enough {s.item}"
                     + (f" of {s.lot}" if s.lot else "")
                     + f" at {s.location}: needed {_q(s.needed)}, available {_q(s.available)}"
-                    + f" (short by {_q(s.short_by)})",
+                    + f" (short by {_q(s.short_by)})"
+                    + (f"; {s.note}" if s.note else ""),
                     line=s.line,
                     number=s.lot,
                 )

@@ -1,7 +1,8 @@
 """Every row lock is taken here, in one global order:
 
-    work order (manufacturing's, through ``row_lock``: before any row of inventory)
-             → document → its line (a draft line changed)
+    work order, register session, sale (manufacturing's and the till's, through ``row_lock``:
+               before any row of inventory)
+             → document → its line (a draft line changed) or its numbers to follow
              → item (while numbers are allocated) → numbering counters (document numbers,
                lot/serial numbers; one at a time)
              → lots/serials (primary key order, whether asked for by id or by number)
@@ -25,7 +26,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from .bulk import filter_in_chunks
-from .models import Balance, Counter, Document, DocumentLine, Item, Lot, LotKind
+from .models import Balance, Counter, Document, DocumentLine, Item, Lot, LotKind, PendingNumbers
 
 
 def of_self() -> dict:
@@ -46,6 +47,16 @@ def row_lock[M](queryset: QuerySet[M], pk: int) -> M:
 def line_lock(line_id: int) -> DocumentLine:
     """A draft's line, after its document."""
     return DocumentLine.objects.select_for_update().get(pk=line_id)
+
+
+def pending_numbers_lock(pending_id: int) -> PendingNumbers:
+    """What a posted line still lacks, after its document."""
+    return PendingNumbers.objects.select_for_update().get(pk=pending_id)
+
+
+def pending_numbers_of_document_lock(document_id: int) -> list[PendingNumbers]:
+    """A document's open numbers to follow, after the document (primary-key order)."""
+    return list(PendingNumbers.objects.select_for_update().filter(document_id=document_id, is_open=True).order_by("pk"))
 
 
 def counter_lock(*, company_id: int, key: str, initial: int) -> Counter:

@@ -13,7 +13,7 @@ from .catalog import (
 )
 from .company import Company, Location, LocationKind, Membership, Partner
 from .costing import CostLayer, ItemCost
-from .documents import Allocation, Document, DocumentKind, DocumentLine, DocumentStatus, SubmissionKey
+from .documents import Allocation, Document, DocumentKind, DocumentLine, DocumentStatus, PendingNumbers, SubmissionKey
 from .stock import Balance, ExpirySummary, GenealogyLink, Lot, LotHoldEvent, LotKind, LotStatus, MoveReason, StockMove, StockSummary
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "NumberCheck",
     "NumberSegment",
     "Partner",
+    "PendingNumbers",
     "SegmentKind",
     "StockMove",
     "StockSummary",

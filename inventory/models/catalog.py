@@ -207,6 +207,9 @@ class Item(models.Model):
         help_text="Used when the class does not share its counter, e.g. 100000.",
     )
     gtin = models.CharField("GTIN", max_length=14, blank=True)
+    sale_price = models.DecimalField(
+        "sale price", default=Decimal("0"), db_default=Decimal("0"), help_text="What the till charges for one unit.", **MONEY
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -214,6 +217,7 @@ class Item(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["company", "sku"], name="item_unique_sku"),
             models.CheckConstraint(condition=Q(unit_cost__gte=0), name="item_unit_cost_not_negative"),
+            models.CheckConstraint(condition=Q(sale_price__gte=0), name="item_sale_price_not_negative"),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,8 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .catalog import MAX_QUANTITY, MONEY, QUANTITY, Item
@@ -215,3 +217,46 @@ class Allocation(models.Model):
     @property
     def display_expiry(self):
         return self.lot.expiry_date if self.lot_id else self.expiry_date
+
+
+class PendingNumbers(models.Model):
+    """The part of a posted line that left without its lot/serial numbers: a till does not hold up
+    the queue for them (seed 004). Until they are assigned the quantity is held out of the stock
+    it came from (``StockSummary.awaiting_numbers``), so it cannot be sold twice; assigning them
+    posts their moves on the same document, as if they had been scanned when it was posted.
+    ``released``: what a reversal of the document gave back unassigned."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="pending_numbers")
+    line = models.OneToOneField(DocumentLine, on_delete=models.CASCADE, related_name="pending_numbers")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    partner = models.ForeignKey(Partner, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(**QUANTITY)
+    assigned = models.DecimalField(default=0, **QUANTITY)
+    released = models.DecimalField(default=0, **QUANTITY)
+    is_open = models.BooleanField(default=True, help_text="Numbers are still to be assigned.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = "numbers to follow"
+        verbose_name_plural = "numbers to follow"
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="pending_numbers_quantity_positive"),
+            models.CheckConstraint(condition=Q(assigned__gte=0) & Q(released__gte=0), name="pending_numbers_parts_not_negative"),
+            models.CheckConstraint(condition=Q(assigned__lte=F("quantity") - F("released")), name="pending_numbers_not_over_assigned"),
+        ]
+        indexes = [
+            models.Index(fields=["company", "is_open", "created_at"], name="pending_numbers_open"),
+            models.Index(fields=["company", "item", "is_open"], name="pending_numbers_item"),
+        ]
+        permissions = [("assign_pendingnumbers", "Can assign the numbers of stock that left without them")]
+
+    def __str__(self) -> str:
+        return f"{self.document} line {self.line.position}"
+
+    @property
+    def missing(self) -> Decimal:
+        return self.quantity - self.assigned - self.released

@@ -265,6 +265,10 @@ class StockSummary(models.Model):
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="summaries", **HOT)
     quantity = models.DecimalField(default=0, **TOTAL)
     lots = models.IntegerField("lots/serials in stock", default=0)
+    # Units that left without their lot/serial numbers (a till's sale, seed 004), whose numbers
+    # are assigned later (``PendingNumbers``): still in ``quantity`` until then, but no longer
+    # available to anyone. Posting never lets ``quantity`` fall below it.
+    awaiting_numbers = models.DecimalField("sold, numbers to follow", default=0, db_default=0, **TOTAL)
     # The lots/serials here at their own cost (Lot.unit_cost, else the cost of the move that first
     # brought the lot in): what specific costing values them at. Kept by inventory.services.costing,
     # after the upsert of the quantities, which leaves it to the database default when inserting.

@@ -70,6 +70,7 @@ def ledger_verify() -> list[LedgerFault]:
     faults, actual, in_place = _balances_read()
     faults += _balances_verify(expected, actual)
     faults += _summaries_verify(expected)
+    faults += _awaiting_verify()
     faults += _expiry_summaries_verify(expected)
     faults += _document_totals_verify()
     faults += _costs_verify(expected)
@@ -202,6 +203,38 @@ def _summaries_verify(moved: dict[tuple, Decimal]) -> list[LedgerFault]:
                     f"{_plain(want_quantity)} in {want_lots}"
                 )
             )
+    return faults
+
+
+def _awaiting_verify() -> list[LedgerFault]:
+    """What each summary holds out for numbers to follow is the open part of the lines that left
+    without them, and no more than its stock; each such record adds up."""
+    from ..models import PendingNumbers, StockSummary
+
+    faults = []
+    wrong = PendingNumbers.objects.exclude(assigned__lte=F("quantity") - F("released"))
+    faults += [LedgerFault(f"numbers to follow {p}: {p.assigned} assigned and {p.released} released of {p.quantity}") for p in wrong]
+    shut = PendingNumbers.objects.filter(is_open=True, quantity=F("assigned") + F("released"))
+    faults += [LedgerFault(f"numbers to follow {p}: all assigned or released, yet open") for p in shut]
+    expected: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
+    for item_id, location_id, missing in PendingNumbers.objects.filter(is_open=True).values_list(
+        "item_id", "location_id", F("quantity") - F("assigned") - F("released")
+    ):
+        expected[(item_id, location_id)] += missing
+    found = {
+        (r[0], r[1]): (r[2], r[3], r[4])
+        for r in StockSummary.objects.exclude(awaiting_numbers=0).values_list(
+            "item_id", "location_id", "id", "awaiting_numbers", "quantity"
+        )
+    }
+    for key in sorted(set(expected) | set(found)):
+        summary_id, held, quantity = found.get(key, (None, ZERO, ZERO))
+        want = expected.get(key, ZERO)
+        where = f"stock summary {summary_id or '(missing)'} item={key[0]} location={key[1]}"
+        if held != want:
+            faults.append(LedgerFault(f"{where}: holds {_plain(held)} for numbers to follow, its open records {_plain(want)}"))
+        if held > quantity:
+            faults.append(LedgerFault(f"{where}: holds {_plain(held)} for numbers to follow but only {_plain(quantity)} in stock"))
     return faults
 
 

@@ -19,6 +19,7 @@ from .lot_records import lot_archive, lot_create, lot_delete, lot_edit, lot_rest
 from .lots import UnassignedGenerated, lot_hold, lot_release, lot_update, lots_hold, unassigned_assign, unassigned_generate
 from .moves import MoveSpec, number_required, partner_class
 from .numbers import GeneratedNumbers, lot_class_check, number_preview, number_shape, numbers_generate, numbers_taken
+from .pending import pending_numbers_assign, pending_numbers_release
 from .posting import moves_post
 from .proposal import line_allocate_proposed, line_numbers_generate
 from .scanning import line_scan
@@ -70,6 +71,8 @@ __all__ = [
     "lots_hold",
     "membership_add",
     "moves_post",
+    "pending_numbers_assign",
+    "pending_numbers_release",
     "number_required",
     "number_preview",
     "number_shape",

@@ -18,6 +18,7 @@ from ..models import (
     Allocation,
     Company,
     Document,
+    DocumentKind,
     DocumentLine,
     DocumentStatus,
     Item,
@@ -25,6 +26,7 @@ from ..models import (
     LotKind,
     LotStatus,
     NumberAssignment,
+    PendingNumbers,
     Tracking,
 )
 from ..quantities import ZERO
@@ -36,11 +38,13 @@ from .proposal import line_proposal, missing_receipt_data
 
 
 @transaction.atomic
-def document_post(*, document: Document, user: Actor = None, auto_allocate: bool = False) -> Document:
+def document_post(*, document: Document, user: Actor = None, auto_allocate: bool = False, numbers_to_follow: bool = False) -> Document:
     """Post a draft: every line's moves in one atomic change, or nothing and a domain error.
 
     ``auto_allocate``: numbers a line still lacks are proposed by its class's issue method (or
     generated, on receipts) as part of posting, without storing allocations first.
+    ``numbers_to_follow``: a delivery's lines may leave without all their numbers (a till's sale,
+    seed 004); what they lack is recorded as ``PendingNumbers`` and held out of the stock there.
     """
     document = locks.document_lock(document.pk)
     draft_required(document)
@@ -54,10 +58,14 @@ def document_post(*, document: Document, user: Actor = None, auto_allocate: bool
     problems: list[Problem] = []
     new_lots, created = _lots_ensure(document, lines, allocations, user)
     specs = []
+    follow: list[tuple[DocumentLine, Decimal]] | None = [] if numbers_to_follow and document.kind == DocumentKind.DELIVERY else None
     for line in lines:
-        specs += _line_specs(line, allocations[line.pk], new_lots, document, problems, proposed=auto_allocate, note=notes.get(line.pk, ""))
+        specs += _line_specs(
+            line, allocations[line.pk], new_lots, document, problems, proposed=auto_allocate, note=notes.get(line.pk, ""), follow=follow
+        )
     if problems:
         raise InvalidDocument(problems)
+    awaiting = _pending_numbers_add(document, follow, user) if follow else None
     moves_post(
         company=document.company,
         specs=specs,
@@ -66,6 +74,7 @@ def document_post(*, document: Document, user: Actor = None, auto_allocate: bool
         document=document,
         new_lot_ids=created,
         on=document.date,
+        awaiting=awaiting,
     )
     document.status = DocumentStatus.POSTED
     document.posted_at = timezone.now()
@@ -106,6 +115,30 @@ def _proposals_add(document: Document, lines: list[DocumentLine], allocations: d
     return notes
 
 
+def _pending_numbers_add(document: Document, follow: list[tuple[DocumentLine, Decimal]], user: Actor) -> dict[tuple[int, int], Decimal]:
+    """Record what each line leaves without (one insert) and return it per (item, location): what
+    the posting holds out of the stock there."""
+    user_id = acting_user(user).pk if acting_user(user) else None
+    location = document.from_location
+    PendingNumbers.objects.bulk_create(
+        PendingNumbers(
+            company_id=document.company_id,
+            document=document,
+            line=line,
+            item_id=line.item_id,
+            location=location,
+            partner_id=document.partner_id,
+            quantity=quantity,
+            created_by_id=user_id,
+        )
+        for line, quantity in follow
+    )
+    awaiting: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
+    for line, quantity in follow:
+        awaiting[(line.item_id, location.pk)] += quantity
+    return dict(awaiting)
+
+
 @dataclass(slots=True)
 class AllocationRow:
     id: int
@@ -128,6 +161,7 @@ def _line_specs(
     *,
     proposed: bool = False,
     note: str = "",
+    follow: list[tuple[DocumentLine, Decimal]] | None = None,
 ) -> list[MoveSpec]:
     from_location, to_location = document.from_location, document.to_location
     item = line.item
@@ -163,7 +197,9 @@ def _line_specs(
             # Incoming: the new number arrives with the stock. Outgoing: unnumbered stock is numbered as it leaves.
             specs.append(MoveSpec(quantity=a.quantity, from_lot_id=lot_id if incoming else None, to_lot_id=lot_id, **base, **origin))
     remainder = line.quantity - allocated
-    if remainder > 0:
+    if remainder > 0 and follow is not None:
+        follow.append((line, remainder))  # leaves now; its numbers are assigned later
+    elif remainder > 0:
         problem = _remainder_problem(line, allocs, remainder, document, proposed=proposed, note=note)
         if problem is None:
             specs.append(MoveSpec(quantity=remainder, **base))  # received unassigned: numbered later

@@ -28,6 +28,7 @@ from ..quantities import QUANTUM, QuantityError, quantity_read
 from .base import Actor, acting_user, draft_required
 from .moves import MoveSpec, quantity_too_large
 from .numbers import document_number_next
+from .pending import pending_numbers_release
 from .posting import moves_post
 from .setup import virtual_location
 
@@ -245,7 +246,8 @@ def document_reverse(*, document: Document, user: Actor = None) -> Document:
         )
         for m in originals
     ]
-    moves_post(company=document.company, specs=specs, reason=MoveReason.REVERSAL, user=user, document=document)
+    released = pending_numbers_release(document_id=document.pk)
+    moves_post(company=document.company, specs=specs, reason=MoveReason.REVERSAL, user=user, document=document, awaiting=released)
     document.status = DocumentStatus.REVERSED
     document.reversed_at = timezone.now()
     document.reversed_by = acting_user(user)

@@ -26,6 +26,7 @@ from ..models import (
     LotKind,
     LotStatus,
     Partner,
+    StockSummary,
     Tracking,
 )
 from ..quantities import ONE, ZERO
@@ -115,6 +116,7 @@ class Judging:
     is_serial: bool = False
     confirm: bool = False
     shape: object = None  # the class's NumberShape for new numbers, or None
+    held_for_us: Decimal = ZERO  # numbers assigned to stock that left without them: held out for this very line
 
     def allocation(
         self, *, number: str, lot: _Lot, quantity: Decimal, outgoing: bool, location: Location, unknown_origin: bool = False
@@ -285,6 +287,7 @@ class _Outgoing:
     unnumbered_left: Decimal = ZERO
     origin: dict = field(default_factory=dict)
     elsewhere: dict | None = None
+    room: Decimal | None = None  # what the item has here beyond what awaits numbers (None: nothing awaits)
 
     def __post_init__(self) -> None:
         ctx, item, document = self.ctx, self.ctx.item, self.ctx.document
@@ -300,6 +303,8 @@ class _Outgoing:
         if item.binds_lots or self.new_only:
             self.unnumbered_left = unnumbered_available(item=item, location=self.location)
         self.origin = lots_supplier_origin(lot_ids=self.lots) if self.to_supplier else {}
+        if item.binds_lots:
+            self.room = _room_beside_awaiting(item, self.location, ctx.held_for_us)
 
     def free(self, lot: _Lot) -> Decimal:
         return self.here.get(lot.pk, ZERO) - self.reserved.get(lot.pk, ZERO)
@@ -334,6 +339,8 @@ def judge_outgoing(
             outcome.rejected.append(Rejected(number, reason))
             continue
         state.reserved[lot.pk] = state.reserved.get(lot.pk, ZERO) + qty
+        if state.room is not None:
+            state.room -= qty
         rows.append(ctx.allocation(number=number, lot=lot, quantity=qty, outgoing=True, location=state.location))
     return rows
 
@@ -400,6 +407,33 @@ def _available_here(state: _Outgoing, number: str, lot: _Lot, qty: Decimal) -> s
     return f"only {max(available, ZERO).normalize():f} available at {location.code}"
 
 
+def _not_awaiting_numbers(state: _Outgoing, number: str, lot: _Lot, qty: Decimal) -> str | None:
+    """Units that left without their numbers (a till's sale) are still counted here until their
+    numbers are assigned: what is left beside them is all that may be taken."""
+    if state.room is None or state.room >= qty:
+        return None
+    left = max(state.room, ZERO)
+    return (
+        f"only {left.normalize():f} of {state.ctx.item.sku} free at {state.location.code}: "
+        "the rest is sold without numbers still to be assigned, or allocated elsewhere"
+    )
+
+
+def _room_beside_awaiting(item: Item, location: Location, held_for_us: Decimal) -> Decimal | None:
+    """What of the item at the location is neither awaiting numbers (beyond what is held for the
+    caller's own line) nor promised to a draft; None when nothing awaits numbers there (one query)."""
+    row = (
+        StockSummary.objects.filter(item=item, location=location, awaiting_numbers__gt=0)
+        .values_list("quantity", "awaiting_numbers")
+        .first()
+    )
+    if row is None:
+        return None
+    quantity, awaiting = row
+    reserved = Allocation.objects.reserving().filter(outgoing=True, item=item, location=location).aggregate(total=Sum("quantity"))["total"]
+    return quantity - awaiting + held_for_us - (reserved or ZERO)
+
+
 def _loosely_bound(state: _Outgoing, number: str, lot: _Lot, qty: Decimal) -> str | None:
     """A loosely bound serial keeps no balance: its in-stock flag and other drafts decide."""
     if state.ctx.item.binds_lots:
@@ -412,7 +446,7 @@ def _loosely_bound(state: _Outgoing, number: str, lot: _Lot, qty: Decimal) -> st
 
 
 # The checks of an existing lot/serial going out, in order; the first reason refuses it.
-_OUTGOING_CHECKS = (_from_supplier, _not_yet_numbered, _issuable, _available_here, _loosely_bound)
+_OUTGOING_CHECKS = (_from_supplier, _not_yet_numbered, _issuable, _available_here, _not_awaiting_numbers, _loosely_bound)
 
 
 def _what(item: Item) -> str:

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from .. import locks
@@ -50,6 +51,7 @@ def moves_post(
     document: Document | None = None,
     new_lot_ids: set[int] | frozenset[int] = frozenset(),
     on: date | None = None,
+    awaiting: dict[tuple[int, int], Decimal] | None = None,
 ) -> list[int]:
     """Post ``specs`` as one atomic change of stock and return the new moves' ids.
 
@@ -58,8 +60,11 @@ def moves_post(
     ``new_lot_ids`` are lots the caller created in this transaction already in the state these
     moves give them (so 10,000 new serials are written once, not inserted and then updated).
     ``on`` is the business date (the document's): stock arriving counts as arrived then.
+    ``awaiting``: per (item, internal location), units that left without their numbers (added) or
+    whose numbers these moves now give (taken off): held out of the stock there, which posting
+    never lets fall below what awaits its numbers.
     """
-    if not specs:
+    if not specs and not awaiting:
         return []
     specs_validate(company, specs)
     now = timezone.now()
@@ -76,7 +81,7 @@ def moves_post(
         raise SerialConflict(conflicts)
     # 4. Write: the moves, the balances, each serial's last known state, what is kept beside them.
     rows, lot_states = _moves_build(company, specs, lots, reason, user, document, now, new_lot_ids, binds_by_item, arrived)
-    summaries = summary_changes(company, deltas, balances)
+    summaries = summary_changes(company, deltas, balances, awaiting or {})
     try:
         # No savepoint of its own: on an error this function's transaction is rolled back whole.
         with transaction.atomic(savepoint=False):
@@ -88,7 +93,10 @@ def moves_post(
             bulk_update_rows(Balance, ["quantity", "first_in_at"], updates)
             bulk_update_rows(Lot, ["in_stock", "last_location", "received_at"], lot_states)
             # Last, so the rows every posting of an item at a place shares are held the shortest.
-            bulk_add_rows(StockSummary, keys=["item", "location"], fixed=["company"], added=["quantity", "lots"], rows=summaries)
+            bulk_add_rows(
+                StockSummary, keys=["item", "location"], fixed=["company"], added=["quantity", "lots", "awaiting_numbers"], rows=summaries
+            )
+            _awaiting_check(deltas, awaiting or {}, key_spec, specs)
             expiry_summaries_add(company_id=company.pk, changes=expiry_changes(deltas, lots))
             costs_post(company=company, specs=specs, moves=rows, fields=MOVE_FIELDS, move_ids=ids, deltas=deltas, lots=lots)
     except IntegrityError as exc:  # a rule the checks above should have caught; never shown raw
@@ -97,6 +105,39 @@ def moves_post(
 
 
 Key = tuple[int, int | None, int]  # (item, lot or None, location) of a balance
+
+
+def _awaiting_check(
+    deltas: dict[Key, Decimal],
+    awaiting: dict[tuple[int, int], Decimal],
+    key_spec: dict[Key, tuple[MoveSpec, Location]],
+    specs: Sequence[MoveSpec],
+) -> None:
+    """Stock taken, or held for numbers to follow, must leave at least what awaits its numbers at
+    each place: read from the summaries this posting has just locked and written (one query)."""
+    places = {(item_id, location_id) for (item_id, _, location_id), delta in deltas.items() if delta < 0}
+    places |= {key for key, quantity in awaiting.items() if quantity > 0}
+    if not places:
+        return
+    rows = StockSummary.objects.filter(
+        item_id__in={p[0] for p in places},
+        location_id__in={p[1] for p in places},
+        awaiting_numbers__gt=0,
+        quantity__lt=F("awaiting_numbers"),
+    ).values_list("item_id", "location_id", "quantity", "awaiting_numbers", "item__sku", "location__code")
+    shortages = []
+    for item_id, location_id, quantity, held, sku, code in rows:
+        if (item_id, location_id) not in places:
+            continue
+        taken = -sum((d for (i, _, loc), d in deltas.items() if i == item_id and loc == location_id and d < 0), ZERO)
+        needed = taken + max(awaiting.get((item_id, location_id), ZERO), ZERO)
+        line = next((s.line_position for s in specs if s.item.pk == item_id), None)
+        # What there was to take: the stock before this posting, less what already awaited numbers.
+        available = quantity + needed - held
+        note = f"{format(held.normalize(), 'f')} of it sold without numbers still to be assigned"
+        shortages.append(Shortage(sku, None, code, needed, max(available, ZERO), line, note))
+    if shortages:
+        raise InsufficientStock(shortages)
 
 
 def _lots_locked(specs: Sequence[MoveSpec], new_lot_ids: Collection[int]) -> tuple[dict[int, LotState], dict[int, bool]]:

@@ -30,6 +30,15 @@ def stock_summaries_rebuild(*, company: Company) -> int:
             [company.pk],
         )
         count = cursor.rowcount
+        # What awaits its numbers: the open parts of the lines that left without them.
+        cursor.execute(
+            "UPDATE inventory_stocksummary SET awaiting_numbers = (SELECT SUM(p.quantity - p.assigned - p.released) "
+            "FROM inventory_pendingnumbers p WHERE p.item_id = inventory_stocksummary.item_id "
+            "AND p.location_id = inventory_stocksummary.location_id AND p.is_open) "
+            "WHERE company_id = %s AND EXISTS (SELECT 1 FROM inventory_pendingnumbers p WHERE p.company_id = %s AND p.is_open "
+            "AND p.item_id = inventory_stocksummary.item_id AND p.location_id = inventory_stocksummary.location_id)",
+            [company.pk, company.pk],
+        )
     expiry_summaries_rebuild(company=company)
     return count
 
@@ -49,22 +58,26 @@ def expiry_summaries_rebuild(*, company: Company) -> int:
 
 
 def summary_changes(
-    company: Company, deltas: dict[tuple[int, int | None, int], Decimal], balances: dict[tuple[int, int | None, int], BalanceRow]
+    company: Company,
+    deltas: dict[tuple[int, int | None, int], Decimal],
+    balances: dict[tuple[int, int | None, int], BalanceRow],
+    awaiting: dict[tuple[int, int], Decimal],
 ) -> list[tuple]:
     """What the posting adds to each (item, location) summary: the quantity, and the lots/serials
-    that come into stock there less those that leave it. Sorted: the summaries' lock order."""
-    changes: dict[tuple[int, int], list] = {}
+    that come into stock there less those that leave it, and what awaits its numbers there.
+    Sorted: the summaries' lock order."""
+    changes: dict[tuple[int, int], list] = {key: [ZERO, 0, quantity] for key, quantity in awaiting.items() if quantity}
     for (item_id, lot_id, location_id), delta in deltas.items():
         balance = balances.get((item_id, lot_id, location_id))
         before = balance.quantity if balance is not None else ZERO
-        change = changes.setdefault((item_id, location_id), [ZERO, 0])
+        change = changes.setdefault((item_id, location_id), [ZERO, 0, ZERO])
         change[0] += delta
         if lot_id is not None:
             change[1] += (before + delta > 0) - (before > 0)
     return [
-        (item_id, location_id, company.pk, quantity, lots)
-        for (item_id, location_id), (quantity, lots) in sorted(changes.items())
-        if quantity or lots
+        (item_id, location_id, company.pk, quantity, lots, held)
+        for (item_id, location_id), (quantity, lots, held) in sorted(changes.items())
+        if quantity or lots or held
     ]
 
 

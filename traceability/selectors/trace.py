@@ -16,7 +16,7 @@ from django.db.models import Case, Count, DateField, Exists, F, Max, Min, OuterR
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncDate
 
-from inventory.models import Balance, Company, DocumentStatus, GenealogyLink, LocationKind, Lot, LotStatus, StockMove
+from inventory.models import Balance, Company, DocumentStatus, GenealogyLink, LocationKind, Lot, LotStatus, PendingNumbers, StockMove
 from inventory.quantities import QTY, ZERO
 
 # A bound on the walk: no real bill of materials is this deep, and it stops a cycle typed by hand.
@@ -366,6 +366,19 @@ def recall_totals(*, seed_ids: list[int] | None = None, affected: Affected | Non
         "loose_in_stock": lots["loose"],
         "holdable": lots["holdable"],
     }
+
+
+def recall_numbers_to_follow(*, seed_ids: list[int] | None = None, affected: Affected | None = None) -> QuerySet[PendingNumbers]:
+    """Stock of the recalled lots' items that left without its numbers (a till's sale, seed 004):
+    any of those units may be an affected one, so the recall names them until their numbers are
+    assigned ("sold, number not yet recorded")."""
+    affected = affected or recall_affected(seed_ids=seed_ids)
+    items = Lot.objects.filter(affected.q("pk")).values("item_id")
+    return (
+        PendingNumbers.objects.filter(is_open=True, item_id__in=items)
+        .select_related("document", "item", "location", "partner")
+        .order_by("created_at", "pk")
+    )
 
 
 def recall_holdable_ids(*, seed_ids: list[int]) -> list[int]:

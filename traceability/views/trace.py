@@ -27,6 +27,7 @@ from ..selectors.trace import (
     recall_deliveries,
     recall_holdable_ids,
     recall_in_stock,
+    recall_numbers_to_follow,
     recall_totals,
     recall_units,
 )
@@ -161,6 +162,7 @@ class RecallView(TrackingMixin, TemplateView):
                 deliveries=_page(request, recall_deliveries(affected=affected), "dpage", sum(row["moves"] for row in customers)),
                 units=_page(request, recall_units(affected=affected), "upage", totals["units"]),
                 in_stock=_page(request, recall_in_stock(affected=affected), "spage", totals["in_stock_rows"]),
+                to_follow=_page(request, recall_numbers_to_follow(affected=affected), "fpage"),
             )
         return self.render_to_response(self.get_context_data(**context))
 
@@ -255,6 +257,13 @@ EXPORTS = {
                 r["signed"],
             ]
             for r in recall_deliveries(seed_ids=ids).iterator()
+        ),
+    ),
+    "to_follow": (
+        ["Date", "Document", "Customer", "Item", "Sold from", "Quantity without numbers"],
+        lambda ids: (
+            [p.created_at, p.document.number, p.partner.name if p.partner else "", p.item.sku, p.location.code, p.missing]
+            for p in recall_numbers_to_follow(seed_ids=ids).iterator()
         ),
     ),
     "units": (

@@ -1,0 +1,194 @@
+"""The till's services over the real posting service: scanning, the numbers pop-up, the numpad,
+checkout with numbers to follow, assigning them, refunds, sessions."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from inventory.models import DocumentKind, DocumentStatus, Item, PendingNumbers, StockMove
+from inventory.selectors import ledger_verify
+from inventory.services import document_create, document_line_add, line_allocate, pending_numbers_assign
+from pos.exceptions import TillError
+from pos.models import Quotation, QuotationLine, Sale, SaleKind, SaleStatus
+from pos.selectors import cart_view
+from pos.services import (
+    cart_from_quotation,
+    cart_from_sales_order,
+    cart_line_numbers,
+    cart_line_quantity,
+    cart_new,
+    cart_scan,
+    checkout,
+    refund_create,
+    refundable,
+    sale_of_receipt_or_serial,
+    session_close,
+    session_open,
+)
+from tests.inventory.flows import on_hand, receive
+
+pytestmark = pytest.mark.django_db
+
+
+def _codes(results):
+    return [(r.code, r.ok) for r in results]
+
+
+def test_scans_add_products_and_numbers_and_a_typo_is_refused_alone(cart, phones):
+    results = cart_scan(sale=cart, codes=["SN1", "SN2", "SNX", "SN3"])
+    assert _codes(results) == [("SN1", True), ("SN2", True), ("SNX", False), ("SN3", True)]
+    assert "no product, GTIN or lot/serial number" in results[2].message
+    view = cart_view(cart)
+    assert [(line.line.item.sku, line.line.quantity, line.missing) for line in view.lines] == [("PHONE", 3, 0)]
+    assert [n for _, n, _ in view.lines[0].numbers] == ["SN1", "SN2", "SN3"]
+    assert view.total == Decimal("597.00")
+
+
+def test_a_gs1_label_adds_the_product_and_its_serial(cart, phones):
+    results = cart_scan(sale=cart, codes=["(01)09506000134352(21)SN4", "0109506000134352" + "21SN5"])
+    assert [r.ok for r in results] == [True, True], results
+    assert [n for _, n, _ in cart_view(cart).lines[0].numbers] == ["SN4", "SN5"]
+
+
+def test_a_product_code_adds_a_unit_whose_number_is_missing(cart, phones):
+    (result,) = cart_scan(sale=cart, codes=["PHONE"])
+    assert result.ok and result.opens_numbers
+    line = cart_view(cart).lines[0]
+    assert (line.line.quantity, line.missing) == (1, 1)
+    # The pop-up: Enter one number, then the next opens another unit.
+    results = cart_line_numbers(sale=cart, line=line.line, codes=["SN1", "SN2", "SN2"])
+    assert _codes(results) == [("SN1", True), ("SN2", True), ("SN2", False)]
+    assert "already on this line" in results[2].message
+    line = cart_view(cart).lines[0]
+    assert (line.line.quantity, line.missing) == (2, 0)
+
+
+def test_the_numpad_raises_a_tracked_line_and_the_missing_count_shows(cart, phones):
+    cart_scan(sale=cart, codes=["SN1", "SN2"])
+    line = cart_view(cart).lines[0].line
+    cart_line_quantity(sale=cart, line=line, quantity="4")
+    assert cart_view(cart).lines[0].missing == 2
+    with pytest.raises(TillError, match="remove some before lowering"):
+        cart_line_quantity(sale=cart, line=line, quantity="1")
+    with pytest.raises(TillError, match="whole numbers"):
+        cart_line_quantity(sale=cart, line=line, quantity="2.5")
+
+
+def test_a_serial_in_another_open_cart_or_sold_is_refused_when_scanned(session, cashier, cart, phones):
+    other = cart_new(session=session, user=cashier)
+    assert cart_scan(sale=cart, codes=["SN1"])[0].ok
+    refused = cart_scan(sale=other, codes=["SN1"])[0]
+    assert not refused.ok and "already allocated on" in refused.message
+    checkout(sale=cart, method="card")
+    refused = cart_scan(sale=other, codes=["SN1"])[0]
+    assert not refused.ok and "not at WH1" in refused.message
+
+
+def test_checkout_with_numbers_missing_is_not_blocked_and_holds_the_stock(cart, phones, warehouse):
+    cart_scan(sale=cart, codes=["SN1", "PHONE"])
+    sale = checkout(sale=cart, method="cash", tendered="500")
+    assert (sale.status, sale.total, sale.change) == (SaleStatus.DONE, Decimal("398.00"), Decimal("102.00"))
+    assert sale.document.status == DocumentStatus.POSTED
+    pending = PendingNumbers.objects.get(document=sale.document)
+    assert pending.missing == 1 and pending.partner == sale.customer
+    assert on_hand(phones, warehouse) == 8
+    assert ledger_verify() == []
+    # Assigned later: linked to the sale and its customer as if scanned at the till.
+    outcome = pending_numbers_assign(pending=pending, numbers=["SN2"])
+    assert outcome.accepted == ["SN2"]
+    move = StockMove.objects.get(from_lot__number="SN2", document=sale.document)
+    assert move.document.partner == sale.customer
+    assert ledger_verify() == []
+
+
+def test_a_repeated_checkout_writes_once(cart, phones):
+    cart_scan(sale=cart, codes=["SN1"])
+    first = checkout(sale=cart, method="card")
+    again = checkout(sale=cart, method="card")
+    assert first.pk == again.pk
+    assert StockMove.objects.filter(document=first.document).count() == 1
+
+
+def test_checkout_refuses_too_little_cash_and_an_empty_cart(cart, phones):
+    with pytest.raises(TillError, match="empty"):
+        checkout(sale=cart, method="cash")
+    cart_scan(sale=cart, codes=["SN1"])
+    with pytest.raises(TillError, match="less than"):
+        checkout(sale=cart, method="cash", tendered="10")
+    with pytest.raises(TillError, match="not an amount"):
+        checkout(sale=cart, method="cash", tendered="ten")
+    assert Sale.objects.get(pk=cart.pk).status == SaleStatus.CART
+
+
+def test_refund_takes_back_only_what_the_sale_sold(session, cart, phones, warehouse, cashier):
+    cart_scan(sale=cart, codes=["SN1", "SN2"])
+    sale = checkout(sale=cart, method="card")
+    assert sale_of_receipt_or_serial(company_id=sale.company_id, code="SN2") == sale
+    assert sale_of_receipt_or_serial(company_id=sale.company_id, code=sale.number) == sale
+    with pytest.raises(TillError, match="SN3: not sold on"):
+        refund_create(session=session, original=sale, numbers=["SN3"], quantities={}, method="card", user=cashier)
+    refund = refund_create(session=session, original=sale, numbers=["SN2"], quantities={}, method="card", user=cashier)
+    assert (refund.kind, refund.total) == (SaleKind.REFUND, Decimal("-199.00"))
+    assert refund.document.kind == DocumentKind.CUSTOMER_RETURN and refund.document.status == DocumentStatus.POSTED
+    assert on_hand(phones, warehouse) == 8
+    assert refundable(sale)[0].numbers == ["SN1"]
+    with pytest.raises(TillError, match="SN2: not sold on"):
+        refund_create(session=session, original=sale, numbers=["SN2"], quantities={}, method="card", user=cashier)
+    assert ledger_verify() == []
+
+
+def test_a_sales_order_loads_with_its_numbers_and_checks_out_once(session, cashier, phones, warehouse, walk_in):
+    order = document_create(company=phones.company, kind=DocumentKind.DELIVERY, from_location=warehouse, partner=walk_in)
+    line = document_line_add(document=order, item=phones, quantity=Decimal(2))
+    line_allocate(line=line, numbers=["SN1", "SN2"])
+    sale = cart_from_sales_order(session=session, document=order, with_numbers=True, user=cashier)
+    assert [n for _, n, _ in cart_view(sale).lines[0].numbers] == ["SN1", "SN2"]
+    with pytest.raises(TillError, match="already in a cart"):
+        cart_from_sales_order(session=session, document=order, with_numbers=True, user=cashier)
+    checkout(sale=sale, method="card")
+    order.refresh_from_db()
+    assert order.status == DocumentStatus.POSTED
+    assert on_hand(phones, warehouse) == 7
+    assert ledger_verify() == []
+
+
+def test_a_quotation_loads_its_lines_and_judges_its_numbers(session, cashier, phones, company, walk_in):
+    quotation = Quotation.objects.create(company=company, number="Q-1", customer=walk_in)
+    QuotationLine.objects.create(
+        company=company, quotation=quotation, item=phones, quantity=2, unit_price=Decimal("150"), numbers="SN1\nNOPE"
+    )
+    sale, refused = cart_from_quotation(session=session, quotation=quotation, with_numbers=True, user=cashier)
+    assert [(r.code, r.ok) for r in refused] == [("NOPE", False)]
+    line = cart_view(sale).lines[0]
+    assert (line.line.quantity, line.missing, line.sale_line.unit_price) == (2, 1, Decimal("150"))
+
+
+def test_a_lot_scanned_twice_is_two_units_of_it(cart, lot_item, warehouse):
+    receive(item=lot_item, location=warehouse, numbers="L1", quantity=5, expiry=date(2099, 1, 1))
+    results = cart_scan(sale=cart, codes=["L1", "L1"])
+    assert [r.ok for r in results] == [True, True], results
+    line = cart_view(cart).lines[0]
+    assert (line.line.quantity, line.numbers[0][1], line.numbers[0][2], line.missing) == (2, "L1", 2, 0)
+
+
+def test_session_close_sums_up_and_cancels_open_carts(session, cashier, cart, phones, register):
+    cart_scan(sale=cart, codes=["SN1", "PHONE"])
+    checkout(sale=cart, method="cash", tendered="400")
+    left = cart_new(session=session, user=cashier)
+    cart_scan(sale=left, codes=["SN5"])
+    summary = session_close(session=session, user=cashier, counted_cash="448")
+    assert (summary.sales, summary.refunds, summary.lines_missing_numbers) == (1, 0, 1)
+    assert summary.by_method == {"cash": Decimal("398.00")} and summary.expected_cash == Decimal("448.00")
+    assert Sale.objects.get(pk=left.pk).status == SaleStatus.CANCELLED
+    with pytest.raises(TillError, match="closed"):
+        cart_new(session=session, user=cashier)
+    assert session_open(register=register, user=cashier).pk != session.pk
+
+
+def test_an_untracked_product_is_counted_by_scans(cart, company):
+    Item.objects.create(company=company, sku="BAG", name="Bag", sale_price=Decimal("0.50"))
+    receive(item=Item.objects.get(sku="BAG"), location=cart.register.location, quantity=10)
+    cart_scan(sale=cart, codes=["BAG", "BAG", "BAG"])
+    line = cart_view(cart).lines[0]
+    assert (line.line.quantity, line.missing, line.amount) == (3, 0, Decimal("1.50"))
