@@ -25,5 +25,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("trace/", include("traceability.urls")),
     path("manufacturing/", include("manufacturing.urls")),
+    path("pos/", include("pos.urls")),
     path("", include("inventory.urls")),
 ]

@@ -35,6 +35,9 @@ def quantity_read(value: object, *, zero: bool = False, check: bool = True) -> D
         return quantity
     if quantity < 0 or (quantity == 0 and not zero):
         raise QuantityError("the quantity cannot be negative" if zero else "the quantity must be more than zero")
-    if quantity != quantity.quantize(QUANTUM):
-        raise QuantityError(f"the quantity {quantity.normalize():f} has more than {PLACES} decimal places")
+    if quantity.adjusted() >= 18:  # past what any quantity field holds (and past what quantize takes)
+        raise QuantityError(f"the quantity {str(value)[:30]} is too large")
+    if quantity.adjusted() < -PLACES or quantity != quantity.quantize(QUANTUM):
+        shown = f"{quantity.normalize():f}" if quantity.adjusted() >= -12 else str(value)[:30]
+        raise QuantityError(f"the quantity {shown} has more than {PLACES} decimal places")
     return quantity

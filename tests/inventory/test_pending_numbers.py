@@ -143,3 +143,12 @@ def test_a_recall_names_sales_whose_numbers_are_not_yet_recorded(serial_item, wa
     assert [(r.document, r.partner, r.missing) for r in rows] == [(document, customer, Decimal(1))]
     pending_numbers_assign(pending=rows[0], numbers=["SN3"])
     assert not recall_numbers_to_follow(seed_ids=[seed.pk]).exists()
+
+
+@pytest.mark.parametrize("typed", ["1e400", "-1e400", "1e-400", "9" * 30])
+def test_a_quantity_far_out_of_range_is_named_not_a_crash(typed):
+    from inventory.quantities import QuantityError, quantity_read
+
+    with pytest.raises(QuantityError) as error:
+        quantity_read(typed)
+    assert len(str(error.value)) < 120

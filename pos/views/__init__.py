@@ -1,0 +1,1 @@
+"""The till's pages (``till``, ``sales``) and the back office's quotations."""
