@@ -22,7 +22,7 @@ from ..models import (
 )
 from ..numbering import MAX_NUMBERS, parse_numbers
 from ..quantities import ZERO, QuantityError, quantity_read
-from .base import Actor, draft_required
+from .base import Actor, document_totals_add, draft_required
 from .judging import (
     ALLOCATION_FIELDS,
     Judging,
@@ -75,6 +75,7 @@ def line_allocate(
     expiry_date: date | None = None,
     parent_number: str = "",
     confirm: bool = False,
+    grow: bool = False,
     user: Actor = None,
 ) -> AllocationOutcome:
     """Add typed, scanned or pasted numbers (ranges like SN0001-SN0100 expand) to a line.
@@ -85,13 +86,17 @@ def line_allocate(
     bring new numbers, or existing ones coming back; a customer return takes what that customer
     was delivered, anything else only ``confirm``ed as of unknown origin. New numbers must have
     the class's shape. ``quantity`` is for lots: default, what the line still needs.
+    ``grow`` (serials): each number past the line's quantity adds its unit to the line (a till's
+    scan is one more unit), instead of being refused for a full line.
     """
     document, line = draft_line_locked(line)
     item = line.item
     remaining = line.quantity - (line.allocations.aggregate(total=Sum("quantity"))["total"] or ZERO)
     # A serial is one unit: a paste of far more serials than the line still needs is refused
     # whole, before anything is expanded or looked up.
-    entries = parse_numbers(numbers, needed=max(math.ceil(remaining), 0) if item.is_serial else None, most=MAX_NUMBERS)
+    grow = grow and item.is_serial
+    entries = parse_numbers(numbers, needed=max(math.ceil(remaining), 0) if item.is_serial and not grow else None, most=MAX_NUMBERS)
+    room = remaining + len(entries) if grow else remaining
     if quantity is not None:
         quantity = _quantity(quantity)
     if not item.is_tracked or not number_required(item, document.from_location, document.to_location):
@@ -109,7 +114,7 @@ def line_allocate(
         document,
         existing,
         on_line,
-        remaining,
+        room,
         expiry_date or line.expiry_date,
         parent_number.strip() or line.lot_number,
         item.is_serial,
@@ -122,7 +127,13 @@ def line_allocate(
         rows = judge_outgoing(context, entries, quantity, outcome, new_only=relabel)
     bulk_insert_rows(Allocation, ALLOCATION_FIELDS, [row.values for row in rows])
     outcome.accepted = [row.entered for row in rows]
-    outcome.remaining = context.remaining
+    grown = max(room - context.remaining - max(remaining, ZERO), ZERO) if grow else ZERO
+    if grown:
+        line.quantity += grown
+        DocumentLine.objects.filter(pk=line.pk).update(quantity=line.quantity)
+        document_totals_add(document_id=document.pk, lines=0, quantity=grown)
+    outcome.remaining = context.remaining - (room - remaining) if grow else context.remaining
+    outcome.remaining = max(outcome.remaining, ZERO) if grow else outcome.remaining
     return outcome
 
 

@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, Subquery, Sum, Value
+from django.db.models import Count, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -25,7 +25,7 @@ from ..models import (
 from ..models.catalog import MAX_QUANTITY
 from ..models.documents import KIND_PREFIX
 from ..quantities import QUANTUM, QuantityError, quantity_read
-from .base import Actor, acting_user, draft_required
+from .base import Actor, acting_user, document_totals_add, draft_required
 from .moves import MoveSpec, quantity_too_large
 from .numbers import document_number_next
 from .pending import pending_numbers_release
@@ -151,11 +151,6 @@ def document_line_add(
     )
     document_totals_add(document_id=document.pk, lines=1, quantity=quantity)
     return line
-
-
-def document_totals_add(*, document_id: int, lines: int, quantity: Decimal) -> None:
-    """Add to a document's line count and total quantity; its caller holds the document's lock."""
-    Document.objects.filter(pk=document_id).update(line_count=F("line_count") + lines, total_quantity=F("total_quantity") + quantity)
 
 
 @transaction.atomic

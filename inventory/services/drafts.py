@@ -11,8 +11,8 @@ from .. import locks
 from ..exceptions import InvalidDocument, InventoryError, Problem
 from ..models import Allocation, Company, Document, DocumentKind, DocumentLine, Item, Location, LocationKind, Partner
 from ..quantities import ZERO, QuantityError, quantity_read
-from .base import Actor, draft_required
-from .documents import document_create, document_line_add, document_totals_add, ends_check, line_problems
+from .base import Actor, document_totals_add, draft_required
+from .documents import document_create, document_line_add, ends_check, line_problems
 from .setup import virtual_location
 
 

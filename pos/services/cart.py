@@ -57,7 +57,8 @@ class _Refused(Exception):
 
 def sale_lock(sale: Sale) -> Sale:
     """The sale's row (before any of inventory's, as ``inventory/locks.py`` orders it), open."""
-    sale = locks.row_lock(Sale.objects.select_related("register__location", "document", "session"), sale.pk)
+    related = ("register__location", "document__from_location", "document__to_location", "document__company", "session")
+    sale = locks.row_lock(Sale.objects.select_related(*related), sale.pk)
     return sale
 
 
@@ -89,14 +90,18 @@ def cart_new(*, session: RegisterSession, user: AbstractBaseUser, customer: Part
 
 
 def _item_by_code(company_id: int, text: str) -> Item | None:
-    item = Item.objects.filter(company_id=company_id, sku=text, is_active=True).first()
+    item = Item.objects.filter(company_id=company_id, sku=text, is_active=True).select_related("lot_class", "company").first()
     if item is None and text.isdigit() and 8 <= len(text) <= 14:
         return _item_by_gtin(company_id, gtin_normalize(text))
     return item
 
 
 def _item_by_gtin(company_id: int, gtin: str) -> Item | None:
-    candidates = Item.objects.filter(company_id=company_id, is_active=True).filter(gtin__in={gtin, gtin[1:], gtin[2:], gtin[6:]})
+    candidates = (
+        Item.objects.filter(company_id=company_id, is_active=True)
+        .filter(gtin__in={gtin, gtin[1:], gtin[2:], gtin[6:]})
+        .select_related("lot_class", "company")
+    )
     return next((i for i in candidates if gtin_normalize(i.gtin) == gtin), None)
 
 
@@ -127,7 +132,7 @@ def _resolve(sale: Sale, code: str) -> _Code:
     if item is not None:
         return _Code(item)
     # A number alone: the lots/serials with it, those in stock at the register first.
-    lots = list(Lot.objects.filter(company_id=company_id, number=text).select_related("item")[:20])
+    lots = list(Lot.objects.filter(company_id=company_id, number=text).select_related("item__lot_class", "item__company")[:20])
     if not lots:
         raise _Refused("no product, GTIN or lot/serial number of this shop")
     here = [lot for lot in lots if lot.balances.filter(location=sale.register.location, quantity__gt=0).exists()] if len(lots) > 1 else lots
@@ -181,6 +186,8 @@ def _add_one(sale: Sale, found: _Code, line: DocumentLine | None = None) -> Scan
     if line is None:
         line = _line_add(sale, item, ONE)
         quantity = ONE
+    elif item.is_serial:
+        quantity = ONE  # line_allocate grows the line by the unit if it is fully numbered
     else:
         allocated = _allocated(line)
         kept = None if item.is_serial else Allocation.objects.filter(line=line, lot__number=found.number).first()
@@ -199,6 +206,7 @@ def _add_one(sale: Sale, found: _Code, line: DocumentLine | None = None) -> Scan
         quantity=None if item.is_serial else quantity,
         expiry_date=found.expiry,
         parent_number=found.parent,
+        grow=True,
     )
     if outcome.rejected:
         raise _Refused(outcome.rejected[0].reason)

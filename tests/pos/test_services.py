@@ -192,3 +192,54 @@ def test_an_untracked_product_is_counted_by_scans(cart, company):
     cart_scan(sale=cart, codes=["BAG", "BAG", "BAG"])
     line = cart_view(cart).lines[0]
     assert (line.line.quantity, line.missing, line.amount) == (3, 0, Decimal("1.50"))
+
+
+def test_checkout_judges_again_under_the_lock_and_posts_nothing_when_refused(cart, phones):
+    """Between the scan and the payment a recall put SN1 on hold: the checkout names it, and
+    nothing of the sale is posted (the cart stays open)."""
+    from inventory.models import Lot
+    from inventory.services import lots_hold
+
+    cart_scan(sale=cart, codes=["SN1", "SN2"])
+    lots_hold(lot_ids=[Lot.objects.get(number="SN1").pk], reason="supplier recall")
+    with pytest.raises(Exception, match="SN1") as error:
+        checkout(sale=cart, method="card")
+    assert "on hold" in str(error.value)
+    assert Sale.objects.get(pk=cart.pk).status == SaleStatus.CART
+    assert not StockMove.objects.filter(document=cart.document).exists()
+
+
+def _cart_of(session, cashier, company, warehouse, lines):
+    """A cart of ``lines`` serial lines (2 serials each) and ``lines`` lot lines, one number missing."""
+    from inventory.models import LotSerialClass, NumberSegment, Tracking
+
+    lot_class = LotSerialClass.objects.create(company=company, code=f"L{lines}", name="Lots", tracking=Tracking.LOT)
+    NumberSegment.objects.create(lot_class=lot_class, position=0, kind="constant", value=f"B{lines}-")
+    NumberSegment.objects.create(lot_class=lot_class, position=1, kind="counter", value="0001")
+    serial_class = LotSerialClass.objects.create(company=company, code=f"S{lines}", name="Serials", tracking=Tracking.SERIAL)
+    NumberSegment.objects.create(lot_class=serial_class, position=0, kind="constant", value=f"Z{lines}-")
+    NumberSegment.objects.create(lot_class=serial_class, position=1, kind="counter", value="0001")
+    codes = []
+    for i in range(lines):
+        serial = Item.objects.create(company=company, sku=f"S{lines}-{i}", name="s", lot_class=serial_class, sale_price=1)
+        lot = Item.objects.create(company=company, sku=f"L{lines}-{i}", name="l", lot_class=lot_class, sale_price=1)
+        receive(item=serial, location=warehouse, numbers=[f"S{lines}-{i}-A", f"S{lines}-{i}-B", f"S{lines}-{i}-C"])
+        receive(item=lot, location=warehouse, numbers=[f"L{lines}-{i}-LOT"], quantity=5)
+        codes += [f"S{lines}-{i}-A", f"S{lines}-{i}-B", f"L{lines}-{i}-LOT", f"L{lines}-{i}-LOT"]
+    cart = cart_new(session=session, user=cashier)
+    assert all(r.ok for r in cart_scan(sale=cart, codes=codes)), "set-up scans refused"
+    cart_scan(sale=cart, codes=[f"S{lines}-0"])  # one unit whose serial is missing
+    return cart
+
+
+def test_checkout_queries_do_not_grow_with_lines_or_numbers(session, cashier, company, warehouse):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for lines in (3, 9):
+        cart = _cart_of(session, cashier, company, warehouse, lines)
+        with CaptureQueriesContext(connection) as queries:
+            checkout(sale=cart, method="card")
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
