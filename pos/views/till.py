@@ -33,6 +33,7 @@ from ..services import (
 )
 
 MAX_CODES = 200  # one request of the scan queue
+RECENT = 30  # scan answers kept in sight
 
 
 def problem_text(error: InventoryError) -> str:
@@ -145,7 +146,19 @@ class ScanView(TillMixin, View):
             results = cart_scan(sale=sale, codes=codes, user=request.user)
         except TillError as error:
             return self.cart_response(sale, error=problem_text(error), status=422)
-        return self.cart_response(sale, results)
+        return self.cart_response(sale, self.remembered(sale, results))
+
+    def remembered(self, sale: Sale, results: list) -> list:
+        """This cart's latest answers, newest first: a refused scan stays in sight while the
+        scanner goes on (the answer to the next batch does not wipe it)."""
+        key = f"pos-scans-{sale.pk}"
+        fresh = [{"code": r.code[:80], "ok": r.ok, "message": r.message[:300], "line_id": r.line_id} for r in results]
+        kept = (fresh[::-1] + self.request.session.get(key, []))[:RECENT]
+        self.request.session[key] = [{**r, "opens_numbers": False} for r in kept]
+        opened = [r for r in results if r.opens_numbers]
+        return [{**r, "opens_numbers": False} for r in kept] + [
+            {"code": "", "ok": True, "message": "", "line_id": r.line_id, "opens_numbers": True, "hidden": True} for r in opened[-1:]
+        ]
 
 
 class LineNumbersView(TillMixin, View):
