@@ -30,6 +30,7 @@ from .models import (
     Membership,
     NumberSegment,
     Partner,
+    PendingNumbers,
     StockMove,
     StockSummary,
     SubmissionKey,
@@ -184,6 +185,14 @@ class ItemForm(forms.ModelForm):
 
     # Changing how an item is tracked once it has moved would make its history unreadable.
     FROZEN_ONCE_MOVED = ("company", "lot_class", "tracking_scope", "is_stocked")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "sale_price" in self.fields:
+            self.fields["sale_price"].required = False  # empty: the item is not sold at the till (0)
+
+    def clean_sale_price(self):
+        return self.cleaned_data.get("sale_price") or Decimal("0")
 
     def clean(self):
         cleaned = super().clean()
@@ -355,6 +364,17 @@ class ExpirySummaryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ["company"]
     list_select_related = ["item", "location"]
     search_fields = ["item__sku", "item__name", "location__code"]
+    show_full_result_count = False
+
+
+@admin.register(PendingNumbers)
+class PendingNumbersAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Lines that left without all their numbers (a till's sale): assigned on the till's follow-up list."""
+
+    list_display = ["id", "document", "item", "location", "partner", "quantity", "assigned", "released", "is_open", "created_at"]
+    list_filter = ["company", "is_open"]
+    list_select_related = ["document", "item", "location", "partner"]
+    search_fields = ["document__number", "item__sku"]
     show_full_result_count = False
 
 

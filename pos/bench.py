@@ -28,10 +28,12 @@ from inventory.services import company_create, document_create, document_line_ad
 from .models import Register, Sale
 from .services import cart_new, cart_scan, checkout, session_open
 
-SIZES = {"stock-serials": (100_000, "serials in stock at the register's location (pos suite)", 1_000)}
+SIZES = {
+    "stock-serials": (100_000, "serials in stock at the register's location (pos suite)", 1_000),
+    "register-sales": (60, "one-serial sales per register checked out at once (pos suite, PostgreSQL)"),
+}
 REGISTERS = 8
 WORKERS = 4
-SALES_PER_REGISTER = 60
 CHECKOUT_RUNS = 3
 
 
@@ -42,6 +44,8 @@ def suites():
 def check(options) -> None:
     if options["stock_serials"] > 1_000_000:
         raise CommandError("--stock-serials must be at most 1,000,000")
+    if options["register_sales"] * REGISTERS >= options["stock_serials"]:
+        raise CommandError(f"--stock-serials must be more than {REGISTERS} × --register-sales")
 
 
 def _serial_class(company, code: str, prefix: str) -> LotSerialClass:
@@ -126,7 +130,7 @@ def run(measure, options) -> None:
             checkout(sale=cart, method="card", user=cashier)
 
     if connection.vendor == "postgresql":
-        _registers_at_once(measure, company, shop, phone, cashier)
+        _registers_at_once(measure, company, shop, cashier, options["register_sales"])
     else:
         measure.note("pos_checkouts_8_registers: PostgreSQL only (SQLite takes one writer at a time)")
     faults = ledger_verify()
@@ -134,14 +138,14 @@ def run(measure, options) -> None:
         raise CommandError(f"verify_ledger after the pos suite: {faults[:3]}")
 
 
-def _registers_at_once(measure, company, shop, phone, cashier) -> None:
+def _registers_at_once(measure, company, shop, cashier, sales: int) -> None:
     """8 registers' carts of one serial each, checked out by 4 processes at once."""
     carts: list[int] = []
     taken = 0
     for r in range(REGISTERS):
         register = Register.objects.create(company=company, code=f"R{r}", name=f"Register {r}", location=shop)
         session = session_open(register=register, user=cashier)
-        for _ in range(SALES_PER_REGISTER):
+        for _ in range(sales):
             taken += 1
             cart = cart_new(session=session, user=cashier)
             (result,) = cart_scan(sale=cart, codes=[f"PH{taken:07d}"], user=cashier)
@@ -153,7 +157,9 @@ def _registers_at_once(measure, company, shop, phone, cashier) -> None:
     connection.close()  # the children open their own connections
     context = multiprocessing.get_context("fork")
     with measure("pos_checkouts_8_registers", target=len(carts) / 200), context.Pool(WORKERS) as pool:
-        done = sum(pool.map(_checkout_all, parts))
+        answers = pool.map(_checkout_all, parts)
+    done = sum(n for n, _ in answers)
+    measure.results[-1]["queries"] = sum(q for _, q in answers)  # run by the workers, not counted here
     seconds = measure.results[-1]["seconds"]
     measure.results[-1]["per_second"] = round(done / seconds, 1)
     measure.note(f"pos_checkouts_8_registers: {done} checkouts in {seconds:.2f} s = {done / seconds:.0f}/s over {WORKERS} workers")
@@ -161,13 +167,106 @@ def _registers_at_once(measure, company, shop, phone, cashier) -> None:
         raise CommandError(f"{len(carts) - done} checkouts failed")
 
 
-def _checkout_all(sale_ids: list[int]) -> int:
+def _checkout_all(sale_ids: list[int]) -> tuple[int, int]:
+    """One worker's checkouts: how many went through, and the queries they ran."""
     connection.close()
-    done = 0
+    done, count = 0, [0]
+
+    def counter(execute, sql, params, many, context):
+        count[0] += 1
+        return execute(sql, params, many, context)
+
     try:
-        for pk in sale_ids:
-            checkout(sale=Sale.objects.get(pk=pk), method="card")
-            done += 1
+        with connection.execute_wrapper(counter):
+            for pk in sale_ids:
+                checkout(sale=Sale.objects.get(pk=pk), method="card")
+                done += 1
     finally:
         connection.close()
-    return done
+    return done, count[0]
+
+
+def pages(data=None) -> list:
+    """The till's pages, on the trace suite's data: a register at its first warehouse with the bench
+    user's open session, a cart holding a serial, a paid sale whose number is still to follow, a
+    refund of nothing yet, and a quotation."""
+    from inventory.bench_pages import LIST, Page
+
+    if data is not None:
+        data.update(_pages_data(data))
+
+    def sale(d):
+        return {"sale_pk": d["pos_cart"]}
+
+    def done(d):
+        return {"sale_pk": d["pos_sale"]}
+
+    return [
+        Page("pos_registers", "pos:registers", LIST, status=302, redirect=lambda d: "/pos/till/"),
+        Page("pos_till_current", "pos:till", LIST, status=302, redirect=lambda d: f"/pos/till/{d['pos_cart']}/"),
+        Page("pos_till", "pos:till-sale", LIST, kwargs=sale, texts=lambda d: [d["pos_cart_number"], d["pos_serial"]]),
+        Page(
+            "pos_numbers",
+            "pos:numbers",
+            LIST,
+            kwargs=lambda d: {"sale_pk": d["pos_cart"], "line_pk": d["pos_cart_line"]},
+            texts=lambda d: [d["pos_serial"]],
+        ),
+        Page("pos_pay", "pos:pay", LIST, kwargs=sale, texts=lambda d: [d["pos_cart_number"]]),
+        Page("pos_receipt", "pos:receipt", LIST, kwargs=done, texts=lambda d: [d["pos_sale_number"]]),
+        Page("pos_load", "pos:load", LIST, texts=lambda d: [d["pos_quotation_number"]]),
+        Page("pos_refund", "pos:refund", LIST, params=lambda d: {"q": d["pos_sale_number"]}, texts=lambda d: [d["pos_sale_number"]]),
+        Page("pos_close", "pos:close", LIST, texts=lambda d: ["Cash counted"]),
+        Page("pos_sales", "pos:sales", LIST, texts=lambda d: [d["pos_sale_number"]]),
+        Page("pos_follow_up", "pos:follow-up", LIST, texts=lambda d: [d["pos_sale_number"]]),
+        Page(
+            "pos_follow_up_assign",
+            "pos:follow-up-assign",
+            LIST,
+            kwargs=lambda d: {"pending_pk": d["pos_pending"]},
+            texts=lambda d: [d["pos_sale_number"]],
+        ),
+        Page("pos_quotations", "pos:quotation-list", LIST, texts=lambda d: [d["pos_quotation_number"]]),
+        Page("pos_quotation_create", "pos:quotation-create", LIST, texts=lambda d: ["New quotation"]),
+        Page(
+            "pos_quotation",
+            "pos:quotation-update",
+            LIST,
+            kwargs=lambda d: {"quotation_pk": d["pos_quotation"]},
+            texts=lambda d: [d["pos_quotation_number"]],
+        ),
+    ]
+
+
+def _pages_data(data: dict) -> dict:
+    from inventory.models import Balance, PendingNumbers
+    from inventory.services.documents import document_number_next
+
+    from .models import Quotation, QuotationLine
+
+    company, user = data["company"], data["user"]
+    location = company.locations.get(pk=data["warehouse"])
+    balances = Balance.objects.filter(company=company, location=location, is_serial=True, quantity__gt=0).select_related("lot", "item")
+    first, second = list(balances.order_by("pk")[:2])
+    register = Register.objects.create(company=company, code="BENCH", name="Bench till", location=location)
+    session = session_open(register=register, user=user)
+    paid = cart_new(session=session, user=user)
+    cart_scan(sale=paid, codes=[first.item.sku], user=user)  # a unit whose serial follows
+    checkout(sale=paid, method="card", user=user)
+    cart = cart_new(session=session, user=user)
+    (result,) = cart_scan(sale=cart, codes=[second.lot.number], user=user)
+    if not result.ok:
+        raise CommandError(f"pos pages: the bench serial was refused: {result.message}")
+    quotation = Quotation.objects.create(company=company, number=document_number_next(company_id=company.pk, prefix="Q"), created_by=user)
+    QuotationLine.objects.create(company=company, quotation=quotation, item=second.item, quantity=1, unit_price=Decimal("10"))
+    return {
+        "pos_cart": cart.pk,
+        "pos_cart_number": cart.number,
+        "pos_cart_line": cart.document.lines.get().pk,
+        "pos_serial": second.lot.number,
+        "pos_sale": paid.pk,
+        "pos_sale_number": paid.number,
+        "pos_pending": PendingNumbers.objects.get(document=paid.document).pk,
+        "pos_quotation": quotation.pk,
+        "pos_quotation_number": quotation.number,
+    }

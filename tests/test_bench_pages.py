@@ -25,6 +25,12 @@ NOT_PAGES = {
     "traceability:lookup-scan": "POST only: the lookup page's scan queue",
     "traceability:recall-hold": "POST only: puts the recalled lots on hold",
     "traceability:recall-export": "CSV export of a recall section, streamed",
+    "pos:new": "POST only: starts another cart",
+    "pos:scan": "POST only: the till's scan queue (its speed: manage.py bench --suite pos)",
+    "pos:customer": "POST only: names the cart's customer",
+    "pos:cancel": "POST only: cancels the cart",
+    "pos:quantity": "POST only: the numpad's quantity",
+    "pos:price": "POST only: a line's price and discount",
 }
 
 

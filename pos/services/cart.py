@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from inventory import locks
 from inventory.exceptions import InventoryError
@@ -105,6 +105,24 @@ def _item_by_gtin(company_id: int, gtin: str) -> Item | None:
     return next((i for i in candidates if gtin_normalize(i.gtin) == gtin), None)
 
 
+def _item_by_name(company_id: int, text: str) -> Item:
+    """Product search by name (or part of its code): one match is the product; several are named."""
+    if len(text) < 3:
+        raise _Refused("no product, GTIN or lot/serial number of this shop")
+    matches = list(
+        Item.objects.filter(company_id=company_id, is_active=True, is_stocked=True)
+        .filter(Q(name__icontains=text) | Q(sku__icontains=text))
+        .select_related("lot_class", "company")
+        .order_by("sku")[:6]
+    )
+    if not matches:
+        raise _Refused("no product, GTIN or lot/serial number of this shop")
+    if len(matches) > 1:
+        names = ", ".join(f"{i.sku} {i.name}" for i in matches[:5]) + (" …" if len(matches) > 5 else "")
+        raise _Refused(f"several products match: {names} — type more of the name, or scan")
+    return matches[0]
+
+
 @dataclass
 class _Code:
     item: Item
@@ -134,7 +152,7 @@ def _resolve(sale: Sale, code: str) -> _Code:
     # A number alone: the lots/serials with it, those in stock at the register first.
     lots = list(Lot.objects.filter(company_id=company_id, number=text).select_related("item__lot_class", "item__company")[:20])
     if not lots:
-        raise _Refused("no product, GTIN or lot/serial number of this shop")
+        return _Code(_item_by_name(company_id, text))
     here = [lot for lot in lots if lot.balances.filter(location=sale.register.location, quantity__gt=0).exists()] if len(lots) > 1 else lots
     items = {lot.item_id: lot.item for lot in (here or lots)}
     if len(items) > 1:

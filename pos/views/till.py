@@ -43,6 +43,13 @@ def problem_text(error: InventoryError) -> str:
 class TillMixin(CompanyMixin):
     permission_required = ("pos.use_register",)
 
+    def dispatch(self, request, *args, **kwargs):
+        # Another company's sale is a 404 whatever the method, before any handler runs.
+        known = "sale_pk" not in kwargs or not request.company or not self.has_permission()
+        if not known and not Sale.objects.filter(pk=kwargs["sale_pk"], company=request.company).exists():
+            raise Http404("No such sale")
+        return super().dispatch(request, *args, **kwargs)
+
     def session(self):
         session = open_session_of(self.request.user, self.company.pk)
         if session is None or not register_allowed(session.register, self.request.user):

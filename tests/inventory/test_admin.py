@@ -26,6 +26,7 @@ from inventory.models import (
     Membership,
     NumberSegment,
     Partner,
+    PendingNumbers,
     SegmentKind,
     StockMove,
     StockSummary,
@@ -50,6 +51,7 @@ READ_ONLY_MODELS = [
     Document,
     Allocation,
     SubmissionKey,
+    PendingNumbers,
 ]
 MODELS = [*SETUP_MODELS, Lot, *READ_ONLY_MODELS]
 
@@ -96,7 +98,19 @@ def world(company, warehouse, user, serial_item):
         Document: (document, document.number),
         Allocation: (Allocation.objects.get(number=first.number), "A1"),
         SubmissionKey: (SubmissionKey.objects.create(company=company, key="k-7f3a", document=document), "k-7f3a"),
+        PendingNumbers: (_sold_without_its_number(serial_item, warehouse), "DL-"),
     }
+
+
+def _sold_without_its_number(item, location):
+    """A posted delivery of one unit whose serial is still to follow."""
+    from inventory.models import DocumentKind
+    from inventory.services import document_create, document_line_add, document_post
+
+    delivery = document_create(company=item.company, kind=DocumentKind.DELIVERY, from_location=location)
+    document_line_add(document=delivery, item=item, quantity=1)
+    document_post(document=delivery, numbers_to_follow=True)
+    return PendingNumbers.objects.get(document=delivery)
 
 
 def management_form(prefix, total=0):

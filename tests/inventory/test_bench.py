@@ -40,6 +40,10 @@ def test_bench_prints_each_operation_with_seconds_and_queries_as_json():
             "1",
             "--units",
             "20",
+            "--stock-serials",
+            "1000",
+            "--register-sales",
+            "3",
         ],
         cwd=ROOT,
         env={**os.environ, "DJANGO_DEBUG": "true"},
@@ -50,6 +54,7 @@ def test_bench_prints_each_operation_with_seconds_and_queries_as_json():
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     pages = [f"page_{page.name}" for page in declared_pages()]
-    assert [op["name"] for op in report["operations"]] == [*POSTING, *pages, "mfg_complete_work_order"]
+    pos = ["pos_judge_scan_serial", "pos_checkout_50_lines"] + (["pos_checkouts_8_registers"] if report["engine"] == "postgresql" else [])
+    assert [op["name"] for op in report["operations"]] == [*POSTING, *pages, "mfg_complete_work_order", *pos]
     for op in report["operations"]:
         assert op["seconds"] > 0 and op["queries"] > 0, op

@@ -66,6 +66,36 @@ def lot_of(company):
     return item.lots.get()
 
 
+def sale_of(company):
+    """A cart at a register of ``company`` (its cashier's open session)."""
+    from pos.models import Register
+    from pos.services import cart_new, session_open
+
+    cashier = UserFactory(is_superuser=True)
+    register = Register.objects.create(company=company, code="T1", name="Till", location=LocationFactory(company=company))
+    return cart_new(session=session_open(register=register, user=cashier), user=cashier)
+
+
+def pending_of(company):
+    """What a delivery of ``company`` left without its serial number."""
+    from inventory.models import PendingNumbers
+    from inventory.services import document_post
+
+    item = ItemFactory(company=company, lot_class=LotClassFactory(company=company))
+    location = LocationFactory(company=company)
+    receive(item=item, location=location, generate=1)
+    delivery = document_create(company=company, kind=DocumentKind.DELIVERY, from_location=location)
+    document_line_add(document=delivery, item=item, quantity=Decimal(1))
+    document_post(document=delivery, numbers_to_follow=True)
+    return PendingNumbers.objects.get(document=delivery)
+
+
+def quotation_of(company):
+    from pos.models import Quotation
+
+    return Quotation.objects.create(company=company, number="Q-1")
+
+
 # How to make a row of a given company for each URL argument that names one.
 ROW_KWARGS = {
     "item_pk": lambda company: ItemFactory(company=company),
@@ -75,6 +105,9 @@ ROW_KWARGS = {
     "balance_pk": unassigned_balance_of,
     "lot_pk": lot_of,
     "work_order_pk": work_order_of,
+    "sale_pk": sale_of,
+    "pending_pk": pending_of,
+    "quotation_pk": quotation_of,
 }
 # URL arguments that name no row: a valid value each.
 VALUE_KWARGS = {"kind": DocumentKind.DELIVERY.value, "source": "items"}

@@ -243,3 +243,14 @@ def test_checkout_queries_do_not_grow_with_lines_or_numbers(session, cashier, co
             checkout(sale=cart, method="card")
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+def test_a_product_is_found_by_part_of_its_name(cart, phones, company):
+    Item.objects.create(company=company, sku="CASE", name="Phone case", sale_price=Decimal("9"))
+    receive(item=Item.objects.get(sku="CASE"), location=cart.register.location, quantity=5)
+    (several,) = cart_scan(sale=cart, codes=["phon"])
+    assert not several.ok and "several products match" in several.message and "CASE Phone case" in several.message
+    (one,) = cart_scan(sale=cart, codes=["case"])
+    assert one.ok and cart_view(cart).lines[0].line.item.sku == "CASE"
+    (none,) = cart_scan(sale=cart, codes=["zzz-nothing"])
+    assert not none.ok and "no product" in none.message
