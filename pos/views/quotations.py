@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views import View
 
 from inventory.models import Item, Partner
+from inventory.services import SubmissionRepeated, submission_claim, submission_first, submission_key_new, submission_key_of
 from inventory.services.documents import document_number_next
 from inventory.web.views import CompanyMixin, row_ids
 
@@ -99,37 +100,52 @@ class QuotationFormView(CompanyMixin, View):
             ]
         form = QuotationForm(initial=initial, company=self.company)
         formset = LineFormSet(initial=lines, form_kwargs={"company": self.company}, prefix="lines")
-        return render(request, "pos/quotation_form.html", {"form": form, "formset": formset, "quotation": quotation})
+        return self.render_form(form, formset, quotation, submission_key_new())
+
+    def render_form(self, form, formset, quotation, key, status=200):
+        context = {"form": form, "formset": formset, "quotation": quotation, "submission_key": key}
+        return render(self.request, "pos/quotation_form.html", context, status=status)
 
     def post(self, request, quotation_pk=None):
         quotation = self.quotation(quotation_pk)
+        key = submission_key_of(request.POST)
+        if submission_first(company=self.company, user=request.user, key=key):
+            return redirect("pos:quotation-list")  # a repeat (a double click): saved once already
         form = QuotationForm(request.POST, company=self.company)
         formset = LineFormSet(request.POST, form_kwargs={"company": self.company}, prefix="lines")
         lines = [f.cleaned_data for f in formset if f.is_valid() and f.has_changed() and f.cleaned_data] if formset.is_valid() else []
         if not (form.is_valid() and formset.is_valid()) or not lines:
             if form.is_valid() and formset.is_valid():
                 form.add_error(None, "a quotation has at least one line")
-            return render(request, "pos/quotation_form.html", {"form": form, "formset": formset, "quotation": quotation}, status=422)
-        with transaction.atomic():
-            if quotation is None:
-                number = document_number_next(company_id=self.company.pk, prefix="Q")
-                quotation = Quotation.objects.create(company=self.company, number=number, created_by=request.user)
-            quotation.customer = form.cleaned_data["customer"]
-            quotation.valid_until = form.cleaned_data["valid_until"]
-            quotation.notes = form.cleaned_data["notes"]
-            quotation.save()
-            quotation.lines.all().delete()
-            QuotationLine.objects.bulk_create(
-                QuotationLine(
-                    company=self.company,
-                    quotation=quotation,
-                    position=i,
-                    item=row["item"],
-                    quantity=row["quantity"],
-                    unit_price=row["unit_price"] if row["unit_price"] is not None else row["item"].sale_price,
-                    numbers=row["numbers"],
-                )
-                for i, row in enumerate(lines, start=1)
-            )
+            return self.render_form(form, formset, quotation, key, status=422)
+        try:
+            quotation = self.save(quotation, form.cleaned_data, lines, key)
+        except SubmissionRepeated:
+            return redirect("pos:quotation-list")
         messages.success(request, f"Quotation {quotation.number} saved.")
         return redirect("pos:quotation-list")
+
+    @transaction.atomic
+    def save(self, quotation: Quotation | None, header: dict, lines: list[dict], key: str) -> Quotation:
+        submission_claim(company=self.company, user=self.request.user, key=key)
+        if quotation is None:
+            number = document_number_next(company_id=self.company.pk, prefix="Q")
+            quotation = Quotation.objects.create(company=self.company, number=number, created_by=self.request.user)
+        quotation.customer = header["customer"]
+        quotation.valid_until = header["valid_until"]
+        quotation.notes = header["notes"]
+        quotation.save()
+        quotation.lines.all().delete()
+        QuotationLine.objects.bulk_create(
+            QuotationLine(
+                company=self.company,
+                quotation=quotation,
+                position=i,
+                item=row["item"],
+                quantity=row["quantity"],
+                unit_price=row["unit_price"] if row["unit_price"] is not None else row["item"].sale_price,
+                numbers=row["numbers"],
+            )
+            for i, row in enumerate(lines, start=1)
+        )
+        return quotation

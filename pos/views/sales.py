@@ -5,13 +5,23 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views import View
 
 from inventory.exceptions import InventoryError
 from inventory.models import Document, DocumentKind, DocumentStatus, PendingNumbers
-from inventory.services import pending_numbers_assign
+from inventory.services import (
+    SubmissionRepeated,
+    pending_numbers_assign,
+    submission_claim,
+    submission_done,
+    submission_first,
+    submission_key_new,
+    submission_key_of,
+)
 from inventory.web.views import CompanyMixin, clean_text, row_ids
 
 from ..exceptions import TillError
@@ -122,7 +132,14 @@ class RefundView(TillMixin, View):
         return render(
             request,
             "pos/refund.html",
-            {"q": code, "original": original, "rows": rows, "methods": PaymentMethod.choices, "not_found": bool(code and not original)},
+            {
+                "q": code,
+                "original": original,
+                "rows": rows,
+                "methods": PaymentMethod.choices,
+                "not_found": bool(code and not original),
+                "submission_key": submission_key_new(),
+            },
         )
 
     def post(self, request):
@@ -136,21 +153,36 @@ class RefundView(TillMixin, View):
         numbers += [clean_text(n) for n in clean_text(request.POST.get("scanned"), 4000).split() if n]
         quantities = {k.removeprefix("quantity-"): clean_text(v, 24) for k, v in request.POST.items() if k.startswith("quantity-")}
         quantities = {int(k): v for k, v in quantities.items() if k.isdigit() and len(k) < 18}
+        key = submission_key_of(request.POST)
+        if first := submission_first(company=self.company, user=request.user, key=key):
+            return redirect(first.result or "pos:till")  # a repeat: the refund it made, never a second one
         try:
-            refund = refund_create(
-                session=session,
-                original=original,
-                numbers=numbers,
-                quantities=quantities,
-                method=request.POST.get("method", ""),
-                user=request.user,
-            )
+            with transaction.atomic():
+                submission = submission_claim(company=self.company, user=request.user, key=key)
+                refund = refund_create(
+                    session=session,
+                    original=original,
+                    numbers=numbers,
+                    quantities=quantities,
+                    method=request.POST.get("method", ""),
+                    user=request.user,
+                )
+                submission_done(submission=submission, result=reverse("pos:receipt", kwargs={"sale_pk": refund.pk}))
+        except SubmissionRepeated:
+            return redirect(submission_first(company=self.company, user=request.user, key=key).result or "pos:till")
         except TillError as error:
             rows = refundable(original)
             return render(
                 request,
                 "pos/refund.html",
-                {"q": original.number, "original": original, "rows": rows, "methods": PaymentMethod.choices, "error": problem_text(error)},
+                {
+                    "q": original.number,
+                    "original": original,
+                    "rows": rows,
+                    "methods": PaymentMethod.choices,
+                    "error": problem_text(error),
+                    "submission_key": key,
+                },
                 status=422,
             )
         return redirect("pos:receipt", sale_pk=refund.pk)

@@ -130,3 +130,46 @@ def test_bad_input_is_answered_not_a_500(till, register, phones):
     assert till.post(reverse("pos:pay", kwargs={"sale_pk": sale.pk}), {"method": "cash", "tendered": "NaN"}).status_code == 422
     assert till.post(reverse("pos:registers"), {"register": "99999999999999999999"}).status_code == 404
     assert till.get(reverse("pos:refund"), {"q": "\x00" * 10}).status_code == 200
+
+
+def test_a_refund_sent_twice_refunds_once(till, register, company):
+    from inventory.models import Item
+    from tests.inventory.flows import receive
+
+    bag = Item.objects.create(company=company, sku="BAG", name="Bag", sale_price=Decimal("2"))
+    receive(item=bag, location=register.location, quantity=10)
+    sale = _open(till, register)
+    cart_scan(sale=sale, codes=["BAG", "BAG", "BAG"])
+    checkout(sale=sale, method="cash")
+    line = sale.lines.get()
+    form = {"original": sale.pk, f"quantity-{line.pk}": "1", "method": "cash", "submission_key": "0b4c1a52-1d7e-4c5c-9a57-6a3f1f0f2b11"}
+    first = till.post(reverse("pos:refund"), form)
+    again = till.post(reverse("pos:refund"), form)
+    assert first.status_code == again.status_code == 302 and first.url == again.url
+    assert Sale.objects.filter(original=sale).count() == 1
+
+
+def test_a_quotation_is_made_in_the_back_office_once(client, company, phones):
+    from pos.models import Quotation
+
+    clerk = UserFactory(username="vera")
+    clerk.groups.add(Group.objects.get(name="Stock clerk"))
+    membership_add(user=clerk, company=company, is_default=True)
+    client.force_login(clerk)
+    form = {
+        "submission_key": "5d2e7a9c-3b1f-4e8d-8c6a-2f4b9e1d7a30",
+        "lines-TOTAL_FORMS": "3",
+        "lines-INITIAL_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "100",
+        "lines-0-item": "PHONE",
+        "lines-0-quantity": "2",
+        "lines-0-numbers": "SN1\nSN2",
+    }
+    assert client.get(reverse("pos:quotation-create")).status_code == 200
+    assert client.post(reverse("pos:quotation-create"), form).status_code == 302
+    assert client.post(reverse("pos:quotation-create"), form).status_code == 302
+    (quotation,) = Quotation.objects.all()
+    line = quotation.lines.get()
+    assert (line.item.sku, line.quantity, line.unit_price, line.numbers) == ("PHONE", 2, Decimal("199.00"), "SN1\nSN2")
+    bad = client.post(reverse("pos:quotation-create"), {**form, "submission_key": "", "lines-0-item": "NOPE"})
+    assert bad.status_code == 422 and b"no item with code NOPE" in bad.content
