@@ -103,9 +103,7 @@ def line_allocate(
         raise InvalidDocument(f"{item.sku} records no lot or serial numbers on a {document.get_kind_display().lower()}")
     outcome = AllocationOutcome(line=line)
     existing = lots_by_number(item, entries)
-    on_line = set(line.allocations.values_list("number", flat=True)) | {
-        n for n in line.allocations.filter(lot__isnull=False).values_list("lot__number", flat=True)
-    }
+    on_line = {number or lot_number for number, lot_number in line.allocations.values_list("number", "lot__number")}
     incoming = document.from_location.is_virtual
     relabel = document.from_location.pk == document.to_location.pk
     context = Judging(

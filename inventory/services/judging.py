@@ -284,7 +284,7 @@ class _Outgoing:
     reserved: dict = field(default_factory=dict)
     reserved_on: dict = field(default_factory=dict)
     pending: dict = field(default_factory=dict)
-    unnumbered_left: Decimal = ZERO
+    unnumbered: Decimal | None = None  # read when a new number is first judged (most pastes have none)
     origin: dict = field(default_factory=dict)
     elsewhere: dict | None = None
     room: Decimal | None = None  # what the item has here beyond what awaits numbers (None: nothing awaits)
@@ -300,11 +300,22 @@ class _Outgoing:
             self.here = dict(at.values_list("lot_id", "quantity"))
         self.reserved, self.reserved_on = _reservations(self.lots, self.location, document)
         self.pending = pending_elsewhere(ctx.line, self.entries)
-        if item.binds_lots or self.new_only:
-            self.unnumbered_left = unnumbered_available(item=item, location=self.location)
         self.origin = lots_supplier_origin(lot_ids=self.lots) if self.to_supplier else {}
         if item.binds_lots:
             self.room = _room_beside_awaiting(item, self.location, ctx.held_for_us)
+
+    @property
+    def unnumbered_left(self) -> Decimal:
+        """Unnumbered stock here that new numbers may be given to (fully tracked items, or a relabel)."""
+        if self.unnumbered is None:
+            item = self.ctx.item
+            needed = item.binds_lots or self.new_only
+            self.unnumbered = unnumbered_available(item=item, location=self.location) if needed else ZERO
+        return self.unnumbered
+
+    @unnumbered_left.setter
+    def unnumbered_left(self, value: Decimal) -> None:
+        self.unnumbered = value
 
     def free(self, lot: _Lot) -> Decimal:
         return self.here.get(lot.pk, ZERO) - self.reserved.get(lot.pk, ZERO)
