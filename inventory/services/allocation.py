@@ -11,7 +11,6 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
 
 from .. import locks
 from ..bulk import bulk_insert_rows
@@ -91,7 +90,9 @@ def line_allocate(
     """
     document, line = draft_line_locked(line)
     item = line.item
-    remaining = line.quantity - (line.allocations.aggregate(total=Sum("quantity"))["total"] or ZERO)
+    # The line's numbers and what they take, in one read (the numbers are needed anyway).
+    taken = list(line.allocations.values_list("number", "lot__number", "quantity"))
+    remaining = line.quantity - sum((quantity for _, _, quantity in taken), ZERO)
     # A serial is one unit: a paste of far more serials than the line still needs is refused
     # whole, before anything is expanded or looked up.
     grow = grow and item.is_serial
@@ -103,7 +104,7 @@ def line_allocate(
         raise InvalidDocument(f"{item.sku} records no lot or serial numbers on a {document.get_kind_display().lower()}")
     outcome = AllocationOutcome(line=line)
     existing = lots_by_number(item, entries)
-    on_line = {number or lot_number for number, lot_number in line.allocations.values_list("number", "lot__number")}
+    on_line = {number or lot_number for number, lot_number, _ in taken}
     incoming = document.from_location.is_virtual
     relabel = document.from_location.pk == document.to_location.pk
     context = Judging(

@@ -66,6 +66,12 @@ def document_post(*, document: Document, user: Actor = None, auto_allocate: bool
     if problems:
         raise InvalidDocument(problems)
     awaiting = _pending_numbers_add(document, follow, user) if follow else None
+    # Marked posted first (the same transaction: a refusal below undoes it), so the rows every
+    # posting of an item shares, which moves_post locks last, are held no longer than it needs.
+    document.status = DocumentStatus.POSTED
+    document.posted_at = timezone.now()
+    document.posted_by = acting_user(user)
+    document.save(update_fields=["status", "posted_at", "posted_by"])
     moves_post(
         company=document.company,
         specs=specs,
@@ -76,10 +82,6 @@ def document_post(*, document: Document, user: Actor = None, auto_allocate: bool
         on=document.date,
         awaiting=awaiting,
     )
-    document.status = DocumentStatus.POSTED
-    document.posted_at = timezone.now()
-    document.posted_by = acting_user(user)
-    document.save(update_fields=["status", "posted_at", "posted_by"])
     return document
 
 

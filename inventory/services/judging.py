@@ -283,7 +283,7 @@ class _Outgoing:
     here: dict = field(default_factory=dict)
     reserved: dict = field(default_factory=dict)
     reserved_on: dict = field(default_factory=dict)
-    pending: dict = field(default_factory=dict)
+    entered_elsewhere: dict | None = None  # read when a new or loosely bound number needs it
     unnumbered: Decimal | None = None  # read when a new number is first judged (most pastes have none)
     origin: dict = field(default_factory=dict)
     elsewhere: dict | None = None
@@ -299,10 +299,17 @@ class _Outgoing:
             at = Balance.objects.filter(lot_id__any=self.lots, location=self.location, quantity__gt=0)
             self.here = dict(at.values_list("lot_id", "quantity"))
         self.reserved, self.reserved_on = _reservations(self.lots, self.location, document)
-        self.pending = pending_elsewhere(ctx.line, self.entries)
         self.origin = lots_supplier_origin(lot_ids=self.lots) if self.to_supplier else {}
         if item.binds_lots:
             self.room = _room_beside_awaiting(item, self.location, ctx.held_for_us)
+
+    @property
+    def pending(self) -> dict[str, str]:
+        """Numbers of this paste entered on another draft or line: only new numbers and loosely
+        bound serials ask (a fully tracked lot's reservations are read with its stock)."""
+        if self.entered_elsewhere is None:
+            self.entered_elsewhere = pending_elsewhere(self.ctx.line, self.entries)
+        return self.entered_elsewhere
 
     @property
     def unnumbered_left(self) -> Decimal:
@@ -481,8 +488,13 @@ def _reservations(lots: list[int], location: Location, document: Document) -> tu
     if not lots:
         return {}, {}
     rows = Allocation.objects.reserving().filter(outgoing=True, lot_id__any=lots, location=location)
-    totals = {r["lot_id"]: r["total"] for r in rows.values("lot_id").annotate(total=Sum("quantity"))}
-    holders = dict(rows.exclude(document=document).values_list("lot_id", "document__number"))
+    totals: dict[int, Decimal] = {}
+    holders: dict[int, str] = {}
+    # One read: per lot and draft what it holds (a lot is held by few drafts at a time).
+    for lot_id, document_id, number, total in rows.values_list("lot_id", "document_id", "document__number").annotate(total=Sum("quantity")):
+        totals[lot_id] = totals.get(lot_id, ZERO) + total
+        if document_id != document.pk:
+            holders.setdefault(lot_id, number)
     return totals, holders
 
 

@@ -238,10 +238,15 @@ def _scan_one(sale: Sale, code: str, line: DocumentLine | None) -> ScanResult:
     if len(code) > MAX_CODE:
         return ScanResult(code[:40] + "…", False, f"a code is at most {MAX_CODE} characters")
     try:
-        with transaction.atomic():  # a refused code leaves the cart as it was
-            found = _resolve(sale, code) if line is None else _Code(line.item, code)
-            if line is not None and found.item.pk != line.item_id:
-                raise _Refused(f"not a number of {line.item.sku}")
+        found = _resolve(sale, code) if line is None else _Code(line.item, code)
+        if line is not None and found.item.pk != line.item_id:
+            raise _Refused(f"not a number of {line.item.sku}")
+        grows = found.number and found.item.is_serial and _needs_number(sale, found.item)
+        line = line or (_lines_of(sale, found.item) if grows else None)
+        if grows and line is not None:
+            # One more serial on a line of its product: line_allocate writes it, or nothing, itself.
+            return _add_one(sale, found, line)
+        with transaction.atomic():  # a refused code leaves the cart as it was (its new line too)
             return _add_one(sale, found, line)
     except _Refused as refused:
         return ScanResult(code, False, refused.message)

@@ -64,11 +64,13 @@ def checkout(*, sale: Sale, method: str, tendered: object = None, user: Abstract
             raise TillError(f"{paid:.2f} handed over is less than the {total:.2f} to pay")
     else:
         paid = total
-    sale.document = document_post(document=sale.document, user=user, numbers_to_follow=True)
     sale.status = SaleStatus.DONE
     sale.total, sale.payment_method, sale.tendered, sale.change = total, method, paid, paid - total
     sale.completed_at = timezone.now()
     sale.save(update_fields=["status", "total", "payment_method", "tendered", "change", "completed_at"])
+    # Posted last, in the same transaction (a refusal undoes the payment too): the stock rows
+    # every register's sale of an item shares are then held the shortest.
+    sale.document = document_post(document=sale.document, user=user, numbers_to_follow=True)
     return sale
 
 
