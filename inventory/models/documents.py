@@ -83,6 +83,10 @@ class Document(models.Model):
     # the documents list and its group subtotals read them instead of adding up every line.
     line_count = models.PositiveIntegerField("lines", default=0, db_default=0)
     total_quantity = models.DecimalField("quantity", default=0, db_default=0, max_digits=24, decimal_places=4)
+    # The screen that changes this document, when not the back office's (the till: its carts and
+    # the sales orders loaded into them). The back office reads it but neither edits, posts,
+    # cancels nor reverses it.
+    owner = models.CharField(max_length=20, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-date", "-id"]
@@ -108,6 +112,13 @@ class Document(models.Model):
     @property
     def reason(self) -> int:
         return KIND_REASON[self.kind]
+
+    @property
+    def owned_refusal(self) -> str:
+        """Why the back office may not change this document (empty: it may)."""
+        if self.owner == "till":
+            return f"{self.number} belongs to the till (a cart, or a sale made there): it is changed, paid or refunded at the till"
+        return f"{self.number} is changed on the {self.owner} screen" if self.owner else ""
 
 
 class SubmissionKey(models.Model):

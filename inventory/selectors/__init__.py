@@ -1,6 +1,14 @@
 """Reads of the inventory, by subject; everything public is importable from here."""
 
-from .allocation import ISSUE_ORDER, allocation_candidates, loose_candidates, reserved_subquery, unavailable_summary, unnumbered_available
+from .allocation import (
+    ISSUE_ORDER,
+    allocation_candidates,
+    loose_candidates,
+    reserved_subquery,
+    sellable_without_numbers,
+    unavailable_summary,
+    unnumbered_available,
+)
 from .documents import document_line_numbers, document_lines, document_unnumbered, line_summaries
 from .ledger import UNITS, LedgerFault, ledger_verify
 from .lots import LotUsage, lot_usage, lots_customer_net, lots_supplier_origin
@@ -43,4 +51,5 @@ __all__ = [
     "unassigned_balances",
     "unavailable_summary",
     "unnumbered_available",
+    "sellable_without_numbers",
 ]

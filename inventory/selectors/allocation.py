@@ -25,6 +25,7 @@ from ..models import (
     Lot,
     LotKind,
     LotStatus,
+    StockSummary,
 )
 from ..quantities import QTY, ZERO
 
@@ -99,6 +100,27 @@ def unnumbered_available(*, item: Item, location: Location) -> Decimal:
         or ZERO
     )
     return on_hand - promised
+
+
+def sellable_without_numbers(*, item: Item, location: Location, exclude_document_id: int | None = None) -> Decimal:
+    """What of an item at a location may still leave without its numbers (a till's sale, seed 004):
+    stock that could be issued (not on hold, archived or expired, nor its lot), less what drafts
+    promise (``exclude_document_id``'s own allocations aside) and what already awaits numbers."""
+    today = timezone.localdate()
+    issuable = (
+        Balance.objects.filter(item=item, location=location, quantity__gt=0)
+        .filter(
+            Q(lot__isnull=True) | (Q(lot__status=LotStatus.ACTIVE) & (Q(lot__expiry_date__isnull=True) | Q(lot__expiry_date__gte=today)))
+        )
+        .exclude(lot__parent__status__in=[LotStatus.ON_HOLD, LotStatus.ARCHIVED])
+        .aggregate(total=Sum("quantity"))["total"]
+        or ZERO
+    )
+    promised = Allocation.objects.reserving().filter(item=item, location=location, outgoing=True)
+    if exclude_document_id is not None:
+        promised = promised.exclude(document_id=exclude_document_id)
+    held = StockSummary.objects.filter(item=item, location=location).values_list("awaiting_numbers", flat=True).first() or ZERO
+    return issuable - (promised.aggregate(total=Sum("quantity"))["total"] or ZERO) - held
 
 
 def unavailable_summary(*, item: Item, location: Location, document: Document | None = None) -> str:

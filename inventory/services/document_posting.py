@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from .. import locks
 from ..bulk import bulk_insert_rows
-from ..exceptions import InvalidDocument, Problem
+from ..exceptions import InsufficientStock, InvalidDocument, Problem, Shortage
 from ..models import (
     Allocation,
     Company,
@@ -30,6 +30,7 @@ from ..models import (
     Tracking,
 )
 from ..quantities import ZERO
+from ..selectors import sellable_without_numbers
 from .base import Actor, acting_user, draft_required
 from .judging import RETURN_KINDS, Judging
 from .moves import MoveSpec, arrival_time, number_required
@@ -82,7 +83,25 @@ def document_post(*, document: Document, user: Actor = None, auto_allocate: bool
         on=document.date,
         awaiting=awaiting,
     )
+    if follow:
+        _follow_room_check(document, follow)
     return document
+
+
+def _follow_room_check(document: Document, follow: list[tuple[DocumentLine, Decimal]]) -> None:
+    """Units leaving without numbers must be among what could be issued there: not on hold, expired
+    or promised to another draft. Read after moves_post, which holds the (item, location) summaries
+    every posting of those items there waits for."""
+    shortages = []
+    for item in {line.item_id: line.item for line, _ in follow}.values():
+        room = sellable_without_numbers(item=item, location=document.from_location, exclude_document_id=document.pk)
+        if room < 0:
+            needed = sum((quantity for line, quantity in follow if line.item_id == item.pk), ZERO)
+            position = next(line.position for line, _ in follow if line.item_id == item.pk)
+            note = "the rest there is on hold, expired, promised to other drafts or sold without numbers already"
+            shortages.append(Shortage(item.sku, None, document.from_location.code, needed, max(needed + room, ZERO), position, note))
+    if shortages:
+        raise InsufficientStock(shortages)
 
 
 def _proposals_add(document: Document, lines: list[DocumentLine], allocations: dict[int, list["AllocationRow"]]) -> dict[int, str]:

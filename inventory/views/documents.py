@@ -159,6 +159,9 @@ class DocumentActionView(CompanyMixin, TemplateView):
         if first := submission_first(company=self.company, user=request.user, key=key):
             return repeated(request, first)
         document = self.document()
+        if document.owned_refusal:
+            context = self.get_context_data(document=document, problems=[document.owned_refusal], submission_key=key)
+            return self.render_to_response(context, status=422)
         try:
             # The key and the action commit together: a repeat waits, then is answered with this.
             with transaction.atomic():

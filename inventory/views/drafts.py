@@ -164,7 +164,7 @@ class DocumentUpdateView(DraftFormMixin, View):
 
     def get_document(self):
         document = self.company_object(documents_of(self.company), self.kwargs["document_pk"])
-        if not document.is_draft:
+        if not document.is_draft or document.owner:
             raise _NotDraft(document)
         return document
 
@@ -172,8 +172,10 @@ class DocumentUpdateView(DraftFormMixin, View):
         try:
             return super().dispatch(request, *args, **kwargs)
         except _NotDraft as not_draft:
+            document = not_draft.document
             messages.error(
-                request, f"{not_draft.document.number} is {not_draft.document.get_status_display().lower()}; only drafts can be edited."
+                request,
+                document.owned_refusal or f"{document.number} is {document.get_status_display().lower()}; only drafts can be edited.",
             )
             return redirect("inventory:document-detail", document_pk=not_draft.document.pk)
 

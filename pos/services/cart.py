@@ -20,7 +20,9 @@ from inventory import locks
 from inventory.exceptions import InventoryError
 from inventory.gs1 import gtin_normalize, scan_parse
 from inventory.models import Allocation, Document, DocumentKind, DocumentLine, DocumentStatus, Item, Lot, Partner
+from inventory.models.catalog import MAX_QUANTITY
 from inventory.quantities import ONE, ZERO, QuantityError, quantity_read
+from inventory.selectors import sellable_without_numbers
 from inventory.services import (
     allocations_clear,
     document_cancel_draft,
@@ -33,11 +35,13 @@ from inventory.services import (
     number_required,
 )
 from inventory.services.documents import document_number_next
+from inventory.services.moves import quantity_too_large
 
 from ..exceptions import TillError
 from ..models import Quotation, RegisterSession, Sale, SaleLine, SaleStatus, SessionState
 
 MAX_CODE = 200  # a scanned code; GS1 strings are far shorter
+TILL = "till"  # Document.owner of the till's carts and sales
 MAX_CART_LINES = 500
 
 
@@ -50,8 +54,11 @@ class ScanResult:
     opens_numbers: bool = False  # a tracked product came in without its number: the pop-up opens
 
 
-class _Refused(Exception):
+class _Refused(TillError):
+    """One code refused (the others go on); outside a scan, a refusal like any of the till's."""
+
     def __init__(self, message: str) -> None:
+        super().__init__(message)
         self.message = message
 
 
@@ -73,17 +80,26 @@ def _cart_locked(sale: Sale) -> Sale:
 
 @transaction.atomic
 def cart_new(*, session: RegisterSession, user: AbstractBaseUser, customer: Partner | None = None) -> Sale:
-    """An empty cart on the session's register, to its default customer unless one is named."""
+    """An empty cart on the session's register, to its default customer unless one is named. An
+    empty cart the session has already is given again (a double tap on "New sale" makes one)."""
     session = locks.row_lock(RegisterSession.objects.select_related("register"), session.pk)
     if session.state != SessionState.OPEN:
         raise TillError("the session is closed: open one to sell")
     register = session.register
     customer = customer or register.customer
+    empty = (
+        Sale.objects.filter(session=session, status=SaleStatus.CART, from_sales_order=False, quotation__isnull=True, document__line_count=0)
+        .filter(customer=customer)
+        .order_by("-pk")
+        .first()
+    )
+    if empty is not None:
+        return empty
     document = document_create(
         company=register.company, kind=DocumentKind.DELIVERY, from_location=register.location, partner=customer, user=user
     )
     number = document_number_next(company_id=register.company_id, prefix="S")
-    Document.objects.filter(pk=document.pk).update(reference=number)
+    Document.objects.filter(pk=document.pk).update(reference=number, owner=TILL)
     return Sale.objects.create(
         company=register.company, session=session, register=register, number=number, customer=customer, document=document, created_by=user
     )
@@ -180,6 +196,21 @@ def _line_add(sale: Sale, item: Item, quantity: Decimal, unit_price: Decimal | N
     return line
 
 
+def _room_check(sale: Sale, item: Item, more: Decimal) -> None:
+    """Units added without their numbers must be there to sell: not on hold, expired, promised to
+    another draft, sold without numbers already, nor held by this cart's other unnumbered units."""
+    location = sale.document.from_location
+    lines = DocumentLine.objects.filter(document=sale.document, item=item)
+    quantity = lines.aggregate(total=Sum("quantity"))["total"] or ZERO
+    numbered = Allocation.objects.filter(line__in=lines).aggregate(total=Sum("quantity"))["total"] or ZERO
+    room = sellable_without_numbers(item=item, location=location) - max(quantity - numbered, ZERO)
+    if more > room:
+        raise _Refused(
+            f"only {max(room, ZERO).normalize():f} more {item.sku} can be sold without a number at {location.code}: "
+            "the rest is on hold, expired, promised to other drafts or sold without numbers already"
+        )
+
+
 def _needs_number(sale: Sale, item: Item) -> bool:
     document = sale.document
     return item.is_tracked and number_required(item, document.from_location, document.to_location)
@@ -193,6 +224,8 @@ def _add_one(sale: Sale, found: _Code, line: DocumentLine | None = None) -> Scan
     needs = _needs_number(sale, item)
     line = line or _lines_of(sale, item)
     if not needs or not found.number:
+        if needs:
+            _room_check(sale, item, ONE)
         if line is None:
             line = _line_add(sale, item, ONE)
         else:
@@ -294,10 +327,14 @@ def cart_line_quantity(*, sale: Sale, line: DocumentLine, quantity: object) -> D
         raise TillError("the quantity cannot be negative")
     if line.item.is_serial and value != value.to_integral_value():
         raise TillError(f"{line.item.sku} is sold by the unit: whole numbers only")
+    if value > MAX_QUANTITY:
+        raise TillError(quantity_too_large(value))
     if value == 0:
         document_line_remove(line=line)
         return None
     allocated = _allocated(line)
+    if value > line.quantity and _needs_number(sale, line.item):
+        _room_check(sale, line.item, value - max(line.quantity, allocated))
     if value < allocated:
         raise TillError(
             f"{allocated.normalize():f} numbers are scanned on this line: remove some before lowering it to {value.normalize():f}"
@@ -359,7 +396,10 @@ def cart_cancel(*, sale: Sale) -> Sale:
     if sale.status != SaleStatus.CART:
         return sale
     if sale.from_sales_order:
-        # The sales order goes back to the back office as it is (its numbers too); the sale lets go of it.
+        # The sales order goes back to the back office as it is (with the numbers it was loaded
+        # with); the sale lets go of it, and of its prices.
+        SaleLine.objects.filter(sale=sale).delete()
+        Document.objects.filter(pk=sale.document_id).update(owner="")
         sale.document = None
     else:
         document_cancel_draft(document=sale.document)
@@ -387,7 +427,8 @@ def cart_from_sales_order(*, session: RegisterSession, document: Document, with_
     if document.from_location_id != register.location_id:
         raise TillError(f"{document.number} ships from {document.from_location.code}; {register.code} sells from {register.location.code}")
     if not with_numbers:
-        Allocation.objects.filter(document=document).delete()
+        Allocation.objects.filter(document=document).delete()  # the cashier scans them instead
+    Document.objects.filter(pk=document.pk).update(owner=TILL)
     number = document_number_next(company_id=register.company_id, prefix="S")
     try:
         with transaction.atomic():

@@ -18,20 +18,20 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from inventory import locks
 from inventory.exceptions import InventoryError
-from inventory.models import DocumentKind, LocationKind, StockMove
+from inventory.models import Document, DocumentKind, DocumentStatus, LocationKind, PendingNumbers, StockMove
 from inventory.quantities import ZERO, QuantityError, quantity_read
 from inventory.services import document_create, document_line_add, document_post, line_allocate, virtual_location
 from inventory.services.documents import document_number_next
 
 from ..exceptions import TillError
 from ..models import PaymentMethod, RegisterSession, Sale, SaleKind, SaleLine, SaleStatus, SessionState
-from .cart import sale_lock
-from .sessions import cash_read
+from .cart import TILL, sale_lock
+from .sessions import MAX_CASH, cash_read
 
 CENT = Decimal("0.01")
 
@@ -58,6 +58,8 @@ def checkout(*, sale: Sale, method: str, tendered: object = None, user: Abstract
     if not sale.document.line_count:
         raise TillError("the cart is empty")
     total = sale_total(sale)
+    if total > MAX_CASH:
+        raise TillError(f"a sale totals at most {MAX_CASH:,}: split it")
     if method == PaymentMethod.CASH:
         paid = cash_read(tendered, what="cash handed over") if tendered not in (None, "") else total
         if paid < total:
@@ -82,7 +84,9 @@ class Refundable:
     numbers: list[str]  # serials/lots sold on it and not refunded yet (lots: number → quantity in ``lot_quantities``)
     quantity: Decimal  # units left to refund (numbered or not)
     lot_quantities: dict[str, Decimal]
-    unnumbered: Decimal  # of ``quantity``: sold without a number (not tracked, or numbers still to follow)
+    unnumbered: Decimal  # of ``quantity``: sold without a number (an item sold without numbers)
+    refunded: Decimal = ZERO  # taken back by earlier refunds
+    to_follow: Decimal = ZERO  # sold, numbers still to be assigned: refunded once they are
 
 
 def refundable(original: Sale) -> list[Refundable]:
@@ -101,12 +105,20 @@ def refundable(original: Sale) -> list[Refundable]:
         line__sale_line__refunds__sale=original, document__sale__status=SaleStatus.DONE, reverses__isnull=True
     ).values_list("line__sale_line__refunds_id", "to_lot__number", "quantity"):
         back[refunded_line][number or ""] += quantity
+    pending = dict(
+        PendingNumbers.objects.filter(document=original.document, is_open=True).values_list(
+            "line_id", F("quantity") - F("assigned") - F("released")
+        )
+    )
     found = []
     for sl in lines:
         left = {n: q - back[sl.pk].get(n, ZERO) for n, q in sold[sl.line_id].items()}
         left = {n: q for n, q in left.items() if q > 0}
         unnumbered = left.pop("", ZERO)
-        found.append(Refundable(sl, sorted(left), sum(left.values(), ZERO) + unnumbered, left, unnumbered))
+        refunded = sum(back[sl.pk].values(), ZERO)
+        found.append(
+            Refundable(sl, sorted(left), sum(left.values(), ZERO) + unnumbered, left, unnumbered, refunded, pending.get(sl.line_id, ZERO))
+        )
     return found
 
 
@@ -122,6 +134,8 @@ def refund_create(
     original = sale_lock(original)
     if original.kind != SaleKind.SALE or original.status != SaleStatus.DONE or original.company_id != session.company_id:
         raise TillError(f"{original.number} is not a paid sale of this shop")
+    if original.document.status != DocumentStatus.POSTED:
+        raise TillError(f"{original.number}'s delivery is {original.document.get_status_display().lower()}: nothing of it is to refund")
     if method not in PaymentMethod.values:
         raise TillError("choose cash or card")
     rows = {r.sale_line.pk: r for r in refundable(original)}
@@ -164,6 +178,7 @@ def refund_create(
         partner=customer,
         user=user,
     )
+    Document.objects.filter(pk=document.pk).update(owner=TILL)
     number = document_number_next(company_id=register.company_id, prefix="R")
     refund = Sale.objects.create(
         company=register.company,
@@ -196,7 +211,8 @@ def refund_create(
             outcome = line_allocate(line=line, numbers=[name], quantity=None if item.is_serial else row.lot_quantities[name], confirm=False)
             if outcome.rejected:
                 raise TillError(f"{name}: {outcome.rejected[0].reason}")
-        total += row.sale_line.amount(quantity)
+        # What this refund adds to what the line has paid back: never more than it was paid in all.
+        total += row.sale_line.amount(row.refunded + quantity) - row.sale_line.amount(row.refunded)
     try:
         refund.document = document_post(document=document, user=user)
     except InventoryError as error:

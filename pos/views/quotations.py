@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views import View
 
 from inventory.models import Item, Partner
+from inventory.models.catalog import MAX_QUANTITY
 from inventory.services import SubmissionRepeated, submission_claim, submission_first, submission_key_new, submission_key_of
 from inventory.services.documents import document_number_next
 from inventory.web.views import CompanyMixin, row_ids
@@ -40,7 +41,7 @@ class QuotationForm(forms.Form):
 
 class QuotationLineForm(forms.Form):
     item = forms.CharField(label="Item code", max_length=60)
-    quantity = forms.DecimalField(min_value=Decimal("0.0001"), max_digits=18, decimal_places=4)
+    quantity = forms.DecimalField(min_value=Decimal("0.0001"), max_value=MAX_QUANTITY, max_digits=18, decimal_places=4)
     unit_price = forms.DecimalField(min_value=Decimal(0), max_digits=14, decimal_places=2, required=False)
     numbers = forms.CharField(required=False, max_length=20_000, widget=forms.Textarea(attrs={"rows": 1}), help_text="One per line")
 
@@ -55,6 +56,15 @@ class QuotationLineForm(forms.Form):
         if item is None:
             raise forms.ValidationError(f"no item with code {code}")
         return item
+
+    def clean(self):
+        cleaned = super().clean()
+        item, quantity = cleaned.get("item"), cleaned.get("quantity")
+        if item is not None and not item.is_stocked:
+            self.add_error("item", f"{item.sku} is not sold from stock")
+        if item is not None and quantity is not None and item.is_serial and quantity != quantity.to_integral_value():
+            self.add_error("quantity", f"{item.sku} is sold by the unit: whole numbers only")
+        return cleaned
 
     def clean_numbers(self):
         numbers = [n.strip() for n in self.cleaned_data["numbers"].splitlines() if n.strip()]

@@ -24,7 +24,6 @@ from inventory.services import (
 )
 from inventory.web.views import CompanyMixin, clean_text, row_ids
 
-from ..exceptions import TillError
 from ..models import PaymentMethod, Quotation, Sale, SaleKind, SaleStatus
 from ..selectors import cart_view, numbers_to_follow, sales_of
 from ..services import (
@@ -95,30 +94,41 @@ class LoadView(TillMixin, View):
             .order_by("-date", "-id")[:50]
         )
         quotations = Quotation.objects.filter(company=self.company).select_related("customer").order_by("-created_at")[:50]
-        return render(request, "pos/load.html", {"orders": orders, "quotations": quotations, "session": session})
+        context = {"orders": orders, "quotations": quotations, "session": session, "submission_key": submission_key_new()}
+        return render(request, "pos/load.html", context)
 
     def post(self, request):
         session = self.session()
         if session is None:
             return redirect("pos:registers")
+        key = submission_key_of(request.POST)
+        if first := submission_first(company=self.company, user=request.user, key=key):
+            return redirect(first.result or "pos:till")  # a repeat: the cart it made, never a second one
         with_numbers = request.POST.get("numbers") == "yes"
         pk = row_ids([request.POST.get("pk", "")])
+        quotation = order = None
+        if request.POST.get("what") == "quotation":
+            quotation = Quotation.objects.filter(company=self.company, pk__in=pk).first()
+        else:
+            order = Document.objects.filter(company=self.company, pk__in=pk).first()
+        if quotation is None and order is None:
+            raise Http404("No such sales order or quotation")
+        refused = []
         try:
-            if request.POST.get("what") == "quotation":
-                quotation = Quotation.objects.filter(company=self.company, pk__in=pk).first()
-                if quotation is None:
-                    raise Http404("No such quotation")
-                sale, refused = cart_from_quotation(session=session, quotation=quotation, with_numbers=with_numbers, user=request.user)
-                for r in refused:
-                    messages.warning(request, f"{r.code}: {r.message} — scan another in its place")
-            else:
-                order = Document.objects.filter(company=self.company, pk__in=pk).first()
-                if order is None:
-                    raise Http404("No such sales order")
-                sale = cart_from_sales_order(session=session, document=order, with_numbers=with_numbers, user=request.user)
-        except TillError as error:
+            with transaction.atomic():
+                submission = submission_claim(company=self.company, user=request.user, key=key)
+                if quotation is not None:
+                    sale, refused = cart_from_quotation(session=session, quotation=quotation, with_numbers=with_numbers, user=request.user)
+                else:
+                    sale = cart_from_sales_order(session=session, document=order, with_numbers=with_numbers, user=request.user)
+                submission_done(submission=submission, result=reverse("pos:till-sale", kwargs={"sale_pk": sale.pk}))
+        except SubmissionRepeated:
+            return redirect(submission_first(company=self.company, user=request.user, key=key).result or "pos:till")
+        except InventoryError as error:
             messages.error(request, problem_text(error))
             return redirect("pos:load")
+        for r in refused:
+            messages.warning(request, f"{r.code}: {r.message} — scan another in its place")
         return redirect("pos:till-sale", sale_pk=sale.pk)
 
 
@@ -170,7 +180,7 @@ class RefundView(TillMixin, View):
                 submission_done(submission=submission, result=reverse("pos:receipt", kwargs={"sale_pk": refund.pk}))
         except SubmissionRepeated:
             return redirect(submission_first(company=self.company, user=request.user, key=key).result or "pos:till")
-        except TillError as error:
+        except InventoryError as error:
             rows = refundable(original)
             return render(
                 request,
@@ -239,7 +249,7 @@ class SessionCloseView(TillMixin, View):
             return redirect("pos:registers")
         try:
             summary = session_close(session=session, user=request.user, counted_cash=clean_text(request.POST.get("counted_cash"), 20))
-        except TillError as error:
+        except InventoryError as error:
             messages.error(request, problem_text(error))
             return redirect("pos:close")
         session.refresh_from_db()

@@ -15,7 +15,6 @@ from inventory.exceptions import InventoryError
 from inventory.models import DocumentLine, Partner
 from inventory.web.views import CompanyMixin, clean_text, row_ids
 
-from ..exceptions import TillError
 from ..models import Register, Sale, SaleStatus
 from ..selectors import cart_view, open_carts, registers_for
 from ..services import (
@@ -102,7 +101,7 @@ class RegisterListView(TillMixin, View):
             raise Http404("No such register")
         try:
             session_open(register=register, user=request.user, opening_cash=clean_text(request.POST.get("opening_cash"), 20))
-        except TillError as error:
+        except InventoryError as error:
             messages.error(request, problem_text(error))
             return redirect("pos:registers")
         return redirect("pos:till")
@@ -151,7 +150,7 @@ class ScanView(TillMixin, View):
         codes = request.POST.getlist("code")[:MAX_CODES]
         try:
             results = cart_scan(sale=sale, codes=codes, user=request.user)
-        except TillError as error:
+        except InventoryError as error:
             return self.cart_response(sale, error=problem_text(error), status=422)
         return self.cart_response(sale, self.remembered(sale, results))
 
@@ -159,6 +158,8 @@ class ScanView(TillMixin, View):
         """This cart's latest answers, newest first: a refused scan stays in sight while the
         scanner goes on (the answer to the next batch does not wipe it)."""
         key = f"pos-scans-{sale.pk}"
+        for other in [k for k in self.request.session.keys() if k.startswith("pos-scans-") and k != key]:  # noqa: SIM118 (a session is not iterable)
+            del self.request.session[other]  # only the cart at hand keeps its answers
         fresh = [{"code": r.code[:80], "ok": r.ok, "message": r.message[:300], "line_id": r.line_id} for r in results]
         kept = (fresh[::-1] + self.request.session.get(key, []))[:RECENT]
         self.request.session[key] = [{**r, "opens_numbers": False} for r in kept]
@@ -189,7 +190,7 @@ class LineNumbersView(TillMixin, View):
                 results = []
             else:
                 results = cart_line_numbers(sale=sale, line=line, codes=request.POST.getlist("code")[:MAX_CODES], user=request.user)
-        except TillError as error:
+        except InventoryError as error:
             return render(request, "pos/numbers.html#numbers", self.context(sale, line, error=problem_text(error)), status=422)
         return render(request, "pos/numbers.html#numbers", self.context(sale, line, results))
 
@@ -202,7 +203,7 @@ class LineQuantityView(TillMixin, View):
         line = self.line(sale, line_pk)
         try:
             cart_line_quantity(sale=sale, line=line, quantity=clean_text(request.POST.get("quantity"), 24))
-        except TillError as error:
+        except InventoryError as error:
             return self.cart_response(sale, error=problem_text(error), status=422)
         return self.cart_response(sale)
 
@@ -220,7 +221,7 @@ class LinePriceView(TillMixin, View):
                 unit_price=clean_text(request.POST.get("unit_price"), 20),
                 discount_percent=clean_text(request.POST.get("discount_percent"), 10),
             )
-        except TillError as error:
+        except InventoryError as error:
             return self.cart_response(sale, error=problem_text(error), status=422)
         return self.cart_response(sale)
 
@@ -231,7 +232,7 @@ class CustomerView(TillMixin, View):
         customer = Partner.objects.filter(company=self.company, pk__in=row_ids([request.POST.get("customer", "")])).first()
         try:
             cart_customer(sale=sale, customer=customer)
-        except (TillError, InventoryError) as error:
+        except InventoryError as error:
             messages.error(request, problem_text(error))
         return redirect("pos:till-sale", sale_pk=sale.pk)
 
@@ -240,6 +241,10 @@ class CancelView(TillMixin, View):
     def post(self, request, sale_pk):
         sale = self.sale(sale_pk)
         if sale.status == SaleStatus.CART:
-            cart_cancel(sale=sale)
+            try:
+                cart_cancel(sale=sale)
+            except InventoryError as error:
+                messages.error(request, problem_text(error))
+                return redirect("pos:till-sale", sale_pk=sale.pk)
             messages.info(request, f"{sale.number} cancelled: what it held is free again.")
         return redirect(reverse("pos:till"))

@@ -76,8 +76,9 @@ def test_the_numpad_raises_a_tracked_line_and_the_missing_count_shows(cart, phon
 
 
 def test_a_serial_in_another_open_cart_or_sold_is_refused_when_scanned(session, cashier, cart, phones):
-    other = cart_new(session=session, user=cashier)
     assert cart_scan(sale=cart, codes=["SN1"])[0].ok
+    other = cart_new(session=session, user=cashier)
+    assert other.pk != cart.pk
     refused = cart_scan(sale=other, codes=["SN1"])[0]
     assert not refused.ok and "already allocated on" in refused.message
     checkout(sale=cart, method="card")
