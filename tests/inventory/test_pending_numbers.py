@@ -132,7 +132,7 @@ def test_verify_ledger_names_a_summary_that_holds_the_wrong_amount(serial_item, 
 
 def test_a_recall_names_sales_whose_numbers_are_not_yet_recorded(serial_item, warehouse):
     from inventory.models import Lot
-    from traceability.selectors.trace import recall_numbers_to_follow
+    from traceability.selectors.trace import recall_numbers_to_follow, recall_totals
 
     receive(item=serial_item, location=warehouse, numbers="SN1-SN3")
     customer = PartnerFactory(company=serial_item.company, is_customer=True, name="Cafe Nord")
@@ -141,8 +141,10 @@ def test_a_recall_names_sales_whose_numbers_are_not_yet_recorded(serial_item, wa
     seed = Lot.objects.get(item=serial_item, number="SN2")
     rows = list(recall_numbers_to_follow(seed_ids=[seed.pk]))
     assert [(r.document, r.partner, r.missing) for r in rows] == [(document, customer, Decimal(1))]
+    assert recall_totals(seed_ids=[seed.pk])["of_items_to_follow"] == 1  # the page asks for them only then
     pending_numbers_assign(pending=rows[0], numbers=["SN3"])
     assert not recall_numbers_to_follow(seed_ids=[seed.pk]).exists()
+    assert recall_totals(seed_ids=[seed.pk])["of_items_to_follow"] == 0
 
 
 @pytest.mark.parametrize("typed", ["1e400", "-1e400", "1e-400", "9" * 30])

@@ -354,6 +354,9 @@ def recall_totals(*, seed_ids: list[int] | None = None, affected: Affected | Non
             units=Count("id"),
             loose=Count("id", filter=Q(in_stock=True, here=False)),
             holdable=Count("id", filter=Q(status=LotStatus.ACTIVE) & (Q(here=True) | Q(in_stock=True))),
+            # Lots of items some sale left without numbers (a till's): read in the same pass, so the
+            # report asks for those sales only when there are some.
+            of_items_to_follow=Count("id", filter=Q(item_id__in=PendingNumbers.objects.filter(is_open=True).values("item_id"))),
         )
     )
     return {
@@ -365,6 +368,7 @@ def recall_totals(*, seed_ids: list[int] | None = None, affected: Affected | Non
         "in_stock_rows": stock["rows"],
         "loose_in_stock": lots["loose"],
         "holdable": lots["holdable"],
+        "of_items_to_follow": lots["of_items_to_follow"],
     }
 
 

@@ -162,7 +162,7 @@ class RecallView(TrackingMixin, TemplateView):
                 deliveries=_page(request, recall_deliveries(affected=affected), "dpage", sum(row["moves"] for row in customers)),
                 units=_page(request, recall_units(affected=affected), "upage", totals["units"]),
                 in_stock=_page(request, recall_in_stock(affected=affected), "spage", totals["in_stock_rows"]),
-                to_follow=_page(request, recall_numbers_to_follow(affected=affected), "fpage"),
+                to_follow=_page(request, recall_numbers_to_follow(affected=affected), "fpage") if totals["of_items_to_follow"] else None,
             )
         return self.render_to_response(self.get_context_data(**context))
 
