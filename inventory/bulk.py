@@ -150,17 +150,25 @@ def _pg_insert(table: str, cols: str, model_fields: list, rows: Sequence[tuple[A
 
 
 def bulk_add_rows(
-    model: type[models.Model], *, keys: Sequence[str], fixed: Sequence[str] = (), added: Sequence[str], rows: Sequence[tuple[Any, ...]]
-) -> None:
+    model: type[models.Model],
+    *,
+    keys: Sequence[str],
+    fixed: Sequence[str] = (),
+    added: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    returning: Sequence[str] = (),
+) -> list[tuple[Any, ...]]:
     """Add each row's ``added`` values to the row of the same ``keys``, inserting it (with its
     ``fixed`` values) when missing: ``INSERT … ON CONFLICT (keys) DO UPDATE SET a = a + new``.
 
     ``rows`` are tuples of ``keys``, ``fixed`` then ``added`` values; they are written in the
     order given, which is the order their rows are locked in. Decimal sums are rounded to the
     column's places (SQLite adds them as floating point).
+    ``returning``: columns read back from each row as written (the sums), as tuples of ``keys``
+    then those columns; none by default.
     """
     if not rows:
-        return
+        return []
     meta = model._meta
     q = connection.ops.quote_name
     table = q(meta.db_table)
@@ -178,15 +186,29 @@ def bulk_add_rows(
     chunk = max(1, min(500, (connection.features.max_query_params or 999) // width))
     placeholder = "(" + ", ".join(["%s"] * width) + ")"
     adapters = [_sqlite_adapter(f) if connection.vendor == "sqlite" else None for f in model_fields]
+    read = [meta.get_field(name) for name in [*keys, *returning]] if returning else []
+    tail = f" RETURNING {', '.join(q(f.column) for f in read)}" if read else ""
+    written: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), chunk):
             part = rows[start : start + chunk]
             params = [v if a is None or v is None else a(v) for row in part for a, v in zip(adapters, row)]
             cursor.execute(
                 f"INSERT INTO {table} ({cols}) VALUES {', '.join([placeholder] * len(part))} "
-                f"ON CONFLICT ({conflict}) DO UPDATE SET {', '.join(sets)}",
+                f"ON CONFLICT ({conflict}) DO UPDATE SET {', '.join(sets)}{tail}",
                 params,
             )
+            if read:
+                written += cursor.fetchall()
+    if read and connection.vendor == "sqlite":  # SQLite hands decimals back as text or float
+        written = [tuple(_from_sqlite(f, v) for f, v in zip(read, row)) for row in written]
+    return written
+
+
+def _from_sqlite(field: models.Field, value: Any) -> Any:  # noqa: ANN401 - a column's value, any type
+    if value is None or not isinstance(field, models.DecimalField):
+        return value
+    return Decimal(str(value)).quantize(Decimal(1).scaleb(-field.decimal_places))
 
 
 def _sqlite_adapter(field: models.Field) -> Callable[[Any], Any] | None:

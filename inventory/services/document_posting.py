@@ -34,7 +34,7 @@ from ..selectors import sellable_without_numbers
 from .base import Actor, acting_user, draft_required
 from .judging import RETURN_KINDS, Judging
 from .moves import MoveSpec, arrival_time, number_required
-from .posting import moves_post
+from .posting import moves_write
 from .proposal import line_proposal, missing_receipt_data
 
 
@@ -73,7 +73,7 @@ def document_post(*, document: Document, user: Actor = None, auto_allocate: bool
     document.posted_at = timezone.now()
     document.posted_by = acting_user(user)
     document.save(update_fields=["status", "posted_at", "posted_by"])
-    moves_post(
+    moves_write(  # in this function's transaction: no savepoint of its own
         company=document.company,
         specs=specs,
         reason=document.reason,

@@ -46,7 +46,7 @@ def sale_total(sale: Sale) -> Decimal:
 def checkout(*, sale: Sale, method: str, tendered: object = None, user: AbstractBaseUser | None = None) -> Sale:
     """Pay and post the cart. ``tendered``: the cash handed over (the change is given back);
     a card pays the total."""
-    sale = sale_lock(sale)
+    sale = sale_lock(sale, related=("session", "document"))
     if sale.status == SaleStatus.DONE:
         return sale  # a repeat (a double tap, a resent request): the sale as it was
     if sale.status != SaleStatus.CART:
