@@ -1,6 +1,7 @@
 """Every row lock is taken here, in one global order:
 
-    work order, register session, sale (manufacturing's and the till's, through ``row_lock``:
+    company (an import that posts opening stock: one at a time per company; before all else)
+    → work order, register session, sale (manufacturing's and the till's, through ``row_lock``:
                before any row of inventory)
              → document → its line (a draft line changed) or its numbers to follow
              → item (while numbers are allocated) → numbering counters (document numbers,
@@ -26,12 +27,17 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from .bulk import filter_in_chunks
-from .models import Balance, Counter, Document, DocumentLine, Item, Lot, LotKind, PendingNumbers
+from .models import Balance, Company, Counter, Document, DocumentLine, Item, Lot, LotKind, PendingNumbers
 
 
 def of_self() -> dict:
     """Lock only the rows of the queried table, not the rows select_related joins in."""
     return {"of": ("self",)} if connection.features.has_select_for_update_of else {}
+
+
+def company_lock(company_id: int) -> None:
+    """The company's row: opening-stock imports of one company take their turn."""
+    list(Company.objects.select_for_update().filter(pk=company_id).values_list("pk", flat=True))
 
 
 def document_lock(document_id: int) -> Document:

@@ -7,10 +7,9 @@ from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils.html import format_html
 
+from inventory.csv_safe import csv_cell
 from inventory.models import LotStatus
 from inventory.web.tables import DateTimeColumn, ExpiryColumn, QuantityColumn, table_attrs
-
-from .csv_safe import csv_cell
 
 STATUS_BADGE = {LotStatus.ACTIVE: "success", LotStatus.ON_HOLD: "danger", LotStatus.ARCHIVED: "secondary"}
 

@@ -11,9 +11,10 @@ from .catalog import (
     TrackingScope,
     ValuationMethod,
 )
-from .company import Company, Location, LocationKind, Membership, Partner
+from .company import Company, DateFormat, Location, LocationKind, Membership, Partner
 from .costing import CostLayer, ItemCost
 from .documents import Allocation, Document, DocumentKind, DocumentLine, DocumentStatus, PendingNumbers, SubmissionKey
+from .imports import ImportResult, ImportRun
 from .stock import Balance, ExpirySummary, GenealogyLink, Lot, LotHoldEvent, LotKind, LotStatus, MoveReason, StockMove, StockSummary
 
 __all__ = [
@@ -22,11 +23,14 @@ __all__ = [
     "Company",
     "CostLayer",
     "Counter",
+    "DateFormat",
     "Document",
     "DocumentKind",
     "DocumentLine",
     "DocumentStatus",
     "GenealogyLink",
+    "ImportResult",
+    "ImportRun",
     "IssueMethod",
     "Item",
     "ItemCost",

@@ -3,6 +3,15 @@ from django.db import models
 from django.db.models import Q
 
 
+class DateFormat(models.TextChoices):
+    """How the company writes dates in its files (imports read ISO dates as well)."""
+
+    DMY = "%d/%m/%Y", "day/month/year (31/12/2027)"
+    MDY = "%m/%d/%Y", "month/day/year (12/31/2027)"
+    DMY_DOTS = "%d.%m.%Y", "day.month.year (31.12.2027)"
+    ISO = "%Y-%m-%d", "year-month-day (2027-12-31)"
+
+
 class Company(models.Model):
     """The tenant: every business row carries one."""
 
@@ -12,6 +21,12 @@ class Company(models.Model):
         "lot/serial tracking enabled",
         default=True,
         help_text="Items are tracked by lot or serial number only while this is on.",
+    )
+    date_format = models.CharField(
+        max_length=10,
+        choices=DateFormat.choices,
+        default=DateFormat.DMY,
+        help_text="How dates are written in the files the company imports (ISO dates are read too).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -11,12 +11,12 @@ from django.utils.http import urlencode
 from django.views import View
 from django.views.generic import TemplateView
 
+from inventory.csv_safe import csv_cell
 from inventory.exceptions import InventoryError
 from inventory.models import Lot
 from inventory.services import lots_hold
 from inventory.web.views import clean_text, row_ids
 
-from ..csv_safe import csv_cell
 from ..graph import genealogy_drawing
 from ..selectors.trace import (
     lot_genealogy,

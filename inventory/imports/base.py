@@ -1,0 +1,205 @@
+"""What every kind of import shares: columns read by header, rows checked as a whole file (every
+problem of every row reported, none written), natural keys compared with what the company has
+(new, changed, unchanged), and the export that writes the same columns back."""
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import models
+
+from ..models import Company
+from .reading import FORMULA_ESCAPE, FileRefused, Problem, header_key
+
+Reader = Callable[[str, "Context"], Any]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a kind: its header as the pages name it, the model field it fills, how its
+    text is read (``read(text, context)``, ValueError in an operator's words) and written back."""
+
+    header: str
+    field: str
+    read: Reader
+    required: bool = False  # the file must have this column
+    aliases: tuple[str, ...] = ()
+    write: Callable[[Any], Any] | None = None
+
+
+@dataclass
+class Row:
+    line: int  # the file's line number (the header is row 1)
+    values: dict[str, Any]  # field → value read
+    texts: dict[str, str]  # field → the text as written (for messages)
+
+
+@dataclass
+class Context:
+    company: Company
+    user: AbstractBaseUser | None
+    problems: list[Problem] = field(default_factory=list)
+    max_problems: int = 10_000
+
+    def problem(self, row: Row | int, column: "Column | str", message: str, value: str | None = None) -> None:
+        line = row.line if isinstance(row, Row) else row
+        header = column.header if isinstance(column, Column) else column
+        if value is None and isinstance(row, Row) and isinstance(column, Column):
+            value = row.texts.get(column.field, "")
+        if len(self.problems) < self.max_problems:
+            self.problems.append(Problem(line, header, value or "", message))
+
+    @property
+    def date_format(self) -> str:
+        return self.company.date_format
+
+
+@dataclass
+class Outcome:
+    """What an import did (or, dry or refused, would have done)."""
+
+    rows: int = 0
+    created: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    preview: list[dict[str, Any]] = field(default_factory=list)  # the first rows as they will be written
+    document_id: int | None = None
+
+
+def yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def plain(value: Any) -> Any:  # noqa: ANN401 - any column's value
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    return "" if value is None else value
+
+
+class Kind:
+    """One kind of file. Subclasses name their model, key and columns and may check rows across
+    the file (``check``), resolve names into ids (``resolve``) and write (``write``)."""
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    model: ClassVar[type[models.Model]]
+    key: ClassVar[tuple[str, ...]]  # the natural key, by field (within the company)
+    columns: ClassVar[list[Column]]
+    compared: ClassVar[tuple[str, ...] | None] = None  # fields compared for "changed" (default: every column's)
+
+    # Reading ---------------------------------------------------------------------------------
+
+    def header_map(self, header: list[str]) -> dict[int, Column]:
+        """Which column each header cell is; a missing required or an unknown column refuses the file."""
+        by_key: dict[str, Column] = {}
+        for column in self.columns:
+            for name in (column.header, column.field, *column.aliases):
+                by_key[header_key(name)] = column
+        found: dict[int, Column] = {}
+        unknown, twice = [], []
+        for index, cell in enumerate(header):
+            column = by_key.get(header_key(cell))
+            if column is None:
+                unknown.append(cell or f"(empty, column {index + 1})")
+            elif column in found.values():
+                twice.append(cell)
+            else:
+                found[index] = column
+        problems = []
+        if unknown:
+            problems.append(f"unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}")
+        if twice:
+            problems.append(f"column{'s' if len(twice) > 1 else ''} given twice: {', '.join(twice)}")
+        missing = [c.header for c in self.columns if c.required and c not in found.values()]
+        if missing:
+            problems.append(f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
+        if problems:
+            expected = ", ".join(c.header for c in self.columns)
+            raise FileRefused(f"{'; '.join(problems)} (the columns of a {self.name} file: {expected})")
+        return found
+
+    def row_read(self, line: int, cells: list[str], columns: dict[int, Column], context: Context) -> Row:
+        row = Row(line, {}, {})
+        if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns) :]):
+            context.problem(line, "", f"has {len(cells)} cells: the header names {len(columns)}")
+        for index, column in columns.items():
+            text = cells[index] if index < len(cells) else ""
+            if text[:1] == "'" and text[1:2] in FORMULA_ESCAPE:  # a spreadsheet's text marker, as our exports write it
+                text = text[1:]
+            row.texts[column.field] = text
+            try:
+                row.values[column.field] = column.read(text, context)
+            except ValueError as error:
+                context.problem(row, column, str(error), text)
+        return row
+
+    def key_of(self, row: Row) -> tuple:
+        return tuple(row.values.get(f) for f in self.key)
+
+    def duplicates_check(self, rows: list[Row], context: Context) -> None:
+        """The same natural key on two rows of one file: the later one is named, with the first."""
+        first: dict[tuple, int] = {}
+        column = next(c for c in self.columns if c.field == self.key[-1])
+        for row in rows:
+            key = self.key_of(row)
+            if any(v in (None, "") for v in key):
+                continue
+            if key in first:
+                shown = row.texts.get(column.field, "")
+                context.problem(row, column, f"{shown} appears twice in this file, also row {first[key]:,}", shown)
+            else:
+                first[key] = row.line
+
+    # Checking and writing ----------------------------------------------------------------------
+
+    def lock(self, context: Context, sha256: str) -> None:
+        """Rows to lock before the file is checked against the database; a refusal of the file
+        as a whole is a problem of row 0."""
+
+    def resolve(self, rows: list[Row], context: Context) -> None:
+        """Names read into ids (item codes, class codes...), problems for those not found."""
+
+    def existing(self, context: Context, rows: list[Row]) -> dict[tuple, dict[str, Any]]:
+        """Natural key → the stored values of the fields compared, for the rows' keys."""
+        fields = self.compared_fields()
+        found = {}
+        for values in self.model.objects.filter(company=context.company).values("pk", *self.key, *fields):
+            found[tuple(values[f] for f in self.key)] = values
+        return found
+
+    def compared_fields(self) -> tuple[str, ...]:
+        if self.compared is not None:
+            return self.compared
+        return tuple(c.field for c in self.columns if c.field not in self.key)
+
+    def check(self, rows: list[Row], stored: dict[tuple, dict[str, Any]], context: Context) -> None:
+        """Rules across rows and against the database (a class's items with stock...)."""
+
+    def write(self, new: list[Row], changed: list[tuple[Row, dict[str, Any]]], context: Context, outcome: Outcome) -> None:
+        raise NotImplementedError
+
+    # Exporting ---------------------------------------------------------------------------------
+
+    def export_rows(self, company: Company) -> Iterator[list[Any]]:
+        raise NotImplementedError
+
+    def export_header(self) -> list[str]:
+        return [c.header for c in self.columns]
+
+
+def written(column: Column, value: Any) -> Any:  # noqa: ANN401 - any column's value
+    if column.write is not None:
+        return column.write(value)
+    if isinstance(value, bool):
+        return yes_no(value)
+    return plain(value)
+
+
+def changed_fields(row: Row, stored: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+    """The fields of ``row`` given in the file whose value differs from the stored one."""
+    return {f: row.values[f] for f in fields if f in row.values and row.values[f] != stored.get(f)}

@@ -1,0 +1,222 @@
+"""Lots and serial numbers: number, item, expiry, reference, notes, receipt cost, and the lot a
+serial belongs to (lot-and-serial items, whose lot is created with its first serial). Matched
+by item and number; a new number is held to its class's shape and must not be entered on a
+draft already, as when it is typed."""
+
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+from django.db.models import Exists, F, OuterRef
+
+from ..bulk import filter_in_chunks
+from ..models import Allocation, Company, Item, Lot, LotKind, StockMove, Tracking
+from ..services.lots import lot_update
+from ..services.numbers import number_shape
+from . import reading as r
+from .base import Column, Context, Kind, Outcome, Row, written
+from .setup import BATCH, _money, _text
+
+
+def _number(value: str, context: Context) -> str:
+    number = r.text(value, max_length=80, required=True)
+    if any(ch in number for ch in "\n\r\t"):
+        raise ValueError("holds a line break or a tab")
+    return number
+
+
+def _expiry(value: str, context: Context) -> Any:  # noqa: ANN401 - a date or None
+    return r.a_date(value, company_format=context.date_format)
+
+
+class Lots(Kind):
+    name = "lots"
+    label = "Lots and serial numbers"
+    model = Lot
+    key = ("sku", "number")
+    columns = [
+        Column("Item code", "sku", lambda v, c: r.text(v, max_length=60, required=True), required=True, aliases=("item", "sku")),
+        Column("Lot/serial number", "number", _number, required=True, aliases=("number", "lot", "serial", "lot number", "serial number")),
+        Column("Parent lot", "parent_number", _text(80), aliases=("lot of the serial", "parent")),
+        Column("Expiration date", "expiry_date", _expiry, aliases=("expiry", "expiry date", "expires")),
+        Column("Reference", "reference", _text(120)),
+        Column("Notes", "notes", _text(r.MAX_CELL), aliases=("description", "description / notes")),
+        Column("Unit cost", "unit_cost", _money, aliases=("receipt unit cost", "cost")),
+    ]
+    compared = ("parent_number", "expiry_date", "reference", "notes", "unit_cost")
+
+    def resolve(self, rows: list[Row], context: Context) -> None:
+        skus = {row.values["sku"] for row in rows if row.values.get("sku")}
+        self.items = {
+            item.sku: item
+            for item in filter_in_chunks(
+                Item.objects.filter(company=context.company).select_related("lot_class", "company"), "sku__in", skus
+            )
+        }
+        column = self.columns[0]
+        for row in rows:
+            sku = row.values.get("sku")
+            item = self.items.get(sku)
+            if sku and item is None:
+                context.problem(row, column, f"no item with code {sku}")
+            elif item is not None and item.tracking == Tracking.NONE:
+                context.problem(row, column, f"{sku} is not tracked by lot or serial number")
+
+    def existing(self, context: Context, rows: list[Row]) -> dict[tuple, dict[str, Any]]:
+        by_item: dict[int, list[str]] = defaultdict(list)
+        for row in rows:
+            item = self.items.get(row.values.get("sku"))
+            if item is not None and row.values.get("number"):
+                by_item[item.pk].append(row.values["number"])
+        found: dict[tuple, dict[str, Any]] = {}
+        for item_id, numbers in by_item.items():
+            queryset = Lot.objects.filter(company=context.company, item_id=item_id).values(
+                "pk",
+                "number",
+                "expiry_date",
+                "reference",
+                "notes",
+                "unit_cost",
+                "kind",
+                sku=F("item__sku"),
+                parent_number=F("parent__number"),
+            )
+            for values in filter_in_chunks(queryset, "number__any", numbers):
+                values["parent_number"] = values["parent_number"] or ""
+                found[(values["sku"], values["number"])] = values
+        return found
+
+    def check(self, rows: list[Row], stored: dict[tuple, dict[str, Any]], context: Context) -> None:
+        number_column, parent_column, cost_column = self.columns[1], self.columns[2], self.columns[6]
+        new_by_item: dict[int, list[Row]] = defaultdict(list)
+        for row in rows:
+            item = self.items.get(row.values.get("sku"))
+            if item is None or item.tracking == Tracking.NONE or not row.values.get("number"):
+                continue
+            parent = row.values.get("parent_number", "")
+            if item.tracking == Tracking.LOT_AND_SERIAL:
+                if not parent and self.key_of(row) not in stored:
+                    context.problem(row, parent_column, f"{item.sku} is numbered by lot and serial: give the lot of this serial")
+            elif parent:
+                context.problem(row, parent_column, f"{item.sku} has no lots above its numbers: leave this empty")
+            if self.key_of(row) not in stored:
+                new_by_item[item.pk].append(row)
+        for item_id, new_rows in new_by_item.items():
+            item = new_rows[0] and self.items[new_rows[0].values["sku"]]
+            shape = number_shape(item=item)
+            if shape is not None:
+                for row in new_rows:
+                    problem = shape.problem(row.values["number"])
+                    if problem:
+                        context.problem(row, number_column, f"{row.values['number']} {problem}")
+            drafted = set(
+                filter_in_chunks(
+                    Allocation.objects.reserving().filter(item_id=item_id, lot__isnull=True).values_list("number", flat=True),
+                    "number__any",
+                    [row.values["number"] for row in new_rows],
+                )
+            )
+            for row in new_rows:
+                if row.values["number"] in drafted:
+                    context.problem(row, number_column, f"{row.values['number']} is already entered on a draft document for {item.sku}")
+        # A receipt cost or a lot stays as it is once the number has moved.
+        moved_ids = {v["pk"] for v in stored.values()}
+        moved = set(
+            Lot.objects.filter(pk__in=moved_ids)
+            .filter(Exists(StockMove.objects.filter(to_lot=OuterRef("pk"))))
+            .values_list("pk", flat=True)
+            if moved_ids
+            else []
+        )
+        for row in rows:
+            before = stored.get(self.key_of(row))
+            if before is None or before["pk"] not in moved:
+                continue
+            if "unit_cost" in row.values and row.values["unit_cost"] != before["unit_cost"]:
+                context.problem(row, cost_column, f"{row.values['number']} has stock moves: its receipt cost stays {before['unit_cost']}")
+            if "parent_number" in row.values and row.values["parent_number"] != before["parent_number"]:
+                context.problem(row, parent_column, f"{row.values['number']} has stock moves: its lot stays {before['parent_number']}")
+
+    def write(self, new: list[Row], changed: list[tuple[Row, dict[str, Any]]], context: Context, outcome: Outcome) -> None:
+        company, user = context.company, context.user
+        # Lots of lot-and-serial items first (a serial's parent), those of this file's serials
+        # that do not exist yet.
+        parents_wanted = {
+            (self.items[row.values["sku"]].pk, row.values["parent_number"]): row
+            for row in new
+            if row.values.get("parent_number") and self.items[row.values["sku"]].tracking == Tracking.LOT_AND_SERIAL
+        }
+        parents = _lot_ids(company, parents_wanted)
+        Lot.objects.bulk_create(
+            [
+                Lot(
+                    company=company,
+                    item_id=item_id,
+                    number=number,
+                    kind=LotKind.LOT,
+                    expiry_date=row.values.get("expiry_date"),
+                    reference=row.values.get("reference", ""),
+                    created_by_id=getattr(user, "pk", None),
+                )
+                for (item_id, number), row in parents_wanted.items()
+                if (item_id, number) not in parents
+            ],
+            batch_size=BATCH,
+        )
+        parents = _lot_ids(company, parents_wanted)
+        objects = []
+        for row in new:
+            item, values = self.items[row.values["sku"]], row.values
+            parent_id = parents.get((item.pk, values.get("parent_number", "")))
+            objects.append(
+                Lot(
+                    company=company,
+                    item=item,
+                    number=values["number"],
+                    kind=LotKind.SERIAL if item.is_serial else LotKind.LOT,
+                    parent_id=parent_id,
+                    expiry_date=values.get("expiry_date"),
+                    reference=values.get("reference", ""),
+                    notes=values.get("notes", ""),
+                    unit_cost=values.get("unit_cost"),
+                    created_by_id=getattr(user, "pk", None),
+                )
+            )
+        Lot.objects.bulk_create(objects, batch_size=BATCH)
+        # Changes one by one through the lot service: an expiry date reaches the balances and
+        # the expiry report with it. A changed cost or lot (numbers that never moved) is kept here.
+        for row, values in changed:
+            editable = {k: v for k, v in values.items() if k in ("expiry_date", "reference", "notes")}
+            lot = Lot(pk=row.values["pk"], company=company)
+            if editable:
+                lot_update(lot=lot, user=user, **editable)
+            fixed = {}
+            if "unit_cost" in values:
+                fixed["unit_cost"] = values["unit_cost"]
+            if "parent_number" in values:
+                item = self.items[row.values["sku"]]
+                fixed["parent_id"] = _lot_ids(company, {(item.pk, values["parent_number"]): row}).get((item.pk, values["parent_number"]))
+            if fixed:
+                Lot.objects.filter(pk=lot.pk).update(**fixed)
+
+    def export_rows(self, company: Company) -> Iterator[list[Any]]:
+        queryset = (
+            Lot.objects.filter(company=company, kind__in=[LotKind.LOT, LotKind.SERIAL])
+            .exclude(kind=LotKind.LOT, item__lot_class__tracking=Tracking.LOT_AND_SERIAL)
+            .order_by("item__sku", "number")
+            .values_list("item__sku", "number", "parent__number", "expiry_date", "reference", "notes", "unit_cost")
+        )
+        for values in queryset.iterator(chunk_size=BATCH):
+            yield [written(column, value) for column, value in zip(self.columns, values)]
+
+
+def _lot_ids(company: Company, keys: dict[tuple[int, str], Any]) -> dict[tuple[int, str], int]:
+    by_item: dict[int, list[str]] = defaultdict(list)
+    for item_id, number in keys:
+        by_item[item_id].append(number)
+    found = {}
+    for item_id, numbers in by_item.items():
+        queryset = Lot.objects.filter(company=company, item_id=item_id).values_list("number", "pk")
+        for number, pk in filter_in_chunks(queryset, "number__any", numbers):
+            found[(item_id, number)] = pk
+    return found

@@ -1,0 +1,222 @@
+"""Opening stock: what is on the shelves when the company starts (item, location, lot/serial,
+quantity, unit cost), posted through the posting service as one adjustment document per
+import. A file imported already is refused by its hash, naming the earlier import."""
+
+from collections import defaultdict
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from .. import locks
+from ..bulk import filter_in_chunks
+from ..models import (
+    Company,
+    Document,
+    DocumentKind,
+    DocumentLine,
+    DocumentStatus,
+    ImportResult,
+    ImportRun,
+    Item,
+    Location,
+    LocationKind,
+    Lot,
+    MoveReason,
+    StockMove,
+)
+from ..quantities import ZERO, QuantityError, quantity_read
+from ..services.base import acting_user
+from ..services.documents import document_create
+from ..services.moves import MoveSpec, number_required
+from ..services.posting import moves_write
+from ..services.setup import virtual_location
+from . import reading as r
+from .base import Column, Context, Kind, Outcome, Row, written
+from .setup import _money
+
+POST_BATCH = 20_000  # moves given to the posting service at once (one transaction for all)
+
+
+def _quantity(value: str, context: Context) -> Decimal:
+    if not value.strip():
+        raise ValueError("is empty: a quantity is required")
+    try:
+        return quantity_read(value.strip())
+    except QuantityError as error:
+        raise ValueError(str(error)) from None
+
+
+class OpeningStock(Kind):
+    name = "opening_stock"
+    label = "Opening stock"
+    model = StockMove
+    key = ("sku", "location_code", "number")
+    columns = [
+        Column("Item code", "sku", lambda v, c: r.text(v, max_length=60, required=True), required=True, aliases=("item", "sku")),
+        Column("Location", "location_code", lambda v, c: r.text(v, max_length=40, required=True), required=True),
+        Column("Lot/serial number", "number", lambda v, c: r.text(v, max_length=80), aliases=("number", "lot", "serial")),
+        Column("Quantity", "quantity", _quantity, required=True),
+        Column("Unit cost", "unit_cost", _money, aliases=("cost",)),
+    ]
+
+    def duplicates_check(self, rows: list[Row], context: Context) -> None:
+        """A serial twice anywhere in the file; a lot, or an item without numbers, twice at one place."""
+        self.items = {
+            item.sku: item
+            for item in filter_in_chunks(
+                Item.objects.filter(company=context.company).select_related("lot_class", "company"),
+                "sku__in",
+                {row.values.get("sku") for row in rows if row.values.get("sku")},
+            )
+        }
+        first: dict[tuple, int] = {}
+        number_column, location_column = self.columns[2], self.columns[1]
+        for row in rows:
+            v = row.values
+            item = self.items.get(v.get("sku"))
+            if item is None or v.get("location_code") is None:
+                continue
+            serial = item.is_serial and v.get("number")
+            key = (v["sku"], v.get("number")) if serial else (v["sku"], v["location_code"], v.get("number") or "")
+            if key in first:
+                column = number_column if v.get("number") else location_column
+                what = v.get("number") or f"{v['sku']} at {v['location_code']}"
+                context.problem(row, column, f"{what} appears twice in this file, also row {first[key]:,}")
+            else:
+                first[key] = row.line
+
+    def lock(self, context: Context, sha256: str) -> None:
+        """The company's row first (one opening-stock import at a time), then the earlier imports."""
+        locks.company_lock(context.company.pk)
+        earlier = (
+            ImportRun.objects.filter(company=context.company, kind=self.name, file_sha256=sha256, result=ImportResult.DONE)
+            .select_related("user", "document")
+            .first()
+        )
+        if earlier is not None:
+            who = f" by {earlier.user}" if earlier.user else ""
+            posted = f" as {earlier.document.number}" if earlier.document else ""
+            when = timezone.localtime(earlier.finished_at).strftime("%Y-%m-%d %H:%M")
+            context.problem(
+                0,
+                "",
+                f"this file was imported already (import #{earlier.pk}, {when}{who}, {earlier.rows:,} rows{posted}): nothing is posted twice",
+            )
+
+    def existing(self, context: Context, rows: list[Row]) -> dict[tuple, dict[str, Any]]:
+        return {}  # every row is new stock
+
+    def resolve(self, rows: list[Row], context: Context) -> None:
+        company = context.company
+        self.locations = {
+            loc.code: loc for loc in Location.objects.filter(company=company, code__in={row.values.get("location_code") for row in rows})
+        }
+        self.adjustment = virtual_location(company, LocationKind.ADJUSTMENT)
+        wanted: dict[int, list[str]] = defaultdict(list)
+        sku_column, location_column, number_column = self.columns[0], self.columns[1], self.columns[2]
+        for row in rows:
+            v = row.values
+            item, location = self.items.get(v.get("sku")), self.locations.get(v.get("location_code"))
+            if v.get("sku") and item is None:
+                context.problem(row, sku_column, f"no item with code {v['sku']}")
+            if v.get("location_code") and location is None:
+                context.problem(row, location_column, f"no location {v['location_code']}")
+            elif location is not None and (location.is_virtual or not location.is_active):
+                context.problem(
+                    row,
+                    location_column,
+                    f"{location.code} is {'virtual' if location.is_virtual else 'archived'}: stock is kept at active internal locations",
+                )
+                location = None
+            if item is None or location is None:
+                continue
+            number = v.get("number", "")
+            if not item.is_tracked:
+                if number:
+                    context.problem(row, number_column, f"{item.sku} is not tracked by lot or serial number: leave this empty")
+            elif number:
+                wanted[item.pk].append(number)
+            elif number_required(item, self.adjustment, location):
+                context.problem(row, number_column, f"{item.sku} is tracked: give its lot/serial number")
+            if item.is_serial and v.get("quantity") is not None and v["quantity"] != 1:
+                context.problem(row, self.columns[3], f"{number or item.sku} is a serial number: its quantity is 1")
+            if item.lot_class_id is None and not item.is_stocked:
+                context.problem(row, sku_column, f"{item.sku} is not stocked")
+        self.lots: dict[tuple[int, str], tuple[int, bool, int | None]] = {}
+        for item_id, numbers in wanted.items():
+            queryset = Lot.objects.filter(company=company, item_id=item_id).values_list("number", "pk", "in_stock", "last_location_id")
+            for number, pk, in_stock, last in filter_in_chunks(queryset, "number__any", numbers):
+                self.lots[(item_id, number)] = (pk, in_stock, last)
+        codes = {loc.pk: loc.code for loc in Location.objects.filter(company=company)} if any(s for _, s, _ in self.lots.values()) else {}
+        for row in rows:
+            v = row.values
+            item = self.items.get(v.get("sku"))
+            if item is None or not item.is_tracked or not v.get("number"):
+                continue
+            found = self.lots.get((item.pk, v["number"]))
+            if found is None:
+                context.problem(row, number_column, f"no lot/serial {v['number']} of {item.sku} (import it with the lots kind first)")
+            elif item.is_serial and found[1]:
+                context.problem(row, number_column, f"{v['number']} is in stock already, at {codes.get(found[2], '?')}")
+
+    def write(self, new: list[Row], changed: list[tuple[Row, dict[str, Any]]], context: Context, outcome: Outcome) -> None:
+        if not new:
+            return
+        company, user = context.company, context.user
+        first = self.locations[new[0].values["location_code"]]
+        document = document_create(
+            company=company, kind=DocumentKind.ADJUSTMENT, to_location=first, user=user, reference="Opening stock", notes=self.file_name
+        )
+        totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
+        for row in new:
+            totals[self.items[row.values["sku"]].pk] += row.values["quantity"]
+        lines = DocumentLine.objects.bulk_create(
+            [
+                DocumentLine(company=company, document=document, position=position, item_id=item_id, quantity=quantity)
+                for position, (item_id, quantity) in enumerate(totals.items(), start=1)
+            ]
+        )
+        line_of = {line.item_id: line.pk for line in lines}
+        now = timezone.now()
+        Document.objects.filter(pk=document.pk).update(
+            status=DocumentStatus.POSTED,
+            posted_at=now,
+            posted_by=acting_user(user),
+            line_count=len(lines),
+            total_quantity=sum(totals.values(), ZERO),
+        )
+        for start in range(0, len(new), POST_BATCH):
+            specs = []
+            for row in new[start : start + POST_BATCH]:
+                v = row.values
+                item = self.items[v["sku"]]
+                lot = self.lots.get((item.pk, v.get("number") or ""))
+                specs.append(
+                    MoveSpec(
+                        item=item,
+                        quantity=v["quantity"],
+                        from_location=self.adjustment,
+                        to_location=self.locations[v["location_code"]],
+                        to_lot_id=lot[0] if lot else None,
+                        unit_cost=v.get("unit_cost"),
+                        line_id=line_of[item.pk],
+                    )
+                )
+            moves_write(company=company, specs=specs, reason=MoveReason.ADJUSTMENT, user=user, document=document, on=document.date)
+        outcome.document_id = document.pk
+
+    def export_rows(self, company: Company) -> Iterator[list[Any]]:
+        """What is in stock now, as an opening-stock file (each balance above zero)."""
+        from ..models import Balance
+
+        queryset = (
+            Balance.objects.filter(company=company, quantity__gt=0)
+            .filter(Q(location__kind=LocationKind.INTERNAL))
+            .order_by("item__sku", "location__code", "lot__number")
+            .values_list("item__sku", "location__code", "lot__number", "quantity", "lot__unit_cost")
+        )
+        for values in queryset.iterator(chunk_size=5000):
+            yield [written(column, value) for column, value in zip(self.columns, values)]
