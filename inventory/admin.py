@@ -460,3 +460,6 @@ class AllocationAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ["company", "document__status", "outgoing", "is_serial"]
     list_select_related = ["document", "item", "lot", "location"]
     search_fields = ["number", "lot__number", "document__number", "item__sku"]
+
+
+from . import admin_imports  # noqa: E402, F401 - the import page registers itself
