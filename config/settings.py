@@ -133,12 +133,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # default random_page_cost (4) prices an index read for a spinning disk: on SSD or cached data
     # it made the planner scan a million balances (0.2 s) to find a recall's 10,000 by index (0.02 s).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off -c random_page_cost=1.1")
-    # Parameters bound by the server, not pasted into the SQL text: psycopg then prepares a
-    # statement it has run 5 times on a connection, and PostgreSQL parses and plans it once, not
-    # at every run (a till's checkout spent half its database time planning). Off with
-    # DJANGO_PG_SERVER_BINDING=false (e.g. behind a pooler that cannot keep prepared statements).
-    if os.environ.get("DJANGO_PG_SERVER_BINDING", "true").lower() not in ("0", "false", "no", "off"):
-        DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
+    # Parameters stay bound on the client (psycopg's default in Django): server-side binding
+    # would let PostgreSQL plan a repeated statement once, but it caps a statement at 65,535
+    # parameters, and a list of 100,000 pasted serials or a 70,000-lot posting would then fail.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A small shop's few clerks at once: readers never wait for a writer (WAL), a writer waits up
     # to 20 s for the lock (busy timeout) and takes it when its transaction begins (IMMEDIATE), so
