@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from . import bench_imports
 from .bench_pages import GROUPED, LIST, SEARCH, Page
 from .models import DocumentKind, Item, LotSerialClass, NumberSegment, Partner, Tracking
 from .selectors import ledger_verify
@@ -31,11 +32,12 @@ from .services import (
 SIZES = {
     "serials": (10_000, "serials received and delivered (posting suite)"),
     "documents": (1_000, "documents of 5 lines posted (posting suite)"),
+    **bench_imports.SIZES,
 }
 
 
 def suites():
-    return [("posting", run)]
+    return [("posting", run), ("imports", bench_imports.run)]
 
 
 def _receipt(d) -> dict:  # a posted receipt of 100 lots

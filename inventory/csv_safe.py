@@ -1,5 +1,7 @@
 """CSV cells that a spreadsheet will not run: text starting with =, +, -, @, tab or CR is a
-formula to Excel and LibreOffice, so it gets a leading apostrophe (OWASP's CSV injection advice).
+formula to Excel and LibreOffice, so it gets a leading apostrophe (OWASP's CSV injection advice);
+text that starts with an apostrophe gets one more, as a spreadsheet would show it, so the import
+(which takes one leading apostrophe off such cells) reads back exactly what was written.
 Numbers are written as they are."""
 
 from datetime import date, datetime
@@ -8,6 +10,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+ESCAPED_STARTS = (*FORMULA_STARTS, "'")
 
 
 def csv_cell(value) -> str | int:
@@ -22,4 +25,4 @@ def csv_cell(value) -> str | int:
     if isinstance(value, date):
         return value.isoformat()
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if text.startswith(ESCAPED_STARTS) else text

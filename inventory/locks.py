@@ -180,13 +180,12 @@ class DatedBalance:
     expiry_date: date | None
 
 
-def balances_of_lot(lot_id: int) -> list[DatedBalance]:
-    """Lock the balances of a lot/serial and of its serials, in primary-key order (its expiry
-    date changing)."""
+def balances_of_lots(lot_ids: Iterable[int]) -> list[tuple[int, int, DatedBalance]]:
+    """Lock the balances of these lots/serials, in primary-key order: (balance id, lot id, the
+    balance) of each (their expiry dates changing)."""
     rows = (
         Balance.objects.select_for_update(**of_self())
-        .filter(Q(lot_id=lot_id) | Q(lot__parent_id=lot_id))
         .order_by("pk")
-        .values_list("item_id", "location_id", "quantity", "expiry_date")
+        .values_list("pk", "lot_id", "item_id", "location_id", "quantity", "expiry_date")
     )
-    return [DatedBalance(*row) for row in rows]
+    return [(pk, lot_id, DatedBalance(*rest)) for pk, lot_id, *rest in filter_in_chunks(rows, "lot_id__any", lot_ids)]

@@ -11,8 +11,9 @@ from typing import Any, ClassVar
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
 
+from ..csv_safe import ESCAPED_STARTS
 from ..models import Company
-from .reading import FORMULA_ESCAPE, FileRefused, Problem, header_key
+from .reading import FileRefused, Problem, header_key
 
 Reader = Callable[[str, "Context"], Any]
 
@@ -30,11 +31,19 @@ class Column:
     write: Callable[[Any], Any] | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
+    """One row as read: a million of them are held at once, so it keeps only its values, its
+    cells as written (for messages) and the file's one map of field → cell."""
+
     line: int  # the file's line number (the header is row 1)
     values: dict[str, Any]  # field → value read
-    texts: dict[str, str]  # field → the text as written (for messages)
+    cells: list[str]
+    positions: dict[str, int]  # shared by every row of the file
+
+    def text(self, field: str) -> str:
+        position = self.positions.get(field)
+        return self.cells[position] if position is not None and position < len(self.cells) else ""
 
 
 @dataclass
@@ -48,7 +57,7 @@ class Context:
         line = row.line if isinstance(row, Row) else row
         header = column.header if isinstance(column, Column) else column
         if value is None and isinstance(row, Row) and isinstance(column, Column):
-            value = row.texts.get(column.field, "")
+            value = row.text(column.field)
         if len(self.problems) < self.max_problems:
             self.problems.append(Problem(line, header, value or "", message))
 
@@ -124,19 +133,39 @@ class Kind:
         return found
 
     def row_read(self, line: int, cells: list[str], columns: dict[int, Column], context: Context) -> Row:
-        row = Row(line, {}, {})
+        positions = self._positions if getattr(self, "_columns", None) is columns else self._positions_of(columns)
+        row = Row(line, {}, cells, positions)
         if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns) :]):
             context.problem(line, "", f"has {len(cells)} cells: the header names {len(columns)}")
+        values, shared = row.values, self._shared
         for index, column in columns.items():
             text = cells[index] if index < len(cells) else ""
-            if text[:1] == "'" and text[1:2] in FORMULA_ESCAPE:  # a spreadsheet's text marker, as our exports write it
+            if text[:1] == "'" and text[1:2] in ESCAPED_STARTS:  # a spreadsheet's text marker, as our exports write it
                 text = text[1:]
-            row.texts[column.field] = text
+                cells[index] = text
             try:
-                row.values[column.field] = column.read(text, context)
+                value = column.read(text, context)
             except ValueError as error:
                 context.problem(row, column, str(error), text)
+                continue
+            # Codes and quantities repeat from row to row: one object each, not one per row
+            # (and the cell keeps the value's text when they are the same).
+            if isinstance(value, (str, Decimal)):
+                known = shared.get(value)
+                if known is not None:
+                    value = known
+                elif len(shared) < 100_000:
+                    shared[value] = value
+                if value == text:
+                    cells[index] = value
+                else:
+                    cells[index] = shared.setdefault(text, text) if len(shared) < 100_000 else shared.get(text, text)
+            values[column.field] = value
         return row
+
+    def _positions_of(self, columns: dict[int, Column]) -> dict[str, int]:
+        self._columns, self._positions, self._shared = columns, {c.field: i for i, c in columns.items()}, {}
+        return self._positions
 
     def key_of(self, row: Row) -> tuple:
         return tuple(row.values.get(f) for f in self.key)
@@ -150,7 +179,7 @@ class Kind:
             if any(v in (None, "") for v in key):
                 continue
             if key in first:
-                shown = row.texts.get(column.field, "")
+                shown = row.text(column.field)
                 context.problem(row, column, f"{shown} appears twice in this file, also row {first[key]:,}", shown)
             else:
                 first[key] = row.line

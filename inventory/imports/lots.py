@@ -8,14 +8,34 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import Exists, F, OuterRef
+from django.utils import timezone
 
-from ..bulk import filter_in_chunks
-from ..models import Allocation, Company, Item, Lot, LotKind, StockMove, Tracking
-from ..services.lots import lot_update
+from .. import locks
+from ..bulk import bulk_insert_rows, bulk_update_rows, filter_in_chunks
+from ..models import Allocation, Company, Item, Lot, LotKind, LotStatus, StockMove, Tracking
+from ..services.lots import lots_redate
 from ..services.numbers import number_shape
 from . import reading as r
 from .base import Column, Context, Kind, Outcome, Row, written
 from .setup import BATCH, _money, _text
+
+INSERT_BATCH = 50_000
+LOT_FIELDS = [
+    "company",
+    "item",
+    "number",
+    "kind",
+    "parent",
+    "expiry_date",
+    "reference",
+    "notes",
+    "status",
+    "hold_reason",
+    "unit_cost",
+    "in_stock",
+    "created_at",
+    "created_by",
+]
 
 
 def _number(value: str, context: Context) -> str:
@@ -89,18 +109,38 @@ class Lots(Kind):
     def check(self, rows: list[Row], stored: dict[tuple, dict[str, Any]], context: Context) -> None:
         number_column, parent_column, cost_column = self.columns[1], self.columns[2], self.columns[6]
         new_by_item: dict[int, list[Row]] = defaultdict(list)
+        parents_of: dict[int, list[tuple[Row, str]]] = defaultdict(list)
         for row in rows:
             item = self.items.get(row.values.get("sku"))
             if item is None or item.tracking == Tracking.NONE or not row.values.get("number"):
                 continue
             parent = row.values.get("parent_number", "")
+            before = stored.get(self.key_of(row))
+            kind = LotKind.SERIAL if item.is_serial else LotKind.LOT
+            if before is not None and before["kind"] != kind:
+                context.problem(
+                    row, number_column, f"{row.values['number']} is a {before['kind']} of {item.sku}: this file's rows are its {kind}s"
+                )
             if item.tracking == Tracking.LOT_AND_SERIAL:
-                if not parent and self.key_of(row) not in stored:
+                if not parent and before is None:
                     context.problem(row, parent_column, f"{item.sku} is numbered by lot and serial: give the lot of this serial")
+                elif parent:
+                    parents_of[item.pk].append((row, parent))
             elif parent:
                 context.problem(row, parent_column, f"{item.sku} has no lots above its numbers: leave this empty")
             if self.key_of(row) not in stored:
                 new_by_item[item.pk].append(row)
+        for item_id, wanted in parents_of.items():
+            kinds = dict(
+                filter_in_chunks(
+                    Lot.objects.filter(company=context.company, item_id=item_id).values_list("number", "kind"),
+                    "number__any",
+                    [parent for _, parent in wanted],
+                )
+            )
+            for row, parent in wanted:
+                if kinds.get(parent, LotKind.LOT) != LotKind.LOT:
+                    context.problem(row, parent_column, f"{parent} is a serial of {row.values['sku']}: a serial's lot must be a lot")
         for item_id, new_rows in new_by_item.items():
             item = new_rows[0] and self.items[new_rows[0].values["sku"]]
             shape = number_shape(item=item)
@@ -164,40 +204,57 @@ class Lots(Kind):
             batch_size=BATCH,
         )
         parents = _lot_ids(company, parents_wanted)
-        objects = []
-        for row in new:
-            item, values = self.items[row.values["sku"]], row.values
-            parent_id = parents.get((item.pk, values.get("parent_number", "")))
-            objects.append(
-                Lot(
-                    company=company,
-                    item=item,
-                    number=values["number"],
-                    kind=LotKind.SERIAL if item.is_serial else LotKind.LOT,
-                    parent_id=parent_id,
-                    expiry_date=values.get("expiry_date"),
-                    reference=values.get("reference", ""),
-                    notes=values.get("notes", ""),
-                    unit_cost=values.get("unit_cost"),
-                    created_by_id=getattr(user, "pk", None),
+        # Plain rows, not model instances, a batch at a time: a million new numbers fit in memory.
+        now, user_id = timezone.now(), getattr(user, "pk", None)
+        kinds = {sku: LotKind.SERIAL if item.is_serial else LotKind.LOT for sku, item in self.items.items()}
+        for start in range(0, len(new), INSERT_BATCH):
+            rows = []
+            for row in new[start : start + INSERT_BATCH]:
+                values = row.values
+                item_id = self.items[values["sku"]].pk
+                rows.append(
+                    (
+                        company.pk,
+                        item_id,
+                        values["number"],
+                        kinds[values["sku"]],
+                        parents.get((item_id, values.get("parent_number", ""))),
+                        values.get("expiry_date"),
+                        values.get("reference", ""),
+                        values.get("notes", ""),
+                        LotStatus.ACTIVE,
+                        "",
+                        values.get("unit_cost"),
+                        False,
+                        now,
+                        user_id,
+                    )
                 )
-            )
-        Lot.objects.bulk_create(objects, batch_size=BATCH)
-        # Changes one by one through the lot service: an expiry date reaches the balances and
-        # the expiry report with it. A changed cost or lot (numbers that never moved) is kept here.
-        for row, values in changed:
-            editable = {k: v for k, v in values.items() if k in ("expiry_date", "reference", "notes")}
-            lot = Lot(pk=row.values["pk"], company=company)
-            if editable:
-                lot_update(lot=lot, user=user, **editable)
-            fixed = {}
-            if "unit_cost" in values:
-                fixed["unit_cost"] = values["unit_cost"]
-            if "parent_number" in values:
-                item = self.items[row.values["sku"]]
-                fixed["parent_id"] = _lot_ids(company, {(item.pk, values["parent_number"]): row}).get((item.pk, values["parent_number"]))
-            if fixed:
-                Lot.objects.filter(pk=lot.pk).update(**fixed)
+            bulk_insert_rows(Lot, LOT_FIELDS, rows)
+        self._changes_write(changed, context)
+
+    def _changes_write(self, changed: list[tuple[Row, dict[str, Any]]], context: Context) -> None:
+        """Changed numbers, locked in primary-key order, written field by field for all of them at
+        once; a new expiry date reaches the serials, balances and expiry report through the lot
+        service, as on the lot's page. A changed cost or lot is only ever one of a number that
+        never moved (``check``)."""
+        if not changed:
+            return
+        company = context.company
+        locks.lot_rows_lock(row.values["pk"] for row, _ in changed)
+        parents_wanted = {
+            (self.items[row.values["sku"]].pk, values["parent_number"]): row for row, values in changed if values.get("parent_number")
+        }
+        parents = _lot_ids(company, parents_wanted)
+        for field in ("reference", "notes", "unit_cost", "parent_number"):
+            rows = [(row, values[field]) for row, values in changed if field in values]
+            if field == "parent_number":
+                bulk_update_rows(
+                    Lot, ["parent"], [(row.values["pk"], parents.get((self.items[row.values["sku"]].pk, v))) for row, v in rows]
+                )
+            else:
+                bulk_update_rows(Lot, [field], [(row.values["pk"], v) for row, v in rows])
+        lots_redate(company_id=company.pk, dates={row.values["pk"]: v["expiry_date"] for row, v in changed if "expiry_date" in v})
 
     def export_rows(self, company: Company) -> Iterator[list[Any]]:
         queryset = (
@@ -211,12 +268,13 @@ class Lots(Kind):
 
 
 def _lot_ids(company: Company, keys: dict[tuple[int, str], Any]) -> dict[tuple[int, str], int]:
+    """The ids of the lots (not serials) of these (item, number) keys."""
     by_item: dict[int, list[str]] = defaultdict(list)
     for item_id, number in keys:
         by_item[item_id].append(number)
     found = {}
     for item_id, numbers in by_item.items():
-        queryset = Lot.objects.filter(company=company, item_id=item_id).values_list("number", "pk")
+        queryset = Lot.objects.filter(company=company, item_id=item_id, kind=LotKind.LOT).values_list("number", "pk")
         for number, pk in filter_in_chunks(queryset, "number__any", numbers):
             found[(item_id, number)] = pk
     return found

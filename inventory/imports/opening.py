@@ -7,12 +7,14 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import DecimalField, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .. import locks
 from ..bulk import filter_in_chunks
 from ..models import (
+    Balance,
     Company,
     Document,
     DocumentKind,
@@ -21,14 +23,18 @@ from ..models import (
     ImportResult,
     ImportRun,
     Item,
+    ItemCost,
     Location,
     LocationKind,
     Lot,
+    LotKind,
     MoveReason,
     StockMove,
 )
 from ..quantities import ZERO, QuantityError, quantity_read
 from ..services.base import acting_user
+from ..services.costing.lots import lot_cost_expression
+from ..services.costing.sql import COST_QUANTUM
 from ..services.documents import document_create
 from ..services.moves import MoveSpec, number_required
 from ..services.posting import moves_write
@@ -72,21 +78,22 @@ class OpeningStock(Kind):
                 {row.values.get("sku") for row in rows if row.values.get("sku")},
             )
         }
+        # What each item is, read once (a million rows name a few items).
+        self.serial = {sku for sku, item in self.items.items() if item.is_serial}
+        self.tracked = {sku for sku, item in self.items.items() if item.is_tracked}
         first: dict[tuple, int] = {}
         number_column, location_column = self.columns[2], self.columns[1]
+        serial, items = self.serial, self.items
         for row in rows:
             v = row.values
-            item = self.items.get(v.get("sku"))
-            if item is None or v.get("location_code") is None:
+            sku, number, code = v.get("sku"), v.get("number") or "", v.get("location_code")
+            if sku not in items or code is None:
                 continue
-            serial = item.is_serial and v.get("number")
-            key = (v["sku"], v.get("number")) if serial else (v["sku"], v["location_code"], v.get("number") or "")
-            if key in first:
-                column = number_column if v.get("number") else location_column
-                what = v.get("number") or f"{v['sku']} at {v['location_code']}"
-                context.problem(row, column, f"{what} appears twice in this file, also row {first[key]:,}")
-            else:
-                first[key] = row.line
+            key = (sku, number) if number and sku in serial else (sku, code, number)
+            seen = first.setdefault(key, row.line)
+            if seen != row.line:
+                column = number_column if number else location_column
+                context.problem(row, column, f"{number or f'{sku} at {code}'} appears twice in this file, also row {seen:,}")
 
     def lock(self, context: Context, sha256: str) -> None:
         """The company's row first (one opening-stock import at a time), then the earlier imports."""
@@ -117,34 +124,38 @@ class OpeningStock(Kind):
         self.adjustment = virtual_location(company, LocationKind.ADJUSTMENT)
         wanted: dict[int, list[str]] = defaultdict(list)
         sku_column, location_column, number_column = self.columns[0], self.columns[1], self.columns[2]
+        required: dict[tuple[str, str], bool] = {}  # (item, location) → a number is needed there
         for row in rows:
             v = row.values
-            item, location = self.items.get(v.get("sku")), self.locations.get(v.get("location_code"))
-            if v.get("sku") and item is None:
-                context.problem(row, sku_column, f"no item with code {v['sku']}")
-            if v.get("location_code") and location is None:
-                context.problem(row, location_column, f"no location {v['location_code']}")
+            sku, code = v.get("sku"), v.get("location_code")
+            item, location = self.items.get(sku), self.locations.get(code)
+            if sku and item is None:
+                context.problem(row, sku_column, f"no item with code {sku}")
+            if code and location is None:
+                context.problem(row, location_column, f"no location {code}")
             elif location is not None and (location.is_virtual or not location.is_active):
-                context.problem(
-                    row,
-                    location_column,
-                    f"{location.code} is {'virtual' if location.is_virtual else 'archived'}: stock is kept at active internal locations",
-                )
+                state = "virtual" if location.is_virtual else "archived"
+                context.problem(row, location_column, f"{location.code} is {state}: stock is kept at active internal locations")
                 location = None
             if item is None or location is None:
                 continue
+            if not item.is_stocked:
+                context.problem(row, sku_column, f"{item.sku} is not stocked: it has no stock to open")
+                continue
             number = v.get("number", "")
-            if not item.is_tracked:
+            if sku not in self.tracked:
                 if number:
                     context.problem(row, number_column, f"{item.sku} is not tracked by lot or serial number: leave this empty")
             elif number:
                 wanted[item.pk].append(number)
-            elif number_required(item, self.adjustment, location):
-                context.problem(row, number_column, f"{item.sku} is tracked: give its lot/serial number")
-            if item.is_serial and v.get("quantity") is not None and v["quantity"] != 1:
+            else:
+                needed = required.get((sku, code))
+                if needed is None:
+                    needed = required[(sku, code)] = number_required(item, self.adjustment, location)
+                if needed:
+                    context.problem(row, number_column, f"{item.sku} is tracked: give its lot/serial number")
+            if sku in self.serial and v.get("quantity") is not None and v["quantity"] != 1:
                 context.problem(row, self.columns[3], f"{number or item.sku} is a serial number: its quantity is 1")
-            if item.lot_class_id is None and not item.is_stocked:
-                context.problem(row, sku_column, f"{item.sku} is not stocked")
         self.lots: dict[tuple[int, str], tuple[int, bool, int | None]] = {}
         for item_id, numbers in wanted.items():
             queryset = Lot.objects.filter(company=company, item_id=item_id).values_list("number", "pk", "in_stock", "last_location_id")
@@ -153,13 +164,14 @@ class OpeningStock(Kind):
         codes = {loc.pk: loc.code for loc in Location.objects.filter(company=company)} if any(s for _, s, _ in self.lots.values()) else {}
         for row in rows:
             v = row.values
-            item = self.items.get(v.get("sku"))
-            if item is None or not item.is_tracked or not v.get("number"):
+            sku = v.get("sku")
+            if sku not in self.tracked or not v.get("number"):
                 continue
+            item = self.items[sku]
             found = self.lots.get((item.pk, v["number"]))
             if found is None:
                 context.problem(row, number_column, f"no lot/serial {v['number']} of {item.sku} (import it with the lots kind first)")
-            elif item.is_serial and found[1]:
+            elif sku in self.serial and found[1]:
                 context.problem(row, number_column, f"{v['number']} is in stock already, at {codes.get(found[2], '?')}")
 
     def write(self, new: list[Row], changed: list[tuple[Row, dict[str, Any]]], context: Context, outcome: Outcome) -> None:
@@ -209,14 +221,49 @@ class OpeningStock(Kind):
         outcome.document_id = document.pk
 
     def export_rows(self, company: Company) -> Iterator[list[Any]]:
-        """What is in stock now, as an opening-stock file (each balance above zero)."""
-        from ..models import Balance
-
-        queryset = (
-            Balance.objects.filter(company=company, quantity__gt=0)
-            .filter(Q(location__kind=LocationKind.INTERNAL))
+        """What is in stock now, as an opening-stock file: each numbered balance at its lot's cost;
+        the serials of items whose stock is kept per item (tracked inside the company less than
+        fully) one by one, where they last arrived; what is left without numbers at the item's
+        average cost of it (the value of that stock kept)."""
+        average = {
+            item_id: ((value - consumed) / quantity).quantize(COST_QUANTUM)
+            for item_id, value, consumed, quantity in ItemCost.objects.filter(company=company, unnumbered__gt=0).values_list(
+                "item_id", "unbound_value", "unbound_consumed_value", "unnumbered"
+            )
+        }
+        balances = (
+            Balance.objects.filter(company=company, quantity__gt=0, location__kind=LocationKind.INTERNAL)
+            .annotate(cost=lot_cost_expression(joined=True))
             .order_by("item__sku", "location__code", "lot__number")
-            .values_list("item__sku", "location__code", "lot__number", "quantity", "lot__unit_cost")
+            .values_list("item_id", "location_id", "item__sku", "location__code", "lot__number", "quantity", "cost")
         )
-        for values in queryset.iterator(chunk_size=5000):
-            yield [written(column, value) for column, value in zip(self.columns, values)]
+        loose = {
+            item.pk
+            for item in Item.objects.filter(company=company).select_related("lot_class", "company")
+            if item.is_serial and not item.binds_lots
+        }
+        for item_id, location_id, sku, code, number, quantity, cost in balances.iterator(chunk_size=5000):
+            if number is not None:
+                yield self._exported(sku, code, number, quantity, cost)
+                continue
+            if item_id in loose:
+                for serial, serial_cost in _serials_at(item_id, location_id):
+                    quantity -= 1
+                    yield self._exported(sku, code, serial, Decimal(1), serial_cost)
+            if quantity > 0:
+                yield self._exported(sku, code, "", quantity, average.get(item_id, cost))
+
+    def _exported(self, *values: Any) -> list[Any]:  # noqa: ANN401 - the columns' values
+        return [written(column, value) for column, value in zip(self.columns, values)]
+
+
+def _serials_at(item_id: int, location_id: int) -> list[tuple[str, Decimal]]:
+    """The serials of an item kept per item that are in stock at a location (their last arrival)."""
+    first = StockMove.objects.filter(to_lot=OuterRef("pk"), to_location__kind=LocationKind.INTERNAL).order_by("created_at", "pk")
+    money = DecimalField(max_digits=18, decimal_places=4)
+    return list(
+        Lot.objects.filter(item_id=item_id, in_stock=True, last_location_id=location_id, kind=LotKind.SERIAL)
+        .annotate(cost=Coalesce(F("unit_cost"), Subquery(first.values("unit_cost")[:1], output_field=money), F("item__unit_cost")))
+        .order_by("number")
+        .values_list("number", "cost")
+    )

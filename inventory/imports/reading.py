@@ -16,7 +16,6 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import BinaryIO
 
-FORMULA_ESCAPE = ("=", "+", "-", "@", "\t", "\r")  # what our exports mark with a leading apostrophe
 MAX_CELL = 2000  # characters in one cell: more is not a value of any column here
 MAX_COLUMNS = 60
 BOOLEAN_WORDS = {
@@ -61,30 +60,40 @@ def header_key(text: str) -> str:
 
 class CsvSource:
     """A file read once, in a stream: its SHA-256 is computed while reading (so the record of
-    the import names the very bytes read), its rows come with their line numbers."""
+    the import names the very bytes read), its rows come with their line numbers. Lines are
+    decoded one by one, so a byte that is not UTF-8 is named by its line."""
 
     def __init__(self, stream: BinaryIO, name: str = "") -> None:
         self.name = name
         self._digest = hashlib.sha256()
         self._raw = io.BufferedReader(_Hashing(stream, self._digest), buffer_size=1 << 16)
-        self._text = io.TextIOWrapper(self._raw, encoding="utf-8-sig", errors="strict", newline="")
         self._reader: Iterator[list[str]] | None = None
+        self._lines_read = 0
         self.header: list[str] = []
-        self.line = 1
 
     @property
     def sha256(self) -> str:
         return self._digest.hexdigest()
 
+    def _lines(self) -> Iterator[str]:
+        for raw in self._raw:
+            self._lines_read += 1
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise FileRefused(
+                    f"line {self._lines_read:,} of the file is not UTF-8 text: save the file from the spreadsheet as 'CSV UTF-8'"
+                ) from None
+            yield line
+
     def read_header(self) -> list[str]:
-        try:
-            first = self._text.readline()
-        except UnicodeDecodeError:
-            raise FileRefused("the file is not UTF-8 text: save it from the spreadsheet as 'CSV UTF-8'") from None
+        lines = self._lines()
+        first = next(lines, "")
+        first = first.removeprefix("\ufeff")  # the byte-order mark some spreadsheets write
         if not first.strip():
             raise FileRefused("the file is empty: its first line must name the columns")
         delimiter = ";" if first.count(";") > first.count(",") else ","
-        self._reader = csv.reader(itertools.chain([first], self._text), delimiter=delimiter, quotechar='"', strict=True)
+        self._reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter, quotechar='"', strict=True)
         try:
             self.header = [cell.strip() for cell in next(self._reader)]
         except csv.Error as error:
@@ -94,20 +103,19 @@ class CsvSource:
         return self.header
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
-        """(line number, cells) of every non-empty row after the header."""
+        """(line number where the row starts, cells) of every non-empty row after the header."""
         assert self._reader is not None
+        reader = self._reader
         while True:
+            start = reader.line_num + 1
             try:
-                cells = next(self._reader)
+                cells = next(reader)
             except StopIteration:
                 return
-            except UnicodeDecodeError:
-                raise FileRefused(f"row {self._reader.line_num + 1:,} is not UTF-8 text: save the file as 'CSV UTF-8'") from None
             except csv.Error as error:
-                raise FileRefused(f"row {self._reader.line_num:,}: {error}") from None
-            self.line = self._reader.line_num
+                raise FileRefused(f"row {start:,}: {error}") from None
             if any(cell.strip() for cell in cells):
-                yield self.line, cells
+                yield start, cells
 
     def finish(self) -> None:
         """Read what is left, so the hash covers the whole file."""

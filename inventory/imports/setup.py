@@ -122,7 +122,7 @@ class Locations(SetupKind):
     def check(self, rows: list[Row], stored: dict[tuple, dict[str, Any]], context: Context) -> None:
         virtual = set(Location.objects.filter(company=context.company).exclude(kind=LocationKind.INTERNAL).values_list("code", flat=True))
         known = {key[0] for key in stored} | {row.values.get("code") for row in rows}
-        parents = {row.values.get("code"): row.values.get("parent_code") for row in rows}
+        parents = {row.values.get("code"): row.values["parent_code"] for row in rows if "parent_code" in row.values}
         for key, values in stored.items():
             parents.setdefault(key[0], values.get("parent_code") or "")
         code_column, parent_column = self.columns[0], self.columns[2]
@@ -145,17 +145,24 @@ class Locations(SetupKind):
             [Location(company=context.company, code=row.values["code"], name=row.values.get("name") or row.values["code"]) for row in new],
             batch_size=BATCH,
         )
-        for row in new:
-            row.values.setdefault("is_active", True)
         ids = dict(Location.objects.filter(company=context.company, kind=LocationKind.INTERNAL).values_list("code", "pk"))
-        updates = []
-        for row in new + [row for row, _ in changed]:
+        # New rows get every field (the defaults for columns the file leaves out); changed rows
+        # only the fields the file gives.
+        columns = {"name": "name", "is_active": "is_active", "parent_code": "parent"}
+        by_fields: dict[tuple[str, ...], list[Location]] = {}
+        for row, values in [(row, {"is_active": True, "parent_code": "", **row.values}) for row in new] + changed:
             location = Location(pk=ids[row.values["code"]])
-            location.name = row.values.get("name") or row.values["code"]
-            location.is_active = row.values.get("is_active", True)
-            location.parent_id = ids.get(row.values.get("parent_code") or "")
-            updates.append(location)
-        Location.objects.bulk_update(updates, ["name", "is_active", "parent"], batch_size=BATCH)
+            if "name" in values:
+                location.name = values["name"] or row.values["code"]
+            if "is_active" in values:
+                location.is_active = values["is_active"]
+            if "parent_code" in values:
+                location.parent_id = ids.get(values["parent_code"] or "")
+            fields = tuple(sorted(columns[f] for f in values if f in columns))
+            by_fields.setdefault(fields, []).append(location)
+        for fields, locations in by_fields.items():
+            if fields:
+                Location.objects.bulk_update(locations, list(fields), batch_size=BATCH)
 
     def export_queryset(self, company: Company) -> Any:  # noqa: ANN401 - a queryset
         return Location.objects.filter(company=company, kind=LocationKind.INTERNAL).select_related("parent").order_by("code")

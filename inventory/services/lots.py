@@ -7,9 +7,9 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
 
 from .. import locks
+from ..bulk import bulk_update_rows, filter_in_chunks
 from ..exceptions import InvalidDocument, Problem
 from ..models import Balance, Document, DocumentKind, Item, Location, Lot, LotHoldEvent, LotStatus, Tracking
 from ..selectors import unnumbered_available
@@ -87,26 +87,34 @@ def lot_update(*, lot: Lot, user: Actor = None, **changes: object) -> Lot:
         action = LotHoldEvent.Action.HOLD if lot.status == LotStatus.ON_HOLD else LotHoldEvent.Action.RELEASE
         _hold_events([lot], action, lot.hold_reason, user)
     if "expiry_date" in changes:
-        Lot.objects.filter(parent=lot).update(expiry_date=lot.expiry_date)
-        # The balances carry the date too (the expiry report reads them by it); after the lot,
-        # as posting locks them.
-        _balances_redate(lot=lot)
+        lots_redate(company_id=lot.company_id, dates={lot.pk: lot.expiry_date})
     return lot
 
 
-def _balances_redate(*, lot: Lot) -> None:
-    """Give the balances of ``lot`` and its serials the lot's expiry date, and move what they hold
-    between the days of the expiry summaries. The balances are locked first (after the lot, as
-    posting locks them), so no posting changes them between the read and the writes."""
+def lots_redate(*, company_id: int, dates: dict[int, date | None]) -> None:
+    """Give lots, locked already, their new expiry dates (lot id → date): a lot's expiry is its
+    serials' expiry (lot-and-serial items), so it reaches them too, and their balances carry it
+    (the expiry report reads them by it), what they hold moving between the days of the expiry
+    summaries. The balances are locked after the lots, as posting locks them, so no posting
+    changes them between the read and the writes. A few statements for any number of lots."""
+    if not dates:
+        return
+    owner = {lot_id: lot_id for lot_id in dates}
+    serials = Lot.objects.order_by("pk").values_list("pk", "parent_id")
+    owner.update((pk, parent) for pk, parent in filter_in_chunks(serials, "parent_id__any", list(dates)))
+    bulk_update_rows(Lot, ["expiry_date"], [(pk, dates[parent]) for pk, parent in sorted(owner.items())])
     changes: dict[tuple, Decimal] = defaultdict(Decimal)
-    for row in locks.balances_of_lot(lot.pk):
+    balances = []
+    for pk, lot_id, row in locks.balances_of_lots(owner):
+        expiry = dates[owner[lot_id]]
         if row.quantity > 0:
             if row.expiry_date is not None:
                 changes[(row.item_id, row.location_id, row.expiry_date)] -= row.quantity
-            if lot.expiry_date is not None:
-                changes[(row.item_id, row.location_id, lot.expiry_date)] += row.quantity
-    Balance.objects.filter(Q(lot_id=lot.pk) | Q(lot__parent_id=lot.pk)).update(expiry_date=lot.expiry_date)
-    expiry_summaries_add(company_id=lot.company_id, changes=changes)
+            if expiry is not None:
+                changes[(row.item_id, row.location_id, expiry)] += row.quantity
+        balances.append((pk, expiry))
+    bulk_update_rows(Balance, ["expiry_date"], balances)
+    expiry_summaries_add(company_id=company_id, changes=changes)
 
 
 MAX_ASSIGN = 100_000  # numbers in one assignment; a larger paste is refused before anything is judged

@@ -84,6 +84,7 @@ def moves_write(
     if conflicts:
         raise SerialConflict(conflicts)
     # 4. Write: the moves, the balances, each serial's last known state, what is kept beside them.
+    never_arrived = {lot.id for lot in lots.values() if lot.received_at is None}  # before _moves_build marks them
     rows, lot_states = _moves_build(company, specs, lots, reason, user, document, now, new_lot_ids, binds_by_item, arrived)
     summaries = summary_changes(company, deltas, balances, awaiting or {})
     try:
@@ -107,7 +108,16 @@ def moves_write(
             )
             _awaiting_check(deltas, awaiting or {}, after, specs)
             expiry_summaries_add(company_id=company.pk, changes=expiry_changes(deltas, lots))
-            costs_post(company=company, specs=specs, moves=rows, fields=MOVE_FIELDS, move_ids=ids, deltas=deltas, lots=lots)
+            costs_post(
+                company=company,
+                specs=specs,
+                moves=rows,
+                fields=MOVE_FIELDS,
+                move_ids=ids,
+                deltas=deltas,
+                lots=lots,
+                never_arrived=never_arrived,
+            )
     except IntegrityError as exc:  # a rule the checks above should have caught; never shown raw
         raise SerialConflict("the stock changed while posting; nothing was posted, please try again") from exc
     return ids

@@ -15,6 +15,13 @@ POSTING = [
     "post_1000_documents",
     "verify_ledger",
 ]
+IMPORTS = [
+    "import_30_items",
+    "import_30_lots",
+    "import_opening_stock_200_serials_dry_run",
+    "import_opening_stock_200_serials",
+    "export_history_200_rows",
+]
 
 
 def test_bench_prints_each_operation_with_seconds_and_queries_as_json():
@@ -44,6 +51,12 @@ def test_bench_prints_each_operation_with_seconds_and_queries_as_json():
             "1000",
             "--register-sales",
             "3",
+            "--import-serials",
+            "200",
+            "--import-items",
+            "30",
+            "--import-lots",
+            "30",
         ],
         cwd=ROOT,
         env={**os.environ, "DJANGO_DEBUG": "true"},
@@ -55,6 +68,6 @@ def test_bench_prints_each_operation_with_seconds_and_queries_as_json():
     report = json.loads(result.stdout)
     pages = [f"page_{page.name}" for page in declared_pages()]
     pos = ["pos_judge_scan_serial", "pos_checkout_50_lines"] + (["pos_checkouts_8_registers"] if report["engine"] == "postgresql" else [])
-    assert [op["name"] for op in report["operations"]] == [*POSTING, *pages, "mfg_complete_work_order", *pos]
+    assert [op["name"] for op in report["operations"]] == [*POSTING, *IMPORTS, *pages, "mfg_complete_work_order", *pos]
     for op in report["operations"]:
         assert op["seconds"] > 0 and op["queries"] > 0, op

@@ -7,6 +7,7 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from inventory.csv_safe import csv_cell
 from inventory.imports import KINDS, import_csv
 
 from ._csv_common import company_named, progress_bar
@@ -66,7 +67,7 @@ class Command(BaseCommand):
             with open(options["errors"], "w", newline="", encoding="utf-8") as out:
                 writer = csv.writer(out)
                 writer.writerow(["row", "column", "value", "problem"])
-                writer.writerows([p.row or "", p.column, p.value, p.message] for p in report.problems)
+                writer.writerows([p.row or "", csv_cell(p.column), csv_cell(p.value), csv_cell(p.message)] for p in report.problems)
         o = report.outcome
         counts = f"{o.rows:,} rows: {o.created:,} new, {o.changed:,} changed, {o.unchanged:,} unchanged"
         if report.problems:

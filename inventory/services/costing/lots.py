@@ -15,14 +15,21 @@ from .sql import INTERNAL
 
 
 def lots_value_add(
-    company: Company, deltas: dict[tuple[int, int | None, int], Decimal], lots: dict[int, LotState], items: dict[int, Item]
+    company: Company,
+    deltas: dict[tuple[int, int | None, int], Decimal],
+    lots: dict[int, LotState],
+    items: dict[int, Item],
+    arriving: dict[int, Decimal] | None = None,
 ) -> None:
-    """Add each numbered balance change × its lot's cost to its (item, location) summary."""
+    """Add each numbered balance change × its lot's cost to its (item, location) summary.
+    ``arriving``: the first cost of lots arriving for the first time, known without the ledger."""
     numbered = [(key, delta) for key, delta in deltas.items() if key[1] is not None and delta]
     if not numbered:
         return
-    uncosted = {key[1] for key, _ in numbered if lots[key[1]].unit_cost is None}
+    arriving = arriving or {}
+    uncosted = {key[1] for key, _ in numbered if lots[key[1]].unit_cost is None and key[1] not in arriving}
     first = lot_first_costs(uncosted) if uncosted else {}
+    first.update(arriving)
     values: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
     for (item_id, lot_id, location_id), delta in numbered:
         cost = lots[lot_id].unit_cost

@@ -1,7 +1,7 @@
 """What one posting changes in the cost state: ``costs_post`` and the layers it appends or rewrites."""
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -123,21 +123,37 @@ def costs_post(
     move_ids: Sequence[int],
     deltas: dict[tuple[int, int | None, int], Decimal],
     lots: dict,
+    never_arrived: Collection[int] = frozenset(),
 ) -> None:
     """Keep the cost state of the items a posting changed; called by ``moves_post`` in its write
     block, after the stock summaries (the lock order of ``inventory/locks.py``).
 
     ``specs``, ``moves`` (rows in ``fields`` order) and ``move_ids`` are the posting's moves, in
     order; ``deltas`` its balance changes keyed (item, lot or None, internal location); ``lots``
-    the locked lots' state. A transfer changes no item's cost, only where its lots' value lies:
+    the locked lots' state; ``never_arrived`` those of them no move had brought into an internal
+    location before this posting (their first cost is this posting's). A transfer changes no item's cost, only where its lots' value lies:
     unnumbered stock moved between locations costs no query here.
     """
     changes = _changes_of(specs, moves, fields, move_ids, deltas)
     items = {spec.item.pk: spec.item for spec in specs}
-    lots_value_add(company, deltas, lots, items)
+    lots_value_add(company, deltas, lots, items, _first_arrivals(specs, moves, fields, never_arrived))
     changes = {item_id: c for item_id, c in changes.items() if c.on_hand or c.unnumbered or c.added or c.removed}
     if changes:
         _changes_write(company, changes)
+
+
+def _first_arrivals(specs: Sequence, moves: Sequence[tuple], fields: Sequence[str], never_arrived: Collection[int]) -> dict[int, Decimal]:
+    """The cost of the first move of this posting into an internal location of each lot that
+    had never arrived: the first such move of the lot ever, read here rather than from the ledger."""
+    if not never_arrived:
+        return {}
+    at_lot, at_cost = fields.index("to_lot"), fields.index("unit_cost")
+    found: dict[int, Decimal] = {}
+    for spec, row in zip(specs, moves):
+        lot_id = row[at_lot]
+        if lot_id in never_arrived and lot_id not in found and not spec.to_location.is_virtual and spec.reverses is None:
+            found[lot_id] = row[at_cost].quantize(COST_QUANTUM, rounding=ROUND_HALF_UP)
+    return found
 
 
 def _changes_of(
