@@ -24,20 +24,19 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         company = company_named(options["company"])
-        if options["output"] and options["output"] != "-":
+        to_file = options["output"] not in (None, "", "-")
+        if to_file:
             try:
                 out = open(options["output"], "w", newline="", encoding="utf-8")  # noqa: SIM115 - closed below
             except OSError as error:
                 raise CommandError(f"cannot write {options['output']}: {error.strerror}") from None
         else:
-            out = sys.stdout
+            out = getattr(self.stdout, "_out", sys.stdout)  # the command's own output (call_command's stdout=)
         try:
-            with progress_bar(
-                not options["no_progress"] and out is not sys.stdout, total=None, what=f"exporting {options['kind']}"
-            ) as update:
+            with progress_bar(to_file and not options["no_progress"], total=None, what=f"exporting {options['kind']}") as update:
                 count = csv_export(kind=options["kind"], company=company, out=out, progress=update)
         finally:
-            if out is not sys.stdout:
+            if to_file:
                 out.close()
-        if out is not sys.stdout:
+        if to_file:
             self.stderr.write(f"{count:,} rows written to {options['output']}")

@@ -146,3 +146,12 @@ def test_import_csv_errors_file_neutralises_formulas_too(company, tmp_path):
         _call("import_csv", "partners", str(path), "--no-progress", "--errors", str(errors))
     rows = list(csv.reader(errors.open(newline="", encoding="utf-8")))
     assert [row[:3] for row in rows[1:]] == [["2", "Email", '\'=HYPERLINK("http://evil.example")'], ["3", "Email", "'@SUM(A1)"]]
+
+
+def test_export_csv_without_a_file_writes_to_the_commands_own_output(company):
+    import_samples(company, before="classes")
+    out = io.StringIO()
+    call_command("export_csv", "partners", "--company", company.code, stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "Code,Name,Supplier,Customer,Email,Phone"
+    assert [line.split(",")[0] for line in lines[1:]] == ["ACME", "BETA"]
