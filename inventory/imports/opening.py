@@ -44,6 +44,7 @@ from .base import Column, Context, Kind, Outcome, Row, written
 from .setup import _money
 
 POST_BATCH = 20_000  # moves given to the posting service at once (one transaction for all)
+LOOKUP_BATCH = 100_000  # numbers looked up at once
 
 
 def _quantity(value: str, context: Context) -> Decimal:
@@ -156,23 +157,30 @@ class OpeningStock(Kind):
                     context.problem(row, number_column, f"{item.sku} is tracked: give its lot/serial number")
             if sku in self.serial and v.get("quantity") is not None and v["quantity"] != 1:
                 context.problem(row, self.columns[3], f"{number or item.sku} is a serial number: its quantity is 1")
-        self.lots: dict[tuple[int, str], tuple[int, bool, int | None]] = {}
+        # Per item, number → lot id (a million of them: no tuple per lot), and the few in stock.
+        self.lot_ids: dict[int, dict[str, int]] = defaultdict(dict)
+        in_stock: dict[tuple[int, str], int | None] = {}
         for item_id, numbers in wanted.items():
+            ids = self.lot_ids[item_id]
             queryset = Lot.objects.filter(company=company, item_id=item_id).values_list("number", "pk", "in_stock", "last_location_id")
-            for number, pk, in_stock, last in filter_in_chunks(queryset, "number__any", numbers):
-                self.lots[(item_id, number)] = (pk, in_stock, last)
-        codes = {loc.pk: loc.code for loc in Location.objects.filter(company=company)} if any(s for _, s, _ in self.lots.values()) else {}
+            for start in range(0, len(numbers), LOOKUP_BATCH):
+                for number, pk, stocked, last in filter_in_chunks(queryset, "number__any", numbers[start : start + LOOKUP_BATCH]):
+                    ids[number] = pk
+                    if stocked:
+                        in_stock[(item_id, number)] = last
+        codes = dict(Location.objects.filter(company=company).values_list("pk", "code")) if in_stock else {}
         for row in rows:
             v = row.values
             sku = v.get("sku")
             if sku not in self.tracked or not v.get("number"):
                 continue
             item = self.items[sku]
-            found = self.lots.get((item.pk, v["number"]))
-            if found is None:
+            if v["number"] not in self.lot_ids[item.pk]:
                 context.problem(row, number_column, f"no lot/serial {v['number']} of {item.sku} (import it with the lots kind first)")
-            elif sku in self.serial and found[1]:
-                context.problem(row, number_column, f"{v['number']} is in stock already, at {codes.get(found[2], '?')}")
+            elif sku in self.serial and (item.pk, v["number"]) in in_stock:
+                context.problem(
+                    row, number_column, f"{v['number']} is in stock already, at {codes.get(in_stock[(item.pk, v['number'])], '?')}"
+                )
 
     def write(self, new: list[Row], changed: list[tuple[Row, dict[str, Any]]], context: Context, outcome: Outcome) -> None:
         if not new:
@@ -205,14 +213,14 @@ class OpeningStock(Kind):
             for row in new[start : start + POST_BATCH]:
                 v = row.values
                 item = self.items[v["sku"]]
-                lot = self.lots.get((item.pk, v.get("number") or ""))
+                number = v.get("number")
                 specs.append(
                     MoveSpec(
                         item=item,
                         quantity=v["quantity"],
                         from_location=self.adjustment,
                         to_location=self.locations[v["location_code"]],
-                        to_lot_id=lot[0] if lot else None,
+                        to_lot_id=self.lot_ids[item.pk][number] if number else None,
                         unit_cost=v.get("unit_cost"),
                         line_id=line_of[item.pk],
                     )

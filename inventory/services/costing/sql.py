@@ -127,7 +127,7 @@ def layers_sql(company_id: int | None) -> tuple[str, list]:
             JOIN {location} t ON t.id = m.to_location_id
             JOIN {location} f ON f.id = m.from_location_id
             WHERE {of_company}t.kind = %s AND f.kind <> %s AND m.reverses_id IS NULL
-                AND m.id NOT IN (SELECT r.reverses_id FROM {move} r WHERE {reversals}r.reverses_id IS NOT NULL)
+                AND NOT EXISTS (SELECT 1 FROM {move} r WHERE {reversals}r.reverses_id = m.id)
             GROUP BY m.company_id, m.item_id, m.created_at, m.unit_cost, {unbound}
         ) g
         WINDOW w AS ({window})"""
