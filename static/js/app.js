@@ -8,7 +8,12 @@
   document.body.addEventListener("htmx:afterSwap", (e) => {
     if (e.detail.target.id === "dialog-content" && !el.classList.contains("show")) modal.show();
     const focus = e.detail.target.querySelector("[autofocus]");
-    if (focus) focus.focus();
+    if (focus) {
+      focus.focus();
+      // Focused now, at the swap: htmx would focus it again when the swap settles (~20 ms later),
+      // taking the focus back from a field the user (or a scanner) has moved to meanwhile.
+      if (document.activeElement === focus) focus.removeAttribute("autofocus");
+    }
   });
   el.addEventListener("shown.bs.modal", () => {
     const focus = el.querySelector("[autofocus]");
