@@ -130,17 +130,36 @@ class Lots(Kind):
                 context.problem(row, parent_column, f"{item.sku} has no lots above its numbers: leave this empty")
             if self.key_of(row) not in stored:
                 new_by_item[item.pk].append(row)
+        expiry_column = self.columns[3]
+
+        def before_of(row: Row) -> dict[str, Any] | None:
+            return stored.get(self.key_of(row))
+
         for item_id, wanted in parents_of.items():
-            kinds = dict(
-                filter_in_chunks(
-                    Lot.objects.filter(company=context.company, item_id=item_id).values_list("number", "kind"),
+            found = {
+                number: (kind, expiry)
+                for number, kind, expiry in filter_in_chunks(
+                    Lot.objects.filter(company=context.company, item_id=item_id).values_list("number", "kind", "expiry_date"),
                     "number__any",
                     [parent for _, parent in wanted],
                 )
-            )
+            }
+            # A serial expires with its lot: the lot's date, or for a new lot its first row's.
             for row, parent in wanted:
-                if kinds.get(parent, LotKind.LOT) != LotKind.LOT:
+                if parent not in found:
+                    found[parent] = (LotKind.LOT, row.values.get("expiry_date"))
+                kind, expiry = found[parent]
+                if kind != LotKind.LOT:
                     context.problem(row, parent_column, f"{parent} is a serial of {row.values['sku']}: a serial's lot must be a lot")
+                    continue
+                given = row.values.get("expiry_date")
+                if given is not None and given != expiry:
+                    when = f"expires on {expiry.isoformat()}" if expiry else "has no expiration date"
+                    context.problem(
+                        row, expiry_column, f"lot {parent} {when}, and its serials with it: leave this empty or give the lot's date"
+                    )
+                elif "expiry_date" in row.values or before_of(row) is None:
+                    row.values["expiry_date"] = expiry
         for item_id, new_rows in new_by_item.items():
             item = new_rows[0] and self.items[new_rows[0].values["sku"]]
             shape = number_shape(item=item)

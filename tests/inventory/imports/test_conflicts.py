@@ -313,3 +313,34 @@ def test_an_items_file_without_some_columns_leaves_them_as_they_are(company):
         Decimal("120"),
         Decimal("249"),
     )
+
+
+def test_the_serials_of_a_new_lot_expire_with_it_and_a_different_date_is_refused(company):
+    _kits(company)
+    before = _kit_lots(company)
+    report = run(
+        "lots",
+        "Item code,Lot/serial number,Parent lot,Expiration date\nKIT,K5,LOT-C,2027-06-30\nKIT,K6,LOT-C,\nKIT,K7,LOT-C,2027-07-31\n",
+        company,
+    )
+    assert problem_at(report, 4) == [
+        ("Expiration date", "lot LOT-C expires on 2027-06-30, and its serials with it: leave this empty or give the lot's date")
+    ], messages(report)
+    assert len(report.problems) == 1
+    assert _kit_lots(company) == before
+
+    assert run("lots", "Item code,Lot/serial number,Parent lot,Expiration date\nKIT,K5,LOT-C,2027-06-30\nKIT,K6,LOT-C,\n", company).ok
+    expiries = dict(Lot.objects.filter(company=company, number__in=["LOT-C", "K5", "K6"]).values_list("number", "expiry_date"))
+    assert expiries == {"LOT-C": date(2027, 6, 30), "K5": date(2027, 6, 30), "K6": date(2027, 6, 30)}
+
+
+def test_a_serial_of_an_existing_lot_takes_its_date(company):
+    _kits(company)
+    Lot.objects.filter(company=company, number="LOT-A").update(expiry_date=date(2028, 1, 31))
+    report = run("lots", "Item code,Lot/serial number,Parent lot\nKIT,K3,LOT-A\n", company)
+    assert report.ok, messages(report)
+    assert Lot.objects.get(company=company, number="K3").expiry_date == date(2028, 1, 31)
+    refused = run("lots", "Item code,Lot/serial number,Parent lot,Expiration date\nKIT,K4,LOT-A,2028-02-29\n", company)
+    assert problem_at(refused, 2) == [
+        ("Expiration date", "lot LOT-A expires on 2028-01-31, and its serials with it: leave this empty or give the lot's date")
+    ]
