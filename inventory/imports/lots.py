@@ -161,7 +161,7 @@ class Lots(Kind):
                 elif "expiry_date" in row.values or before_of(row) is None:
                     row.values["expiry_date"] = expiry
         for item_id, new_rows in new_by_item.items():
-            item = new_rows[0] and self.items[new_rows[0].values["sku"]]
+            item = self.items[new_rows[0].values["sku"]]
             shape = number_shape(item=item)
             if shape is not None:
                 for row in new_rows:

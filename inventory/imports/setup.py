@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 
 from ..models import (
     Company,
@@ -113,7 +113,7 @@ class Locations(SetupKind):
     def existing(self, context: Context, rows: list[Row]) -> dict[tuple, dict[str, Any]]:
         found = {}
         for v in Location.objects.filter(company=context.company, kind=LocationKind.INTERNAL).values(
-            "pk", "code", "name", "is_active", parent_code=_parent_code()
+            "pk", "code", "name", "is_active", parent_code=F("parent__code")
         ):
             v["parent_code"] = v["parent_code"] or ""
             found[(v["code"],)] = v
@@ -169,12 +169,6 @@ class Locations(SetupKind):
 
     def export_value(self, obj: Any, field: str) -> Any:  # noqa: ANN401 - any column's value
         return obj.parent.code if field == "parent_code" and obj.parent else ("" if field == "parent_code" else getattr(obj, field))
-
-
-def _parent_code() -> Any:  # noqa: ANN401 - an expression
-    from django.db.models import F
-
-    return F("parent__code")
 
 
 def _cycle(code: str, parents: dict[str, str | None]) -> bool:
@@ -304,12 +298,6 @@ class Classes(SetupKind):
             return [(s.kind, s.value) for s in obj.segments.all()]
         return getattr(obj, field)
 
-    def export_rows(self, company: Company) -> Iterator[list[Any]]:
-        # prefetch_related needs the queryset evaluated in chunks of its own.
-        queryset = self.export_queryset(company)
-        for obj in queryset.iterator(chunk_size=BATCH):
-            yield [written(c, self.export_value(obj, c.field)) for c in self.columns]
-
 
 class Items(SetupKind):
     name = "items"
@@ -347,8 +335,6 @@ class Items(SetupKind):
     )
 
     def existing(self, context: Context, rows: list[Row]) -> dict[tuple, dict[str, Any]]:
-        from django.db.models import F
-
         fields = [f for f in self.compared if f != "class_code"]
         found = {}
         for v in Item.objects.filter(company=context.company).values("pk", "sku", *fields, class_code=F("lot_class__code")):
