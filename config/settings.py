@@ -133,9 +133,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # default random_page_cost (4) prices an index read for a spinning disk: on SSD or cached data
     # it made the planner scan a million balances (0.2 s) to find a recall's 10,000 by index (0.02 s).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off -c random_page_cost=1.1")
-    # Parameters stay bound on the client (psycopg's default in Django): server-side binding
-    # would let PostgreSQL plan a repeated statement once, but it caps a statement at 65,535
-    # parameters, and a list of 100,000 pasted serials or a 70,000-lot posting would then fail.
+    # Parameters bound by the server, so that a repeated statement is planned once (config/pg.py;
+    # one with more parameters than the protocol takes is bound on the client). Off with
+    # DJANGO_PG_SERVER_BINDING=false (behind a pooler that cannot keep prepared statements).
+    if env_bool("DJANGO_PG_SERVER_BINDING", True):
+        from config.pg import Cursor
+
+        DATABASES["default"]["OPTIONS"].update({"cursor_factory": Cursor, "prepare_threshold": 5})
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A small shop's few clerks at once: readers never wait for a writer (WAL), a writer waits up
     # to 20 s for the lock (busy timeout) and takes it when its transaction begins (IMMEDIATE), so
