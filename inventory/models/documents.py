@@ -168,8 +168,10 @@ class DocumentLine(models.Model):
 
 class AllocationQuerySet(models.QuerySet):
     def reserving(self):
-        """Allocations that hold stock back: those of draft documents."""
-        return self.filter(document__status=DocumentStatus.DRAFT)
+        """Allocations that hold stock back: those of draft documents. Unordered: they are summed
+        or looked up, and the default order (by line) would join the lines and their documents
+        into every such query."""
+        return self.filter(document__status=DocumentStatus.DRAFT).order_by()
 
 
 class Allocation(models.Model):
