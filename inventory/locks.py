@@ -27,6 +27,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from .bulk import filter_in_chunks
+from .compiled import Compiled
 from .models import Balance, Company, Counter, Document, DocumentLine, Item, Lot, LotKind, PendingNumbers
 
 
@@ -132,12 +133,17 @@ def lots_by_number_lock(*, item: Item, numbers: list[str], fields: list[str]) ->
     return list(filter_in_chunks(rows, "number__any", numbers))
 
 
+_LOTS = Compiled(
+    lambda ids: Lot.objects.select_for_update(**of_self()).filter(pk__any=ids).order_by("pk").values_list(*LOT_STATE_FIELDS),
+    arrays=["ids"],
+)
+
+
 def lots_lock(lot_ids: Iterable[int]) -> dict[int, LotState]:
     ids = sorted(set(lot_ids))
     if not ids:
         return {}
-    rows = Lot.objects.select_for_update(**of_self()).filter(pk__any=set(ids)).order_by("pk").values_list(*LOT_STATE_FIELDS)
-    return {row[0]: LotState(*row) for row in rows}
+    return {row[0]: LotState(*row) for row in _LOTS.rows(ids=ids)}
 
 
 @dataclass(slots=True)
@@ -158,18 +164,40 @@ def balances_lock(*, item_ids: set[int], lot_ids: set[int], location_ids: set[in
     """
     if not location_ids:
         return []
-    condition = Q(pk__in=[])
-    if lot_ids:
-        condition |= Q(lot_id__any=set(lot_ids), location_id__in=sorted(location_ids))
-    if unnumbered:
-        condition |= Q(lot__isnull=True, item_id__in=sorted(item_ids), location_id__in=sorted(location_ids))
-    rows = (
+    if lot_ids and unnumbered:
+        rows = _BALANCES_BOTH.rows(lots=sorted(lot_ids), items=sorted(item_ids), locations=sorted(location_ids))
+    elif lot_ids:
+        rows = _BALANCES_OF_LOTS.rows(lots=sorted(lot_ids), locations=sorted(location_ids))
+    elif unnumbered:
+        rows = _BALANCES_UNNUMBERED.rows(items=sorted(item_ids), locations=sorted(location_ids))
+    else:
+        return []
+    return [BalanceRow(*row) for row in rows]
+
+
+def _balances(condition: Q) -> QuerySet:
+    return (
         Balance.objects.select_for_update()
         .filter(condition)
         .order_by("pk")
         .values_list("id", "item_id", "lot_id", "location_id", "quantity", "is_serial", "first_in_at")
     )
-    return [BalanceRow(*row) for row in rows]
+
+
+def _of_lots(lots: list[int], locations: list[int]) -> Q:
+    return Q(lot_id__any=lots, location_id__any=locations)
+
+
+def _unnumbered(items: list[int], locations: list[int]) -> Q:
+    return Q(lot__isnull=True, item_id__any=items, location_id__any=locations)
+
+
+_BALANCES_OF_LOTS = Compiled(lambda lots, locations: _balances(_of_lots(lots, locations)), arrays=["lots", "locations"])
+_BALANCES_UNNUMBERED = Compiled(lambda items, locations: _balances(_unnumbered(items, locations)), arrays=["items", "locations"])
+_BALANCES_BOTH = Compiled(
+    lambda lots, items, locations: _balances(_of_lots(lots, locations) | _unnumbered(items, locations)),
+    arrays=["lots", "items", "locations"],
+)
 
 
 @dataclass(slots=True)

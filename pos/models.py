@@ -162,8 +162,13 @@ class SaleLine(models.Model):
         return f"{self.sale} line {self.line.position}"
 
     def amount(self, quantity: Decimal) -> Decimal:
-        gross = self.unit_price * quantity
-        return (gross - gross * self.discount_percent / 100).quantize(Decimal("0.01"))
+        return line_amount(self.unit_price, self.discount_percent, quantity)
+
+
+def line_amount(unit_price: Decimal, discount_percent: Decimal, quantity: Decimal) -> Decimal:
+    """What ``quantity`` at ``unit_price`` costs, less ``discount_percent``, to the cent."""
+    gross = unit_price * quantity
+    return (gross - gross * discount_percent / 100).quantize(Decimal("0.01"))
 
 
 class Quotation(models.Model):

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from .. import locks
 from ..bulk import bulk_insert_rows
+from ..compiled import Compiled
 from ..exceptions import InsufficientStock, InvalidDocument, Problem, Shortage
 from ..models import (
     Allocation,
@@ -53,8 +54,8 @@ def document_post(*, document: Document, user: Actor = None, auto_allocate: bool
     if not lines:
         raise InvalidDocument(f"{document.number} has no lines")
     allocations: dict[int, list[AllocationRow]] = defaultdict(list)
-    for row in Allocation.objects.filter(document=document).order_by("id").values(*AllocationRow.__slots__):
-        allocations[row["line_id"]].append(AllocationRow(**row))
+    for row in _ALLOCATIONS.rows(document=document.pk):
+        allocations[row[1]].append(AllocationRow(*row))
     notes = _proposals_add(document, lines, allocations) if auto_allocate else {}
     problems: list[Problem] = []
     new_lots, created = _lots_ensure(document, lines, allocations, user)
@@ -158,6 +159,11 @@ def _pending_numbers_add(document: Document, follow: list[tuple[DocumentLine, De
     for line, quantity in follow:
         awaiting[(line.item_id, location.pk)] += quantity
     return dict(awaiting)
+
+
+_ALLOCATIONS = Compiled(
+    lambda document: Allocation.objects.filter(document_id=document).order_by("id").values_list(*AllocationRow.__slots__)
+)
 
 
 @dataclass(slots=True)

@@ -6,8 +6,9 @@ from collections.abc import Collection, Sequence
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 
+from ..compiled import Compiled
 from ..exceptions import InventoryError, NotIssuable, Problem, SerialConflict
 from ..locks import BalanceRow, LotState
 from ..models import (
@@ -148,22 +149,44 @@ def reserved_by_others(
     taken = [key for key, d in deltas.items() if d < 0]
     if not taken:
         return {}
-    lot_ids = {lot_id for _, lot_id, _ in taken if lot_id is not None}
-    location_ids = {loc for _, _, loc in taken}
-    item_ids = {item for item, lot_id, _ in taken if lot_id is None}
-    rows = Allocation.objects.reserving().filter(outgoing=True, location_id__in=location_ids)
-    if document is not None:
-        rows = rows.exclude(document=document)
+    lot_ids = sorted({lot_id for _, lot_id, _ in taken if lot_id is not None})
+    location_ids = sorted({loc for _, _, loc in taken})
+    item_ids = sorted({item for item, lot_id, _ in taken if lot_id is None})
+    other_than = document.pk if document is not None else 0  # no document has id 0
     found: dict[tuple, Decimal] = {}
     if lot_ids:
-        for r in rows.filter(lot_id__any=lot_ids).values("lot_id", "location_id").annotate(total=Sum("quantity")):
-            found[(r["lot_id"], r["location_id"])] = r["total"]
+        for lot_id, location_id, total in _RESERVED_LOTS.rows(lots=lot_ids, locations=location_ids, document=other_than):
+            found[(lot_id, location_id)] = total
     if item_ids:
-        for r in rows.filter(item_id__in=item_ids).values("item_id", "location_id", "lot_id").annotate(total=Sum("quantity")):
-            if r["lot_id"] is None or not binds_by_item[r["item_id"]]:
-                key = (r["item_id"], None, r["location_id"])
-                found[key] = found.get(key, ZERO) + r["total"]
+        for item_id, location_id, lot_id, total in _RESERVED_ITEMS.rows(items=item_ids, locations=location_ids, document=other_than):
+            if lot_id is None or not binds_by_item[item_id]:
+                key = (item_id, None, location_id)
+                found[key] = found.get(key, ZERO) + total
     return found
+
+
+def _reserving_elsewhere(locations: list[int], document: int) -> QuerySet:
+    return Allocation.objects.reserving().filter(outgoing=True, location_id__any=locations).exclude(document_id=document)
+
+
+_RESERVED_LOTS = Compiled(
+    lambda lots, locations, document: (
+        _reserving_elsewhere(locations, document)
+        .filter(lot_id__any=lots)
+        .values_list("lot_id", "location_id")
+        .annotate(total=Sum("quantity"))
+    ),
+    arrays=["lots", "locations"],
+)
+_RESERVED_ITEMS = Compiled(
+    lambda items, locations, document: (
+        _reserving_elsewhere(locations, document)
+        .filter(item_id__any=items)
+        .values_list("item_id", "location_id", "lot_id")
+        .annotate(total=Sum("quantity"))
+    ),
+    arrays=["items", "locations"],
+)
 
 
 def serials_elsewhere(

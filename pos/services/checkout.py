@@ -22,6 +22,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from inventory import locks
+from inventory.compiled import Compiled
 from inventory.exceptions import InventoryError
 from inventory.models import Document, DocumentKind, DocumentStatus, LocationKind, PendingNumbers, StockMove
 from inventory.quantities import ZERO, QuantityError, quantity_read
@@ -29,17 +30,19 @@ from inventory.services import document_create, document_line_add, document_post
 from inventory.services.documents import document_number_next
 
 from ..exceptions import TillError
-from ..models import PaymentMethod, RegisterSession, Sale, SaleKind, SaleLine, SaleStatus, SessionState
+from ..models import PaymentMethod, RegisterSession, Sale, SaleKind, SaleLine, SaleStatus, SessionState, line_amount
 from .cart import TILL, sale_lock
 from .sessions import MAX_CASH, cash_read
 
 CENT = Decimal("0.01")
 
 
+_PRICES = Compiled(lambda sale: SaleLine.objects.filter(sale_id=sale).values_list("unit_price", "discount_percent", "line__quantity"))
+
+
 def sale_total(sale: Sale) -> Decimal:
     """What the cart costs: each line's quantity at its price, less its discount (one query)."""
-    rows = SaleLine.objects.filter(sale=sale).select_related("line").only("unit_price", "discount_percent", "line__quantity")
-    return sum((row.amount(row.line.quantity) for row in rows), ZERO).quantize(CENT)
+    return sum((line_amount(*row) for row in _PRICES.rows(sale=sale.pk)), ZERO).quantize(CENT)
 
 
 @transaction.atomic
