@@ -5,6 +5,8 @@ DJANGO_SECRET_KEY      required unless DJANGO_DEBUG is true
 DJANGO_ALLOWED_HOSTS   comma-separated host names (default: localhost names in debug)
 DATABASE_URL           e.g. postgres://postgres@127.0.0.1:5432/lotserial (default: SQLite file var/db.sqlite3)
 DJANGO_SECURE_SSL      "false" when TLS ends in front of a proxy that does not forward https (default true off debug)
+DJANGO_CONN_MAX_AGE    seconds a connection is kept between requests (default 60 on PostgreSQL)
+DJANGO_PG_SERVER_BINDING  "false" behind a pooler that cannot keep prepared statements (default true)
 """
 
 import os
