@@ -75,7 +75,10 @@ def counter_lock(*, company_id: int, key: str, initial: int) -> Counter:
 
 def item_lock(item_id: int) -> None:
     """Serialise the allocation of numbers to one item: two drafts cannot claim one new number."""
-    list(Item.objects.select_for_update().filter(pk=item_id).values_list("pk", flat=True))
+    _ITEM.rows(item=item_id)
+
+
+_ITEM = Compiled(lambda item: Item.objects.select_for_update().filter(pk=item).values_list("pk"))
 
 
 @dataclass(slots=True)
@@ -129,8 +132,21 @@ def lot_rows_lock(lot_ids: Iterable[int], **conditions: object) -> list[Lot]:
 
 def lots_by_number_lock(*, item: Item, numbers: list[str], fields: list[str]) -> list[tuple]:
     """The item's lots/serials with these numbers, locked in primary-key order: ``fields`` of each."""
-    rows = Lot.objects.select_for_update(**of_self()).filter(company_id=item.company_id, item=item).order_by("pk").values_list(*fields)
-    return list(filter_in_chunks(rows, "number__any", numbers))
+    if connection.vendor == "postgresql":  # one statement, whatever the count
+        query = _LOTS_BY_NUMBER.get(tuple(fields))
+        if query is None:
+            query = _LOTS_BY_NUMBER[tuple(fields)] = Compiled(
+                lambda company, item, numbers: _lots_of_item(company, item, fields).filter(number__any=numbers), arrays=["numbers"]
+            )
+        return query.rows(company=item.company_id, item=item.pk, numbers=list(dict.fromkeys(numbers)))
+    return list(filter_in_chunks(_lots_of_item(item.company_id, item.pk, fields), "number__any", numbers))
+
+
+_LOTS_BY_NUMBER: dict[tuple[str, ...], Compiled] = {}
+
+
+def _lots_of_item(company_id: int, item_id: int, fields: list[str]) -> QuerySet:
+    return Lot.objects.select_for_update(**of_self()).filter(company_id=company_id, item_id=item_id).order_by("pk").values_list(*fields)
 
 
 _LOTS = Compiled(

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from .. import locks
 from ..bulk import bulk_insert_rows
+from ..compiled import Compiled
 from ..exceptions import InvalidDocument
 from ..models import (
     Allocation,
@@ -32,6 +33,9 @@ from .judging import (
 )
 from .moves import number_required
 from .numbers import number_shape
+
+# A line's numbers (new ones, or its lots') and what each takes.
+_TAKEN = Compiled(lambda line: Allocation.objects.filter(line_id=line).order_by("id").values_list("number", "lot__number", "quantity"))
 
 
 def draft_line_locked(line: DocumentLine) -> tuple:
@@ -91,7 +95,7 @@ def line_allocate(
     document, line = draft_line_locked(line)
     item = line.item
     # The line's numbers and what they take, in one read (the numbers are needed anyway).
-    taken = list(line.allocations.values_list("number", "lot__number", "quantity"))
+    taken = _TAKEN.rows(line=line.pk)
     remaining = line.quantity - sum((quantity for _, _, quantity in taken), ZERO)
     # A serial is one unit: a paste of far more serials than the line still needs is refused
     # whole, before anything is expanded or looked up.

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from .. import locks
 from ..bulk import filter_in_chunks
+from ..compiled import Compiled
 from ..models import (
     Allocation,
     Balance,
@@ -296,8 +297,7 @@ class _Outgoing:
         self.to_supplier = document.kind == DocumentKind.SUPPLIER_RETURN
         self.today = timezone.localdate()
         if item.binds_lots:
-            at = Balance.objects.filter(lot_id__any=self.lots, location=self.location, quantity__gt=0)
-            self.here = dict(at.values_list("lot_id", "quantity"))
+            self.here = dict(_HERE.rows(lots=self.lots, location=self.location.pk))
         self.reserved, self.reserved_on = _reservations(self.lots, self.location, document)
         self.origin = lots_supplier_origin(lot_ids=self.lots) if self.to_supplier else {}
         if item.binds_lots:
@@ -440,16 +440,32 @@ def _not_awaiting_numbers(state: _Outgoing, number: str, lot: _Lot, qty: Decimal
 def _room_beside_awaiting(item: Item, location: Location, held_for_us: Decimal) -> Decimal | None:
     """What of the item at the location is neither awaiting numbers (beyond what is held for the
     caller's own line) nor promised to a draft; None when nothing awaits numbers there (one query)."""
-    row = (
-        StockSummary.objects.filter(item=item, location=location, awaiting_numbers__gt=0)
-        .values_list("quantity", "awaiting_numbers")
-        .first()
-    )
-    if row is None:
+    rows = _AWAITING.rows(item=item.pk, location=location.pk)
+    if not rows:
         return None
-    quantity, awaiting = row
-    reserved = Allocation.objects.reserving().filter(outgoing=True, item=item, location=location).aggregate(total=Sum("quantity"))["total"]
-    return quantity - awaiting + held_for_us - (reserved or ZERO)
+    ((quantity, awaiting),) = rows
+    reserved = sum((total for (total,) in _PROMISED.rows(item=item.pk, location=location.pk)), ZERO)
+    return quantity - awaiting + held_for_us - reserved
+
+
+_HERE = Compiled(
+    lambda lots, location: Balance.objects.filter(lot_id__any=lots, location_id=location, quantity__gt=0).values_list("lot_id", "quantity"),
+    arrays=["lots"],
+)
+_AWAITING = Compiled(
+    lambda item, location: StockSummary.objects.filter(item_id=item, location_id=location, awaiting_numbers__gt=0).values_list(
+        "quantity", "awaiting_numbers"
+    )
+)
+_PROMISED = Compiled(  # one row, or none when nothing is promised
+    lambda item, location: (
+        Allocation.objects.reserving()
+        .filter(outgoing=True, item_id=item, location_id=location)
+        .values("item_id")
+        .annotate(total=Sum("quantity"))
+        .values_list("total")
+    )
+)
 
 
 def _loosely_bound(state: _Outgoing, number: str, lot: _Lot, qty: Decimal) -> str | None:
@@ -487,15 +503,25 @@ def _reservations(lots: list[int], location: Location, document: Document) -> tu
     """Reserved quantity per lot at the location (all drafts, this one too), and which other draft holds it."""
     if not lots:
         return {}, {}
-    rows = Allocation.objects.reserving().filter(outgoing=True, lot_id__any=lots, location=location)
     totals: dict[int, Decimal] = {}
     holders: dict[int, str] = {}
     # One read: per lot and draft what it holds (a lot is held by few drafts at a time).
-    for lot_id, document_id, number, total in rows.values_list("lot_id", "document_id", "document__number").annotate(total=Sum("quantity")):
+    for lot_id, document_id, number, total in _RESERVED.rows(lots=lots, location=location.pk):
         totals[lot_id] = totals.get(lot_id, ZERO) + total
         if document_id != document.pk:
             holders.setdefault(lot_id, number)
     return totals, holders
+
+
+_RESERVED = Compiled(
+    lambda lots, location: (
+        Allocation.objects.reserving()
+        .filter(outgoing=True, lot_id__any=lots, location_id=location)
+        .values_list("lot_id", "document_id", "document__number")
+        .annotate(total=Sum("quantity"))
+    ),
+    arrays=["lots"],
+)
 
 
 def _where_else(lots: list[int], location: Location) -> dict[int, str]:
