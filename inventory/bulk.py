@@ -233,7 +233,17 @@ def pg_array(values: Sequence[Any]) -> str:
     first = values[0] if values else None
     if len(values) > 1 and values.count(first) == len(values):  # a column of one value: convert once
         return "{" + ",".join([(convert(type(first)) or _pg_text)(first)] * len(values)) + "}"
+    types = set(map(type, values))
+    if types <= _PLAIN:  # ids, quantities, costs: their own text, converted in one pass
+        return "{" + ",".join(map(str, values)) + "}" if type(None) not in types else "{" + ",".join(map(_plain_or_null, values)) + "}"
     return "{" + ",".join([(convert(type(v)) or _pg_text)(v) for v in values]) + "}"
+
+
+_PLAIN = {int, Decimal, type(None)}
+
+
+def _plain_or_null(value: int | Decimal | None) -> str:
+    return "NULL" if value is None else str(value)
 
 
 def _pg_text(value: Any) -> str:

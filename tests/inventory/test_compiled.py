@@ -101,3 +101,28 @@ def test_postgresql_prepares_repeated_statements_and_takes_any_number_of_paramet
         cursor.executemany(f"SELECT 1 WHERE 7 IN ({placeholders})", [[7] * (MAX_SERVER_PARAMETERS + 1)])
         cursor.execute("SELECT '100%'")
         assert cursor.fetchone() == ("100%",)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1, 2, 3],
+        [7, None, 9],
+        [Decimal("1.5000"), Decimal("-2"), None],
+        [None, None],
+        ["a b", 'q"uote', "back\\slash", None],
+        [date(2027, 1, 31), None],
+        [],
+    ],
+)
+def test_an_array_literal_reads_back_as_the_values(values):
+    """pg_array writes a column of values in one pass; PostgreSQL reads each value back."""
+    from inventory.bulk import pg_array
+
+    text = pg_array(values)
+    cast = "text" if any(isinstance(v, str) for v in values) else "date" if any(isinstance(v, date) for v in values) else "numeric"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT unnest(%s::{cast}[])", [text])
+        back = [row[0] for row in cursor.fetchall()]
+    assert back == values
