@@ -16,6 +16,7 @@ from ..models import Company
 from .reading import FileRefused, Problem, header_key
 
 Reader = Callable[[str, "Context"], Any]
+SEEN_PER_COLUMN = 10_000  # cells read per column kept with their value: codes, quantities, costs repeat
 
 
 @dataclass(frozen=True)
@@ -137,9 +138,13 @@ class Kind:
         row = Row(line, {}, cells, positions)
         if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns) :]):
             context.problem(line, "", f"has {len(cells)} cells: the header names {len(columns)}")
-        values, shared = row.values, self._shared
+        values, shared, seen = row.values, self._shared, self._seen
         for index, column in columns.items():
             text = cells[index] if index < len(cells) else ""
+            raw, known = text, seen[index].get(text) if index < len(cells) else None
+            if known is not None:  # read before on another row: the same value (readers are pure)
+                values[column.field], cells[index] = known
+                continue
             if text[:1] == "'" and text[1:2] in ESCAPED_STARTS:  # a spreadsheet's text marker, as our exports write it
                 text = text[1:]
                 cells[index] = text
@@ -161,10 +166,13 @@ class Kind:
                 else:
                     cells[index] = shared.setdefault(text, text) if len(shared) < 100_000 else shared.get(text, text)
             values[column.field] = value
+            if index < len(cells) and len(seen[index]) < SEEN_PER_COLUMN:
+                seen[index][raw] = (value, cells[index])
         return row
 
     def _positions_of(self, columns: dict[int, Column]) -> dict[str, int]:
         self._columns, self._positions, self._shared = columns, {c.field: i for i, c in columns.items()}, {}
+        self._seen = {index: {} for index in columns}
         return self._positions
 
     def key_of(self, row: Row) -> tuple:
