@@ -5,7 +5,6 @@ serial rules after the lock, then writes the moves, the balances and each serial
 state in one transaction. Documents, work orders, sales and imports are thin callers.
 """
 
-from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -155,7 +154,7 @@ def _awaiting_check(
         sku, code = names[(item_id, location_id)]
         taken = -sum((d for (i, _, loc), d in deltas.items() if i == item_id and loc == location_id and d < 0), ZERO)
         needed = taken + max(awaiting.get((item_id, location_id), ZERO), ZERO)
-        line = next((s.line_position for s in specs if s.item.pk == item_id), None)
+        line = next((s.line_position for s in specs if s.item.id == item_id), None)
         # What there was to take: the stock before this posting, less what already awaited numbers.
         available = quantity + needed - held
         note = f"{format(held.normalize(), 'f')} of it sold without numbers still to be assigned"
@@ -167,7 +166,10 @@ def _awaiting_check(
 def _lots_locked(specs: Sequence[MoveSpec], new_lot_ids: Collection[int]) -> tuple[dict[int, LotState], dict[int, bool]]:
     """The moves' lots, locked and checked, and per item whether its balances are per lot."""
     lots = locks.lots_lock(spec.lot_id for spec in specs if spec.lot_id is not None)
-    binds_by_item = {spec.item.pk: spec.item.binds_lots for spec in specs}
+    binds_by_item: dict[int, bool] = {}
+    for spec in specs:  # a posting of a million moves names a few items
+        if spec.item.id not in binds_by_item:
+            binds_by_item[spec.item.id] = spec.item.binds_lots
     if any(spec.reverses is not None for spec in specs):
         # A reversal keys its balances as the move it undoes did, whatever the item says today.
         binds_by_item.update({spec.item.pk: spec.reverses.binds_lot for spec in specs if spec.reverses is not None})
@@ -178,16 +180,23 @@ def _lots_locked(specs: Sequence[MoveSpec], new_lot_ids: Collection[int]) -> tup
 
 def _deltas(specs: Sequence[MoveSpec], binds_by_item: dict[int, bool]) -> tuple[dict[Key, Decimal], dict[Key, tuple[MoveSpec, Location]]]:
     """What the moves add to each balance, and the first move (and its location) of each."""
-    deltas: dict[Key, Decimal] = defaultdict(lambda: ZERO)
+    deltas: dict[Key, Decimal] = {}
     key_spec: dict[Key, tuple[MoveSpec, Location]] = {}
-    for spec in specs:
-        binds = binds_by_item[spec.item.pk]
-        for location, lot_id, sign in ((spec.from_location, spec.from_lot_id, -1), (spec.to_location, spec.to_lot_id, 1)):
-            if location.is_virtual:
-                continue
-            key = (spec.item.pk, lot_id if binds else None, location.pk)
-            deltas[key] += sign * spec.quantity
-            key_spec.setdefault(key, (spec, location))
+    for spec in specs:  # a million of them at an opening: written out, without a loop per location
+        item_id = spec.item.id
+        binds = binds_by_item[item_id]
+        location = spec.from_location
+        if not location.is_virtual:
+            key = (item_id, spec.from_lot_id if binds else None, location.id)
+            deltas[key] = deltas.get(key, ZERO) - spec.quantity
+            if key not in key_spec:
+                key_spec[key] = (spec, location)
+        location = spec.to_location
+        if not location.is_virtual:
+            key = (item_id, spec.to_lot_id if binds else None, location.id)
+            deltas[key] = deltas.get(key, ZERO) + spec.quantity
+            if key not in key_spec:
+                key_spec[key] = (spec, location)
     return deltas, key_spec
 
 
@@ -311,6 +320,7 @@ def _moves_build(
     found = {lot.id: (lot.in_stock, lot.last_location_id, lot.received_at) for lot in lots.values()}
     user_id = acting_user(user).pk if acting_user(user) else None
     document_id = document.pk if document is not None else None
+    company_id = company.pk
     for spec in specs:
         lot = lots.get(spec.lot_id) if spec.lot_id is not None else None
         cost = spec.unit_cost
@@ -325,22 +335,22 @@ def _moves_build(
                     lot.in_stock = bool(spec.reverses.lot_prev_in_stock)
                     lot.last_location_id = spec.reverses.lot_prev_location_id
                 elif not spec.to_location.is_virtual:
-                    lot.in_stock, lot.last_location_id = True, spec.to_location.pk
+                    lot.in_stock, lot.last_location_id = True, spec.to_location.id
                 elif not spec.from_location.is_virtual:
-                    lot.in_stock, lot.last_location_id = False, spec.from_location.pk
+                    lot.in_stock, lot.last_location_id = False, spec.from_location.id
             if lot.received_at is None and not spec.to_location.is_virtual and spec.reverses is None:
                 lot.received_at = arrived
             states[lot.id] = lot
         rows.append(
             (
-                company.pk,
-                spec.item.pk,
+                company_id,
+                spec.item.id,
                 spec.quantity,
-                spec.from_location.pk,
+                spec.from_location.id,
                 spec.from_lot_id,
-                spec.to_location.pk,
+                spec.to_location.id,
                 spec.to_lot_id,
-                binds_by_item[spec.item.pk],
+                binds_by_item[spec.item.id],
                 cost,
                 document_id,
                 spec.line_id,

@@ -47,7 +47,7 @@ def specs_validate(company: Company, specs: Sequence[MoveSpec]) -> None:
         if spec.quantity != spec.quantity.quantize(QUANTUM):
             problems.append(Problem(f"{item.sku}: quantity {spec.quantity} has more than 4 decimal places", line=line))
             continue
-        combination = (item.pk, spec.from_location.pk, spec.to_location.pk, line)
+        combination = (item.id, spec.from_location.id, spec.to_location.id, line)
         if combination not in seen:
             seen.add(combination)
             if not item.is_stocked:
@@ -55,7 +55,7 @@ def specs_validate(company: Company, specs: Sequence[MoveSpec]) -> None:
             if {item.company_id, spec.from_location.company_id, spec.to_location.company_id} != {company.pk}:
                 problems.append(Problem(f"{item.sku}: item and locations must belong to {company}", line=line))
         # Same location only to number unnumbered stock (or to undo that, in a reversal).
-        if spec.from_location.pk == spec.to_location.pk and (spec.from_lot_id is None) == (spec.to_lot_id is None):
+        if spec.from_location.id == spec.to_location.id and (spec.from_lot_id is None) == (spec.to_lot_id is None):
             problems.append(Problem(f"{item.sku}: from and to are the same location", line=line))
         if spec.from_lot_id is not None and spec.to_lot_id is not None and spec.from_lot_id != spec.to_lot_id:
             problems.append(Problem(f"{item.sku}: a move cannot change one number into another", line=line))
@@ -70,7 +70,7 @@ def lots_validate(specs: Sequence[MoveSpec], lots: dict[int, LotState]) -> None:
         if lot_id is None:
             continue
         lot = lots.get(lot_id)
-        if lot is None or lot.item_id != spec.item.pk:
+        if lot is None or lot.item_id != spec.item.id:
             number = lot.number if lot else str(lot_id)
             problems.append(Problem(f"{number} is not a number of {spec.item.sku}", line=spec.line_position, number=number))
         elif lot.is_serial and spec.quantity != ONE:
@@ -122,15 +122,15 @@ def lots_check(
             leaving
             and not arriving
             and spec.from_lot_id is not None
-            and not binds_by_item[spec.item.pk]
+            and not binds_by_item[spec.item.id]
             and not in_stock
             and (last_location is not None or spec.reverses is not None)
         ):
             problems.append(Problem(f"serial {lot.number} was already issued", line=line, number=lot.number))
         if arriving:
-            state[lot.id] = (True, spec.to_location.pk)
+            state[lot.id] = (True, spec.to_location.id)
         elif leaving:
-            state[lot.id] = (False, spec.from_location.pk)
+            state[lot.id] = (False, spec.from_location.id)
     if blocked:
         raise NotIssuable(blocked + problems)
     if problems:

@@ -135,7 +135,7 @@ def costs_post(
     unnumbered stock moved between locations costs no query here.
     """
     changes = _changes_of(specs, moves, fields, move_ids, deltas)
-    items = {spec.item.pk: spec.item for spec in specs}
+    items = {spec.item.id: spec.item for spec in specs}
     lots_value_add(company, deltas, lots, items, _first_arrivals(specs, moves, fields, never_arrived))
     changes = {item_id: c for item_id, c in changes.items() if c.on_hand or c.unnumbered or c.added or c.removed}
     if changes:
@@ -164,8 +164,8 @@ def _changes_of(
     at = {name: fields.index(name) for name in ("created_at", "unit_cost", "to_lot", "binds_lot")}
     kinds = {}
     for spec in specs:
-        kinds[spec.from_location.pk] = spec.from_location.kind
-        kinds[spec.to_location.pk] = spec.to_location.kind
+        kinds[spec.from_location.id] = spec.from_location.kind
+        kinds[spec.to_location.id] = spec.to_location.kind
     changes: dict[int, _Change] = defaultdict(_Change)
     reversed_moves = []
     for spec, row, move_id in zip(specs, moves, move_ids):
@@ -174,7 +174,7 @@ def _changes_of(
         elif _incoming(spec.from_location.kind, spec.to_location.kind):
             cost = row[at["unit_cost"]].quantize(COST_QUANTUM, rounding=ROUND_HALF_UP)
             key = (row[at["created_at"]], cost, row[at["to_lot"]] is None or not row[at["binds_lot"]])
-            layer = changes[spec.item.pk].added.setdefault(key, [ZERO, move_id])
+            layer = changes[spec.item.id].added.setdefault(key, [ZERO, move_id])
             layer[0] += spec.quantity
             layer[1] = max(layer[1], move_id)
     if reversed_moves:
