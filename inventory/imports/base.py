@@ -102,6 +102,11 @@ class Kind:
     columns: ClassVar[list[Column]]
     compared: ClassVar[tuple[str, ...] | None] = None  # fields compared for "changed" (default: every column's)
 
+    @property
+    def filled(self) -> tuple[type[models.Model], ...]:
+        """The tables a big import of this kind fills (their planner statistics are renewed)."""
+        return (self.model,)
+
     # Reading ---------------------------------------------------------------------------------
 
     def header_map(self, header: list[str]) -> dict[int, Column]:
