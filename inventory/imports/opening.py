@@ -7,12 +7,14 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import DecimalField, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .. import locks
 from ..bulk import filter_in_chunks
+from ..compiled import Compiled
 from ..models import (
     Balance,
     Company,
@@ -68,6 +70,8 @@ class OpeningStock(Kind):
         Column("Quantity", "quantity", _quantity, required=True),
         Column("Unit cost", "unit_cost", _money, aliases=("cost",)),
     ]
+
+    filled = (StockMove, Balance, Lot)
 
     def duplicates_check(self, rows: list[Row], context: Context) -> None:
         """A serial twice anywhere in the file; a lot, or an item without numbers, twice at one place."""
@@ -148,7 +152,7 @@ class OpeningStock(Kind):
                 if number:
                     context.problem(row, number_column, f"{item.sku} is not tracked by lot or serial number: leave this empty")
             elif number:
-                wanted[item.pk].append(number)
+                wanted[item.id].append(number)
             else:
                 needed = required.get((sku, code))
                 if needed is None:
@@ -162,9 +166,8 @@ class OpeningStock(Kind):
         in_stock: dict[tuple[int, str], int | None] = {}
         for item_id, numbers in wanted.items():
             ids = self.lot_ids[item_id]
-            queryset = Lot.objects.filter(company=company, item_id=item_id).values_list("number", "pk", "in_stock", "last_location_id")
             for start in range(0, len(numbers), LOOKUP_BATCH):
-                for number, pk, stocked, last in filter_in_chunks(queryset, "number__any", numbers[start : start + LOOKUP_BATCH]):
+                for number, pk, stocked, last in _lots_named(company.pk, item_id, numbers[start : start + LOOKUP_BATCH]):
                     ids[number] = pk
                     if stocked:
                         in_stock[(item_id, number)] = last
@@ -175,11 +178,11 @@ class OpeningStock(Kind):
             if sku not in self.tracked or not v.get("number"):
                 continue
             item = self.items[sku]
-            if v["number"] not in self.lot_ids[item.pk]:
+            if v["number"] not in self.lot_ids[item.id]:
                 context.problem(row, number_column, f"no lot/serial {v['number']} of {item.sku} (import it with the lots kind first)")
-            elif sku in self.serial and (item.pk, v["number"]) in in_stock:
+            elif sku in self.serial and (item.id, v["number"]) in in_stock:
                 context.problem(
-                    row, number_column, f"{v['number']} is in stock already, at {codes.get(in_stock[(item.pk, v['number'])], '?')}"
+                    row, number_column, f"{v['number']} is in stock already, at {codes.get(in_stock[(item.id, v['number'])], '?')}"
                 )
 
     def write(self, new: list[Row], changed: list[tuple[Row, dict[str, Any]]], context: Context, outcome: Outcome) -> None:
@@ -192,7 +195,7 @@ class OpeningStock(Kind):
         )
         totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
         for row in new:
-            totals[self.items[row.values["sku"]].pk] += row.values["quantity"]
+            totals[self.items[row.values["sku"]].id] += row.values["quantity"]
         lines = DocumentLine.objects.bulk_create(
             [
                 DocumentLine(company=company, document=document, position=position, item_id=item_id, quantity=quantity)
@@ -220,9 +223,9 @@ class OpeningStock(Kind):
                         quantity=v["quantity"],
                         from_location=self.adjustment,
                         to_location=self.locations[v["location_code"]],
-                        to_lot_id=self.lot_ids[item.pk][number] if number else None,
+                        to_lot_id=self.lot_ids[item.id][number] if number else None,
                         unit_cost=v.get("unit_cost"),
-                        line_id=line_of[item.pk],
+                        line_id=line_of[item.id],
                     )
                 )
             moves_write(company=company, specs=specs, reason=MoveReason.ADJUSTMENT, user=user, document=document, on=document.date)
@@ -263,6 +266,22 @@ class OpeningStock(Kind):
 
     def _exported(self, *values: Any) -> list[Any]:  # noqa: ANN401 - the columns' values
         return [written(column, value) for column, value in zip(self.columns, values)]
+
+
+_LOTS_NAMED = Compiled(
+    lambda company, item, numbers: Lot.objects.filter(company_id=company, item_id=item, number__any=numbers).values_list(
+        "number", "pk", "in_stock", "last_location_id"
+    ),
+    arrays=["numbers"],
+)
+
+
+def _lots_named(company_id: int, item_id: int, numbers: list[str]) -> list[tuple]:
+    """(number, id, in stock, last location) of the item's lots with these numbers."""
+    if connection.vendor == "postgresql":  # one statement, its SQL built once
+        return _LOTS_NAMED.rows(company=company_id, item=item_id, numbers=numbers)
+    queryset = Lot.objects.filter(company_id=company_id, item_id=item_id).values_list("number", "pk", "in_stock", "last_location_id")
+    return filter_in_chunks(queryset, "number__any", numbers)
 
 
 def _serials_at(item_id: int, location_id: int) -> list[tuple[str, Decimal]]:

@@ -222,6 +222,7 @@ def _balance_changes(
     reserve) or an overflow is refused here, all of them at once."""
     reserved = reserved_by_others(deltas, document, binds_by_item)
     changes, shortages, overflows = _BalanceChanges(), [], []
+    company_id = company.pk
     for key, delta in deltas.items():
         balance = balances.get(key)
         spec, location = key_spec[key]
@@ -245,7 +246,7 @@ def _balance_changes(
         if balance is None:
             if delta > 0:
                 number, expiry = (lot.number, lot.expiry_date) if lot else (None, None)
-                changes.inserts.append((company.pk, *key, new_quantity, is_serial, arrived, number, expiry))
+                changes.inserts.append((company_id, *key, new_quantity, is_serial, arrived, number, expiry))
             continue
         first_in = balance.first_in_at if quantity > 0 or new_quantity <= 0 else arrived
         if new_quantity != quantity or first_in != balance.first_in_at:
@@ -269,8 +270,11 @@ def _balances_insert(inserts: list[tuple], deltas: dict[tuple[int, int | None, i
     if not inserts:
         return []
     inserts.sort(key=lambda r: (r[1], r[2] or 0, r[3]))
-    created = set(bulk_insert_rows(Balance, BALANCE_FIELDS, inserts, ignore_conflicts=True, returning=["item", "lot", "location"]))
-    keys = {(r[1], r[2], r[3]) for r in inserts} - created
+    numbered = [r for r in inserts if r[2] is not None]
+    loose = [r for r in inserts if r[2] is None]
+    bulk_insert_rows(Balance, BALANCE_FIELDS, numbered)
+    created = set(bulk_insert_rows(Balance, BALANCE_FIELDS, loose, ignore_conflicts=True, returning=["item", "lot", "location"]))
+    keys = {(r[1], r[2], r[3]) for r in loose} - created
     if not keys:
         return []
     found = {
