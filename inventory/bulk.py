@@ -25,13 +25,25 @@ def bulk_update_rows(model: type[models.Model], fields: Sequence[str], rows: Seq
     assignments = ", ".join(f"{q(c)} = v.c{i}" for i, c in enumerate(cols))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            types = [meta.pk.db_type(connection)] + [_array_base_type(meta.get_field(name).db_type(connection)) for name in fields]
-            arrays = ", ".join(f"%s::{t}[]" for t in types)
-            names = ", ".join(["pk"] + [f"c{i}" for i in range(len(cols))])
+            # A column of one value (a serial now in stock, the day it arrived) is given once,
+            # not as an array PostgreSQL reads a value of per row.
             columns = list(zip(*rows))
+            sets, arrays, scalars, array_params = [], [f"%s::{meta.pk.db_type(connection)}[]"], [], [pg_array(columns[0])]
+            names = ["pk"]
+            for i, (name, column) in enumerate(zip(fields, columns[1:])):
+                base = _array_base_type(meta.get_field(name).db_type(connection))
+                if column.count(column[0]) == len(column):
+                    sets.append(f"{q(cols[i])} = %s::{base}")
+                    scalars.append(column[0])
+                else:
+                    sets.append(f"{q(cols[i])} = v.c{i}")
+                    arrays.append(f"%s::{base}[]")
+                    array_params.append(pg_array(column))
+                    names.append(f"c{i}")
             cursor.execute(
-                f"UPDATE {table} SET {assignments} FROM unnest({arrays}) AS v({names}) WHERE {table}.{q(pk_col)} = v.pk",
-                [pg_array(col) for col in columns],
+                f"UPDATE {table} SET {', '.join(sets)} FROM unnest({', '.join(arrays)}) AS v({', '.join(names)}) "
+                f"WHERE {table}.{q(pk_col)} = v.pk",
+                scalars + array_params,
             )
             return
         width = len(cols) + 1

@@ -74,16 +74,19 @@ def moves_write(
     arrived = arrival_time(on, now)
     # 1. Lots first, in primary-key order; their fresh state is what the checks read.
     lots, binds_by_item = _lots_locked(specs, new_lot_ids)
+    # Lots that have never arrived anywhere (born in this posting, or numbers imported before
+    # their stock) have no balance yet: none is looked for (a million at an opening stock).
+    never_arrived = {lot.id for lot in lots.values() if lot.received_at is None}  # before _moves_build marks them
+    unplaced = never_arrived.union(new_lot_ids)
     # 2. Balances: lock the existing rows in pk order.
     deltas, key_spec = _deltas(specs, binds_by_item)
-    balances = _balances_lock(deltas)
+    balances = _balances_lock(deltas, unplaced)
     # 3. Checks after the lock: nothing negative, nothing promised to another draft, serials in one place.
     changes = _balance_changes(company, deltas, key_spec, balances, lots, document, binds_by_item, arrived)
-    conflicts = changes.conflicts + serials_elsewhere(balances, deltas, lots, new_lot_ids)
+    conflicts = changes.conflicts + serials_elsewhere(balances, deltas, lots, unplaced)
     if conflicts:
         raise SerialConflict(conflicts)
     # 4. Write: the moves, the balances, each serial's last known state, what is kept beside them.
-    never_arrived = {lot.id for lot in lots.values() if lot.received_at is None}  # before _moves_build marks them
     rows, lot_states = _moves_build(company, specs, lots, reason, user, document, now, new_lot_ids, binds_by_item, arrived)
     summaries = summary_changes(company, deltas, balances, awaiting or {})
     try:
@@ -295,15 +298,18 @@ def _balances_insert(inserts: list[tuple], deltas: dict[tuple[int, int | None, i
     return [(b.id, b.quantity + deltas[key], b.first_in_at or timezone.now()) for key, b in found.items() if key in keys]
 
 
-def _balances_lock(deltas: dict[tuple[int, int | None, int], Decimal]) -> dict[tuple, BalanceRow]:
+def _balances_lock(deltas: dict[tuple[int, int | None, int], Decimal], unplaced: set[int]) -> dict[tuple, BalanceRow]:
+    """The balances the moves change, locked; none is looked for of the ``unplaced`` lots."""
     item_ids, lot_ids, location_ids, unnumbered = set(), set(), set(), False
     for item_id, lot_id, location_id in deltas:
-        item_ids.add(item_id)
-        location_ids.add(location_id)
         if lot_id is None:
             unnumbered = True
+        elif lot_id in unplaced:
+            continue
         else:
             lot_ids.add(lot_id)
+        item_ids.add(item_id)
+        location_ids.add(location_id)
     rows = locks.balances_lock(item_ids=item_ids, lot_ids=lot_ids, location_ids=location_ids, unnumbered=unnumbered)
     return {(b.item_id, b.lot_id, b.location_id): b for b in rows}
 

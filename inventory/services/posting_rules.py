@@ -193,13 +193,11 @@ def serials_elsewhere(
     balances: dict[tuple[int, int | None, int], BalanceRow],
     deltas: dict[tuple[int, int | None, int], Decimal],
     lots: dict[int, LotState],
-    new_lot_ids: Collection[int],
+    unplaced: Collection[int],
 ) -> list[Problem]:
     """A serial coming into an internal location must not be in stock in another one."""
-    # Serials born in this posting cannot be anywhere yet.
-    incoming = [
-        key[1] for key, d in deltas.items() if d > 0 and key[1] is not None and lots[key[1]].is_serial and key[1] not in new_lot_ids
-    ]
+    # Serials born in this posting, or that never arrived anywhere, cannot be anywhere yet.
+    incoming = [key[1] for key, d in deltas.items() if d > 0 and key[1] is not None and lots[key[1]].is_serial and key[1] not in unplaced]
     if not incoming:
         return []
     ours = [b.id for b in balances.values()]
