@@ -112,9 +112,13 @@ def _balances_read() -> tuple[list[LedgerFault], dict[tuple, tuple], dict[int, l
         "lot__number",
         "expiry_date",
         "lot__expiry_date",
+        "lot__received_at",
         text=Cast("quantity", TextField()),
     )
     for b in rows:
+        if b["lot_id"] is not None and b["lot__received_at"] is None:
+            # Posting looks for no balance of a lot that never arrived: there must be none.
+            faults.append(LedgerFault(f"balance {b['id']}: its lot {b['lot__number']!r} has a balance but no date it arrived"))
         if b["lot_number"] != b["lot__number"]:
             faults.append(LedgerFault(f"balance {b['id']}: says lot number {b['lot_number']!r}, its lot is {b['lot__number']!r}"))
         if b["expiry_date"] != b["lot__expiry_date"]:

@@ -133,6 +133,17 @@ def test_a_balance_carries_its_lot_number_for_the_stock_lists(company, warehouse
     assert faults == [f"balance {Balance.objects.get(lot__number='S2').pk}: says lot number 'S9', its lot is 'S2'"]
 
 
+def test_a_lot_with_a_balance_has_arrived(company, warehouse, serial_item):
+    """Posting looks for no balance of a lot that never arrived: the ledger check says if one has."""
+    from inventory.models import Lot
+
+    receive(item=serial_item, location=warehouse, numbers="S1 S2")
+    assert ledger_verify() == []
+    Lot.objects.filter(number="S2").update(received_at=None)
+    faults = [str(f) for f in ledger_verify()]
+    assert faults == [f"balance {Balance.objects.get(lot__number='S2').pk}: its lot 'S2' has a balance but no date it arrived"]
+
+
 def test_a_document_keeps_its_line_count_and_total_through_its_line_services(company, warehouse):
     from inventory.models import Document
     from inventory.services import document_create, document_line_add, document_line_remove, document_line_update
