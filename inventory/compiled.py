@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
+from django.db.models.query import _get_from_db, get_related_populators
 from django.db.transaction import TransactionManagementError
 
 from .bulk import pg_array
@@ -24,7 +25,9 @@ _STAND_IN = -7_346_101_928_374_650_000
 
 
 class Compiled:
-    """``build(**values)`` returns a ``values_list`` QuerySet; ``rows(**values)`` its rows.
+    """``build(**values)`` returns a QuerySet: ``rows(**values)`` the rows of a ``values_list``
+    one, ``objects(**values)`` the model instances of a model one (with what it
+    ``select_related``, built by the ORM's own populators, as it builds them).
 
     ``arrays`` names the values that are lists (compared with ``__any``); every other value is
     one integer (an id), never None.
@@ -34,6 +37,7 @@ class Compiled:
         self.build = build
         self.arrays = frozenset(arrays)
         self._plan: tuple | None = None
+        self._make: tuple | None = None  # how a model query's rows become instances
         self._orm_only = False
 
     def rows(self, **values: Any) -> list[tuple]:
@@ -42,7 +46,30 @@ class Compiled:
         plan = self._plan or self._compile(values)
         if plan is None:
             return list(self.build(**values))
-        sql, params, slots, width, converters, locks = plan
+        found = self._run(plan, values)
+        width = plan[3]
+        if found and len(found[0]) != width:
+            found = [row[:width] for row in found]
+        return found
+
+    def objects(self, **values: Any) -> list[Model]:
+        if connection.vendor != "postgresql" or self._orm_only:
+            return list(self.build(**values))
+        plan = self._plan or self._compile(values)
+        if plan is None or self._make is None:
+            self._orm_only = True
+            return list(self.build(**values))
+        make, db, init_list, start, end, populators = self._make
+        found = []
+        for row in self._run(plan, values):
+            instance = make(db, init_list, row[start:end])
+            for populator in populators:
+                populator.populate(row, instance)
+            found.append(instance)
+        return found
+
+    def _run(self, plan: tuple, values: dict[str, Any]) -> list[tuple]:
+        sql, params, slots, _, converters, locks = plan
         if locks and not connection.in_atomic_block:
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         params = list(params)
@@ -54,8 +81,6 @@ class Compiled:
             found = cursor.fetchall()
         if converters:
             found = [_converted(row, converters) for row in found]
-        if found and len(found[0]) != width:
-            found = [row[:width] for row in found]
         return found
 
     def _compile(self, values: dict[str, Any]) -> tuple | None:
@@ -70,6 +95,19 @@ class Compiled:
             return None
         width = compiler.col_count
         converters = list(compiler.get_converters([s[0] for s in compiler.select[0:width]]).items())
+        klass_info, fetch_mode = compiler.klass_info, queryset._fetch_mode
+        if klass_info is not None and not compiler.annotation_col_map and not fetch_mode.track_peers:
+            # A model query: its instances made as the ORM's ModelIterable makes them.
+            fields = klass_info["select_fields"]
+            start, end = fields[0], fields[-1] + 1
+            self._make = (
+                _get_from_db(klass_info["model"], fetch_mode),
+                queryset.db,
+                [f[0].target.attname for f in compiler.select[start:end]],
+                start,
+                end,
+                get_related_populators(klass_info, compiler.select, queryset.db, fetch_mode),
+            )
         self._plan = (sql, tuple(params), slots, width, converters, bool(queryset.query.select_for_update))
         return self._plan
 

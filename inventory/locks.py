@@ -42,13 +42,27 @@ def company_lock(company_id: int) -> None:
 
 
 def document_lock(document_id: int) -> Document:
-    return Document.objects.select_for_update(**of_self()).select_related("company", "from_location", "to_location").get(pk=document_id)
+    return one(_DOCUMENT.objects(document=document_id), Document)
+
+
+_DOCUMENT = Compiled(
+    lambda document: (
+        Document.objects.select_for_update(**of_self()).select_related("company", "from_location", "to_location").filter(pk=document)
+    )
+)
 
 
 def row_lock[M](queryset: QuerySet[M], pk: int) -> M:
     """One row of ``queryset`` (only its own table's row, not what it joins), for the rows of the
     apps above inventory that come first in the order: a work order."""
     return queryset.select_for_update(**of_self()).get(pk=pk)
+
+
+def one[M](found: list[M], model: type[M]) -> M:
+    """The one instance a compiled query by primary key found, as ``get`` gives it."""
+    if not found:
+        raise model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")
+    return found[0]
 
 
 def line_lock(line_id: int) -> DocumentLine:

@@ -50,7 +50,9 @@ def document_post(*, document: Document, user: Actor = None, auto_allocate: bool
     """
     document = locks.document_lock(document.pk)
     draft_required(document)
-    lines = list(document.lines.select_related("item__lot_class", "item__company").order_by("position"))
+    lines = _LINES.objects(document=document.pk)
+    for line in lines:
+        line.document = document
     if not lines:
         raise InvalidDocument(f"{document.number} has no lines")
     allocations: dict[int, list[AllocationRow]] = defaultdict(list)
@@ -161,6 +163,11 @@ def _pending_numbers_add(document: Document, follow: list[tuple[DocumentLine, De
     return dict(awaiting)
 
 
+_LINES = Compiled(
+    lambda document: (
+        DocumentLine.objects.filter(document_id=document).select_related("item__lot_class", "item__company").order_by("position")
+    )
+)
 _ALLOCATIONS = Compiled(
     lambda document: Allocation.objects.filter(document_id=document).order_by("id").values_list(*AllocationRow.__slots__)
 )

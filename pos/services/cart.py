@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 
 from inventory import locks
+from inventory.compiled import Compiled
 from inventory.exceptions import InventoryError
 from inventory.gs1 import gtin_normalize, scan_parse
 from inventory.models import Allocation, Document, DocumentKind, DocumentLine, DocumentStatus, Item, Lot, Partner
@@ -70,7 +71,15 @@ def sale_lock(sale: Sale, related: tuple[str, ...] = CART_RELATED) -> Sale:
     rows ``related`` names read alongside (a cart's scans judge against its register's location;
     a checkout needs only its session and document: a join of eight tables costs PostgreSQL
     milliseconds to plan)."""
-    return locks.row_lock(Sale.objects.select_related(*related), sale.pk)
+    query = _SALE_LOCKS.get(related)
+    if query is None:
+        query = _SALE_LOCKS[related] = Compiled(
+            lambda sale: Sale.objects.select_for_update(**locks.of_self()).select_related(*related).filter(pk=sale)
+        )
+    return locks.one(query.objects(sale=sale.pk), Sale)
+
+
+_SALE_LOCKS: dict[tuple[str, ...], Compiled] = {}
 
 
 def _cart_locked(sale: Sale) -> Sale:

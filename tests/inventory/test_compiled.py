@@ -126,3 +126,32 @@ def test_an_array_literal_reads_back_as_the_values(values):
         cursor.execute(f"SELECT unnest(%s::{cast}[])", [text])
         back = [row[0] for row in cursor.fetchall()]
     assert back == values
+
+
+def test_model_instances_come_with_what_the_query_selects_related(stock, serial_item, warehouse):
+    from inventory.models import DocumentLine
+    from inventory.services import document_create, document_line_add
+
+    document = document_create(company=serial_item.company, kind="delivery", from_location=warehouse)
+    document_line_add(document=document, item=serial_item, quantity=Decimal(2))
+
+    def build(document):
+        return DocumentLine.objects.filter(document_id=document).select_related("item__lot_class", "item__company").order_by("position")
+
+    compiled = Compiled(build)
+    for _ in range(2):  # the first run builds the SQL, the second reuses it
+        (line,) = compiled.objects(document=document.pk)
+        with CaptureQueriesContext(connection) as queries:
+            assert (line.pk, line.quantity, line.item.sku) == (document.lines.get().pk, Decimal(2), serial_item.sku)
+            assert line.item.lot_class.tracking == serial_item.lot_class.tracking
+            assert line.item.company.pk == serial_item.company_id
+        assert len(queries) == 1, "only the comparison's own query: the item, its class and company came with the line"
+        assert line._state.db == "default" and not line._state.adding
+
+
+def test_a_document_lock_of_a_missing_document_says_it_does_not_exist(company):
+    from inventory import locks
+    from inventory.models import Document
+
+    with transaction.atomic(), pytest.raises(Document.DoesNotExist):
+        locks.document_lock(987_654_321)
