@@ -70,15 +70,22 @@ def filter_in_chunks(queryset: models.QuerySet, lookup: str, values: Iterable[An
     values = list(dict.fromkeys(values))
     if not values:
         return []
-    limit = connection.features.max_query_params
-    if limit is None or (connection.vendor == "postgresql" and lookup.endswith("__any")):
+    if connection.vendor == "postgresql" and lookup.endswith("__any"):
         return list(queryset.filter(**{lookup: values}))
-    # Room for the queryset's own parameters (company, item, status…).
-    size = max(1, limit - min(100, limit // 2))
     rows: list = []
-    for start in range(0, len(values), size):
-        rows.extend(queryset.filter(**{lookup: values[start : start + size]}))
+    for part in in_chunks(values):
+        rows.extend(queryset.filter(**{lookup: part}))
     return rows
+
+
+def in_chunks(values: list[Any]) -> list[list[Any]]:
+    """``values`` cut into lists that fit one statement with the engine's limit on parameters
+    (leaving room for the query's own: company, item, status…); one list if it has no limit."""
+    limit = connection.features.max_query_params
+    if limit is None:
+        return [values]
+    size = max(1, limit - min(100, limit // 2))
+    return [values[start : start + size] for start in range(0, len(values), size)]
 
 
 def _array_base_type(db_type: str) -> str:

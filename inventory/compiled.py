@@ -18,7 +18,7 @@ from django.db.models import Model, QuerySet
 from django.db.models.query import _get_from_db, get_related_populators
 from django.db.transaction import TransactionManagementError
 
-from .bulk import pg_array
+from .bulk import in_chunks, pg_array
 
 # Far below any primary key, and unlike any constant the queries compare with.
 _STAND_IN = -7_346_101_928_374_650_000
@@ -30,18 +30,24 @@ class Compiled:
     ``select_related``, built by the ORM's own populators, as it builds them).
 
     ``arrays`` names the values that are lists (compared with ``__any``); every other value is
-    one integer (an id), never None.
+    one integer (an id), never None. ``chunked`` names the one list that may be longer than an
+    engine other than PostgreSQL takes in one statement: there it is read a chunk at a time.
     """
 
-    def __init__(self, build: Callable[..., QuerySet], *, arrays: Iterable[str] = ()):
+    def __init__(self, build: Callable[..., QuerySet], *, arrays: Iterable[str] = (), chunked: str | None = None):
         self.build = build
         self.arrays = frozenset(arrays)
+        self.chunked = chunked
         self._plan: tuple | None = None
         self._make: tuple | None = None  # how a model query's rows become instances
         self._orm_only = False
 
     def rows(self, **values: Any) -> list[tuple]:
-        if connection.vendor != "postgresql" or self._orm_only:
+        if connection.vendor != "postgresql":
+            if self.chunked is None:
+                return list(self.build(**values))
+            return [row for part in in_chunks(list(values[self.chunked])) for row in self.build(**{**values, self.chunked: part})]
+        if self._orm_only:
             return list(self.build(**values))
         plan = self._plan or self._compile(values)
         if plan is None:

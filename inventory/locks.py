@@ -146,21 +146,22 @@ def lot_rows_lock(lot_ids: Iterable[int], **conditions: object) -> list[Lot]:
 
 def lots_by_number_lock(*, item: Item, numbers: list[str], fields: list[str]) -> list[tuple]:
     """The item's lots/serials with these numbers, locked in primary-key order: ``fields`` of each."""
-    if connection.vendor == "postgresql":  # one statement, whatever the count
-        query = _LOTS_BY_NUMBER.get(tuple(fields))
-        if query is None:
-            query = _LOTS_BY_NUMBER[tuple(fields)] = Compiled(
-                lambda company, item, numbers: _lots_of_item(company, item, fields).filter(number__any=numbers), arrays=["numbers"]
-            )
-        return query.rows(company=item.company_id, item=item.pk, numbers=list(dict.fromkeys(numbers)))
-    return list(filter_in_chunks(_lots_of_item(item.company_id, item.pk, fields), "number__any", numbers))
+    query = _LOTS_BY_NUMBER.get(tuple(fields))
+    if query is None:
+        query = _LOTS_BY_NUMBER[tuple(fields)] = Compiled(
+            lambda company, item, numbers: (
+                Lot.objects.select_for_update(**of_self())
+                .filter(company_id=company, item_id=item, number__any=numbers)
+                .order_by("pk")
+                .values_list(*fields)
+            ),
+            arrays=["numbers"],
+            chunked="numbers",
+        )
+    return query.rows(company=item.company_id, item=item.pk, numbers=list(dict.fromkeys(numbers)))
 
 
 _LOTS_BY_NUMBER: dict[tuple[str, ...], Compiled] = {}
-
-
-def _lots_of_item(company_id: int, item_id: int, fields: list[str]) -> QuerySet:
-    return Lot.objects.select_for_update(**of_self()).filter(company_id=company_id, item_id=item_id).order_by("pk").values_list(*fields)
 
 
 _LOTS = Compiled(

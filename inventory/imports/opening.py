@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
 from django.db.models import DecimalField, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -167,7 +166,9 @@ class OpeningStock(Kind):
         for item_id, numbers in wanted.items():
             ids = self.lot_ids[item_id]
             for start in range(0, len(numbers), LOOKUP_BATCH):
-                for number, pk, stocked, last in _lots_named(company.pk, item_id, numbers[start : start + LOOKUP_BATCH]):
+                for number, pk, stocked, last in _LOTS_NAMED.rows(
+                    company=company.pk, item=item_id, numbers=numbers[start : start + LOOKUP_BATCH]
+                ):
                     ids[number] = pk
                     if stocked:
                         in_stock[(item_id, number)] = last
@@ -268,20 +269,13 @@ class OpeningStock(Kind):
         return [written(column, value) for column, value in zip(self.columns, values)]
 
 
-_LOTS_NAMED = Compiled(
+_LOTS_NAMED = Compiled(  # (number, id, in stock, last location) of the item's lots with these numbers
     lambda company, item, numbers: Lot.objects.filter(company_id=company, item_id=item, number__any=numbers).values_list(
         "number", "pk", "in_stock", "last_location_id"
     ),
     arrays=["numbers"],
+    chunked="numbers",
 )
-
-
-def _lots_named(company_id: int, item_id: int, numbers: list[str]) -> list[tuple]:
-    """(number, id, in stock, last location) of the item's lots with these numbers."""
-    if connection.vendor == "postgresql":  # one statement, its SQL built once
-        return _LOTS_NAMED.rows(company=company_id, item=item_id, numbers=numbers)
-    queryset = Lot.objects.filter(company_id=company_id, item_id=item_id).values_list("number", "pk", "in_stock", "last_location_id")
-    return filter_in_chunks(queryset, "number__any", numbers)
 
 
 def _serials_at(item_id: int, location_id: int) -> list[tuple[str, Decimal]]:
