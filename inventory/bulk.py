@@ -3,6 +3,7 @@
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
@@ -28,10 +29,10 @@ def bulk_update_rows(model: type[models.Model], fields: Sequence[str], rows: Seq
             # A column of one value (a serial now in stock, the day it arrived) is given once,
             # not as an array PostgreSQL reads a value of per row.
             columns = list(zip(*rows))
-            sets, arrays, scalars, array_params = [], [f"%s::{meta.pk.db_type(connection)}[]"], [], [pg_array(columns[0])]
+            sets, arrays, scalars, array_params = [], [f"%s::{_pg_type(meta.pk)}[]"], [], [pg_array(columns[0])]
             names = ["pk"]
             for i, (name, column) in enumerate(zip(fields, columns[1:])):
-                base = _array_base_type(meta.get_field(name).db_type(connection))
+                base = _pg_type(meta.get_field(name))
                 if column.count(column[0]) == len(column):
                     sets.append(f"{q(cols[i])} = %s::{base}")
                     scalars.append(column[0])
@@ -86,6 +87,12 @@ def in_chunks(values: list[Any]) -> list[list[Any]]:
         return [values]
     size = max(1, limit - min(100, limit // 2))
     return [values[start : start + size] for start in range(0, len(values), size)]
+
+
+@cache
+def _pg_type(field: models.Field) -> str:
+    """A field's PostgreSQL type as an array's element type (what a cast of its values names)."""
+    return _array_base_type(field.db_type(connection))
 
 
 def _array_base_type(db_type: str) -> str:
@@ -152,7 +159,7 @@ def _pg_insert(table: str, cols: str, model_fields: list, rows: Sequence[tuple[A
     into rows."""
     selects, arrays, scalar_params, array_params = [], [], [], []
     for i, (field, column) in enumerate(zip(model_fields, zip(*rows))):
-        base = _array_base_type(field.db_type(connection))
+        base = _pg_type(field)
         first = column[0]
         if column.count(first) == len(column):
             selects.append(f"%s::{base}")
@@ -188,6 +195,26 @@ def bulk_add_rows(
     """
     if not rows:
         return []
+    head, conflict, placeholder, width, adapters, read = _add_statement(
+        model, tuple(keys), tuple(fixed), tuple(added), tuple(returning), connection.vendor
+    )
+    chunk = max(1, min(500, (connection.features.max_query_params or 999) // width))
+    written: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            params = [v if a is None or v is None else a(v) for row in part for a, v in zip(adapters, row)]
+            cursor.execute(f"{head}{', '.join([placeholder] * len(part))}{conflict}", params)
+            if read:
+                written += cursor.fetchall()
+    if read and connection.vendor == "sqlite":  # SQLite hands decimals back as text or float
+        written = [tuple(_from_sqlite(f, v) for f, v in zip(read, row)) for row in written]
+    return written
+
+
+@cache
+def _add_statement(model: type[models.Model], keys: tuple, fixed: tuple, added: tuple, returning: tuple, vendor: str) -> tuple:
+    """bulk_add_rows's statement, in parts around its rows, built once per model, columns and engine."""
     meta = model._meta
     q = connection.ops.quote_name
     table = q(meta.db_table)
@@ -200,28 +227,12 @@ def bulk_add_rows(
         sets.append(
             f"{q(field.column)} = " + (f"ROUND({total}, {field.decimal_places})" if isinstance(field, models.DecimalField) else total)
         )
-    conflict = ", ".join(q(meta.get_field(name).column) for name in keys)
-    width = len(model_fields)
-    chunk = max(1, min(500, (connection.features.max_query_params or 999) // width))
-    placeholder = "(" + ", ".join(["%s"] * width) + ")"
-    adapters = [_sqlite_adapter(f) if connection.vendor == "sqlite" else None for f in model_fields]
+    placeholder = "(" + ", ".join(["%s"] * len(model_fields)) + ")"
+    adapters = [_sqlite_adapter(f) if vendor == "sqlite" else None for f in model_fields]
     read = [meta.get_field(name) for name in [*keys, *returning]] if returning else []
     tail = f" RETURNING {', '.join(q(f.column) for f in read)}" if read else ""
-    written: list[tuple[Any, ...]] = []
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), chunk):
-            part = rows[start : start + chunk]
-            params = [v if a is None or v is None else a(v) for row in part for a, v in zip(adapters, row)]
-            cursor.execute(
-                f"INSERT INTO {table} ({cols}) VALUES {', '.join([placeholder] * len(part))} "
-                f"ON CONFLICT ({conflict}) DO UPDATE SET {', '.join(sets)}{tail}",
-                params,
-            )
-            if read:
-                written += cursor.fetchall()
-    if read and connection.vendor == "sqlite":  # SQLite hands decimals back as text or float
-        written = [tuple(_from_sqlite(f, v) for f, v in zip(read, row)) for row in written]
-    return written
+    conflict = f" ON CONFLICT ({', '.join(q(meta.get_field(name).column) for name in keys)}) DO UPDATE SET {', '.join(sets)}{tail}"
+    return f"INSERT INTO {table} ({cols}) VALUES ", conflict, placeholder, len(model_fields), adapters, read
 
 
 def _from_sqlite(field: models.Field, value: Any) -> Any:  # noqa: ANN401 - a column's value, any type

@@ -10,10 +10,10 @@ The stand-ins are found among the built statement's parameters (each put whereve
 a value whose stand-in is not found leaves the query to the ORM at every run, as on SQLite.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import Model, QuerySet
 from django.db.models.query import _get_from_db, get_related_populators
 from django.db.transaction import TransactionManagementError
@@ -130,3 +130,30 @@ def _converted(row: tuple, converters: list) -> tuple:
             value = function(value, expression, connection)
         row[position] = value
     return tuple(row)
+
+
+_UPDATES: dict[tuple[type[Model], tuple[str, ...]], tuple[str, list]] = {}
+
+
+def fields_save(instance: Model, fields: Sequence[str]) -> None:
+    """``instance.save(update_fields=fields)`` for a row the caller holds locked, its UPDATE
+    built once per model and fields (PostgreSQL; the ORM's save elsewhere). The models this
+    serves have no save() of their own and no signal receivers."""
+    if connection.vendor != "postgresql":
+        instance.save(update_fields=fields)
+        return
+    key = (type(instance), tuple(fields))
+    plan = _UPDATES.get(key)
+    if plan is None:
+        meta = instance._meta
+        q = connection.ops.quote_name
+        model_fields = [meta.get_field(name) for name in fields]
+        columns = ", ".join(f"{q(f.column)} = %s" for f in model_fields)
+        plan = _UPDATES[key] = (f"UPDATE {q(meta.db_table)} SET {columns} WHERE {q(meta.pk.column)} = %s", model_fields)
+    sql, model_fields = plan
+    params = [f.get_db_prep_save(f.pre_save(instance, False), connection) for f in model_fields]
+    params.append(instance.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if cursor.rowcount != 1:
+            raise DatabaseError(f"{type(instance).__name__} {instance.pk} was not updated: {cursor.rowcount} rows")

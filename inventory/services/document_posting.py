@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from .. import locks
 from ..bulk import bulk_insert_rows
-from ..compiled import Compiled
+from ..compiled import Compiled, fields_save
 from ..exceptions import InsufficientStock, InvalidDocument, Problem, Shortage
 from ..models import (
     Allocation,
@@ -39,15 +39,23 @@ from .posting import moves_write
 from .proposal import line_proposal, missing_receipt_data
 
 
-@transaction.atomic
-def document_post(*, document: Document, user: Actor = None, auto_allocate: bool = False, numbers_to_follow: bool = False) -> Document:
+def document_post(
+    *, document: Document, user: Actor = None, auto_allocate: bool = False, numbers_to_follow: bool = False, savepoint: bool = True
+) -> Document:
     """Post a draft: every line's moves in one atomic change, or nothing and a domain error.
 
     ``auto_allocate``: numbers a line still lacks are proposed by its class's issue method (or
     generated, on receipts) as part of posting, without storing allocations first.
     ``numbers_to_follow``: a delivery's lines may leave without all their numbers (a till's sale,
     seed 004); what they lack is recorded as ``PendingNumbers`` and held out of the stock there.
+    ``savepoint=False``: inside a caller's transaction that a refusal here undoes as a whole (a
+    till's checkout), without the savepoint's two round trips.
     """
+    with transaction.atomic(savepoint=savepoint):
+        return _document_post(document, user, auto_allocate, numbers_to_follow)
+
+
+def _document_post(document: Document, user: Actor, auto_allocate: bool, numbers_to_follow: bool) -> Document:
     document = locks.document_lock(document.pk)
     draft_required(document)
     lines = _LINES.objects(document=document.pk)
@@ -75,7 +83,7 @@ def document_post(*, document: Document, user: Actor = None, auto_allocate: bool
     document.status = DocumentStatus.POSTED
     document.posted_at = timezone.now()
     document.posted_by = acting_user(user)
-    document.save(update_fields=["status", "posted_at", "posted_by"])
+    fields_save(document, ["status", "posted_at", "posted_by"])
     moves_write(  # in this function's transaction: no savepoint of its own
         company=document.company,
         specs=specs,

@@ -29,7 +29,7 @@ from ..models import (
 from ..models.catalog import MAX_QUANTITY
 from ..quantities import ONE, ZERO
 from .base import Actor, acting_user
-from .costing import costs_post
+from .costing import costs_post, summary_values
 from .moves import (
     MOVE_FIELDS,
     MoveSpec,
@@ -88,7 +88,8 @@ def moves_write(
         raise SerialConflict(conflicts)
     # 4. Write: the moves, the balances, each serial's last known state, what is kept beside them.
     rows, lot_states = _moves_build(company, specs, lots, reason, user, document, now, new_lot_ids, binds_by_item, arrived)
-    summaries = summary_changes(company, deltas, balances, awaiting or {})
+    values = summary_values(specs=specs, moves=rows, fields=MOVE_FIELDS, deltas=deltas, lots=lots, never_arrived=never_arrived)
+    summaries = summary_changes(company, deltas, balances, awaiting or {}, values)
     try:
         # No savepoint of its own: on an error this function's transaction is rolled back whole.
         with transaction.atomic(savepoint=False):
@@ -104,7 +105,7 @@ def moves_write(
                 StockSummary,
                 keys=["item", "location"],
                 fixed=["company"],
-                added=["quantity", "lots", "awaiting_numbers"],
+                added=["quantity", "lots", "awaiting_numbers", "lots_value"],
                 rows=summaries,
                 returning=["quantity", "awaiting_numbers"],
             )
@@ -117,8 +118,6 @@ def moves_write(
                 fields=MOVE_FIELDS,
                 move_ids=ids,
                 deltas=deltas,
-                lots=lots,
-                never_arrived=never_arrived,
             )
     except IntegrityError as exc:  # a rule the checks above should have caught; never shown raw
         raise SerialConflict("the stock changed while posting; nothing was posted, please try again") from exc

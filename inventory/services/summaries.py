@@ -62,22 +62,25 @@ def summary_changes(
     deltas: dict[tuple[int, int | None, int], Decimal],
     balances: dict[tuple[int, int | None, int], BalanceRow],
     awaiting: dict[tuple[int, int], Decimal],
+    values: dict[tuple[int, int], Decimal],
 ) -> list[tuple]:
-    """What the posting adds to each (item, location) summary: the quantity, and the lots/serials
-    that come into stock there less those that leave it, and what awaits its numbers there.
-    Sorted: the summaries' lock order."""
-    changes: dict[tuple[int, int], list] = {key: [ZERO, 0, quantity] for key, quantity in awaiting.items() if quantity}
+    """What the posting adds to each (item, location) summary: the quantity, the lots/serials that
+    come into stock there less those that leave it, what awaits its numbers there, and the value
+    of its lots (``values``, from costing). Sorted: the summaries' lock order."""
+    changes: dict[tuple[int, int], list] = {key: [ZERO, 0, quantity, ZERO] for key, quantity in awaiting.items() if quantity}
     for (item_id, lot_id, location_id), delta in deltas.items():
         balance = balances.get((item_id, lot_id, location_id))
         before = balance.quantity if balance is not None else ZERO
-        change = changes.setdefault((item_id, location_id), [ZERO, 0, ZERO])
+        change = changes.setdefault((item_id, location_id), [ZERO, 0, ZERO, ZERO])
         change[0] += delta
         if lot_id is not None:
             change[1] += (before + delta > 0) - (before > 0)
+    for key, value in values.items():
+        changes.setdefault(key, [ZERO, 0, ZERO, ZERO])[3] += value
     return [
-        (item_id, location_id, company.pk, quantity, lots, held)
-        for (item_id, location_id), (quantity, lots, held) in sorted(changes.items())
-        if quantity or lots or held
+        (item_id, location_id, company.pk, quantity, lots, held, value)
+        for (item_id, location_id), (quantity, lots, held, value) in sorted(changes.items())
+        if quantity or lots or held or value
     ]
 
 

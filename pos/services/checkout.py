@@ -22,7 +22,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from inventory import locks
-from inventory.compiled import Compiled
+from inventory.compiled import Compiled, fields_save
 from inventory.exceptions import InventoryError
 from inventory.models import Document, DocumentKind, DocumentStatus, LocationKind, PendingNumbers, StockMove
 from inventory.quantities import ZERO, QuantityError, quantity_read
@@ -72,10 +72,10 @@ def checkout(*, sale: Sale, method: str, tendered: object = None, user: Abstract
     sale.status = SaleStatus.DONE
     sale.total, sale.payment_method, sale.tendered, sale.change = total, method, paid, paid - total
     sale.completed_at = timezone.now()
-    sale.save(update_fields=["status", "total", "payment_method", "tendered", "change", "completed_at"])
-    # Posted last, in the same transaction (a refusal undoes the payment too): the stock rows
-    # every register's sale of an item shares are then held the shortest.
-    sale.document = document_post(document=sale.document, user=user, numbers_to_follow=True)
+    fields_save(sale, ["status", "total", "payment_method", "tendered", "change", "completed_at"])
+    # Posted last, in the same transaction (a refusal undoes the payment too: no savepoint of its
+    # own): the stock rows every register's sale of an item shares are then held the shortest.
+    sale.document = document_post(document=sale.document, user=user, numbers_to_follow=True, savepoint=False)
     return sale
 
 
@@ -223,7 +223,7 @@ def refund_create(
     total = total.quantize(CENT)
     refund.status, refund.total, refund.payment_method = SaleStatus.DONE, -total, method
     refund.tendered, refund.change, refund.completed_at = -total, ZERO, timezone.now()
-    refund.save(update_fields=["status", "total", "payment_method", "tendered", "change", "completed_at"])
+    fields_save(refund, ["status", "total", "payment_method", "tendered", "change", "completed_at"])
     return refund
 
 

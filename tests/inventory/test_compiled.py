@@ -4,13 +4,13 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Sum
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
-from inventory.compiled import Compiled
-from inventory.models import Balance, Lot
+from inventory.compiled import Compiled, fields_save
+from inventory.models import Balance, Lot, LotStatus
 from tests.inventory.flows import receive
 
 pytestmark = pytest.mark.django_db
@@ -155,3 +155,25 @@ def test_a_document_lock_of_a_missing_document_says_it_does_not_exist(company):
 
     with transaction.atomic(), pytest.raises(Document.DoesNotExist):
         locks.document_lock(987_654_321)
+
+
+def test_fields_save_writes_the_named_fields_only(stock):
+    lot = stock["L1"]
+    lot.status, lot.hold_reason, lot.notes = LotStatus.ON_HOLD, "recalled by the supplier", "not saved"
+    fields_save(lot, ["status", "hold_reason"])
+    lot.refresh_from_db()
+    assert (lot.status, lot.hold_reason, lot.notes) == (LotStatus.ON_HOLD, "recalled by the supplier", "")
+
+
+def test_fields_save_converts_values_as_the_orm_does(stock, warehouse):
+    lot = stock["C1"]
+    lot.unit_cost, lot.last_location = Decimal("12.3456"), None
+    fields_save(lot, ["unit_cost", "last_location"])
+    assert Lot.objects.values_list("unit_cost", "last_location").get(pk=lot.pk) == (Decimal("12.3456"), None)
+
+
+def test_fields_save_refuses_a_row_that_is_gone(stock):
+    lot = stock["C2"]
+    lot.pk = -1
+    with pytest.raises(DatabaseError, match="was not updated: 0 rows|did not affect any rows"):
+        fields_save(lot, ["hold_reason"])

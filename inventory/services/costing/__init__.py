@@ -2,8 +2,9 @@
 
 ``costs_post`` runs inside ``moves_post``'s write block, after the stock summaries: it adds the
 posting's incoming moves to their items' cost layers (a reversed incoming move leaves them), the
-on-hand changes to the items' cost rows, recomputes the value of the units FIFO counts as gone,
-and adds the lots' own cost to the summaries' ``lots_value``. ``costs_rebuild`` builds the same
+on-hand changes to the items' cost rows and recomputes the value of the units FIFO counts as gone;
+``summary_values`` is what the posting adds to its summaries' ``lots_value`` (the lots' own cost),
+written with their quantities. ``costs_rebuild`` builds the same
 state from the moves (data written around the posting service, such as the bench's);
 ``cost_state_faults`` (part of ``verify_ledger``) compares the two.
 
@@ -16,7 +17,7 @@ reversed receipt takes its layer out and rewrites the running sums of the layers
 
 from .check import cost_state_faults
 from .lots import lot_cost_expression, lot_first_costs
-from .posting import costs_post, incoming_moves
+from .posting import costs_post, incoming_moves, summary_values
 from .rebuild import costs_rebuild, rebuild_statements
 
 __all__ = [
@@ -27,4 +28,5 @@ __all__ = [
     "lot_cost_expression",
     "lot_first_costs",
     "rebuild_statements",
+    "summary_values",
 ]

@@ -7,25 +7,26 @@ from decimal import Decimal
 from django.db.models import DecimalField, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
-from ...bulk import bulk_add_rows, filter_in_chunks
+from ...bulk import filter_in_chunks
 from ...locks import LotState
-from ...models import Company, Item, Lot, StockMove, StockSummary
+from ...models import Item, Lot, StockMove
 from ...quantities import ZERO
 from .sql import INTERNAL
 
 
-def lots_value_add(
-    company: Company,
+def lots_value_changes(
     deltas: dict[tuple[int, int | None, int], Decimal],
     lots: dict[int, LotState],
     items: dict[int, Item],
     arriving: dict[int, Decimal] | None = None,
-) -> None:
-    """Add each numbered balance change × its lot's cost to its (item, location) summary.
-    ``arriving``: the first cost of lots arriving for the first time, known without the ledger."""
+) -> dict[tuple[int, int], Decimal]:
+    """What a posting adds to each (item, location) summary's ``lots_value``: each numbered balance
+    change × its lot's cost. ``arriving``: the first cost of lots arriving for the first time,
+    known without the ledger. Read before the posting writes (the summaries take it with their
+    quantities, in one statement)."""
     numbered = [(key, delta) for key, delta in deltas.items() if key[1] is not None and delta]
     if not numbered:
-        return
+        return {}
     arriving = arriving or {}
     uncosted = {key[1] for key, _ in numbered if lots[key[1]].unit_cost is None and key[1] not in arriving}
     first = lot_first_costs(uncosted) if uncosted else {}
@@ -36,11 +37,7 @@ def lots_value_add(
         if cost is None:
             cost = first.get(lot_id, items[item_id].unit_cost)
         values[(item_id, location_id)] += delta * cost
-    rows = [(item_id, location_id, company.pk, 0, 0, value) for (item_id, location_id), value in sorted(values.items()) if value]
-    # These summaries were locked by the posting's own upsert just before, but for a place whose
-    # quantity and lots in stock the posting left as they were: only a number assignment into a
-    # lot already there does that, and it touches that one place, so the order holds.
-    bulk_add_rows(StockSummary, keys=["item", "location"], fixed=["company", "quantity", "lots"], added=["lots_value"], rows=rows)
+    return values
 
 
 def lot_first_costs(lot_ids: Iterable[int]) -> dict[int, Decimal]:

@@ -13,7 +13,7 @@ from django.db.models import Max, Q, QuerySet
 from ...bulk import bulk_insert_rows, bulk_update_rows
 from ...models import Company, CostLayer, ItemCost, Location, StockMove
 from ...quantities import ZERO
-from .lots import lots_value_add
+from .lots import lots_value_changes
 from .sql import (
     COST_QUANTUM,
     INTERNAL,
@@ -122,24 +122,36 @@ def costs_post(
     fields: Sequence[str],
     move_ids: Sequence[int],
     deltas: dict[tuple[int, int | None, int], Decimal],
-    lots: dict,
-    never_arrived: Collection[int] = frozenset(),
 ) -> None:
     """Keep the cost state of the items a posting changed; called by ``moves_post`` in its write
     block, after the stock summaries (the lock order of ``inventory/locks.py``).
 
     ``specs``, ``moves`` (rows in ``fields`` order) and ``move_ids`` are the posting's moves, in
-    order; ``deltas`` its balance changes keyed (item, lot or None, internal location); ``lots``
-    the locked lots' state; ``never_arrived`` those of them no move had brought into an internal
-    location before this posting (their first cost is this posting's). A transfer changes no item's cost, only where its lots' value lies:
-    unnumbered stock moved between locations costs no query here.
+    order; ``deltas`` its balance changes keyed (item, lot or None, internal location). A transfer
+    changes no item's cost, only where its lots' value lies (``summary_values``): unnumbered stock
+    moved between locations costs no query here.
     """
     changes = _changes_of(specs, moves, fields, move_ids, deltas)
-    items = {spec.item.id: spec.item for spec in specs}
-    lots_value_add(company, deltas, lots, items, _first_arrivals(specs, moves, fields, never_arrived))
     changes = {item_id: c for item_id, c in changes.items() if c.on_hand or c.unnumbered or c.added or c.removed}
     if changes:
         _changes_write(company, changes)
+
+
+def summary_values(
+    *,
+    specs: Sequence,
+    moves: Sequence[tuple],
+    fields: Sequence[str],
+    deltas: dict[tuple[int, int | None, int], Decimal],
+    lots: dict,
+    never_arrived: Collection[int] = frozenset(),
+) -> dict[tuple[int, int], Decimal]:
+    """What a posting adds to each (item, location) summary's ``lots_value``, which ``moves_write``
+    writes with the summaries' quantities. ``lots``: the locked lots' state; ``never_arrived``:
+    those of them no move had brought into an internal location before this posting (their first
+    cost is this posting's)."""
+    items = {spec.item.id: spec.item for spec in specs}
+    return lots_value_changes(deltas, lots, items, _first_arrivals(specs, moves, fields, never_arrived))
 
 
 def _first_arrivals(specs: Sequence, moves: Sequence[tuple], fields: Sequence[str], never_arrived: Collection[int]) -> dict[int, Decimal]:
