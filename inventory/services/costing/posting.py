@@ -161,11 +161,21 @@ def _first_arrivals(specs: Sequence, moves: Sequence[tuple], fields: Sequence[st
         return {}
     at_lot, at_cost = fields.index("to_lot"), fields.index("unit_cost")
     found: dict[int, Decimal] = {}
+    rounded = _Rounded()
     for spec, row in zip(specs, moves):
         lot_id = row[at_lot]
         if lot_id in never_arrived and lot_id not in found and not spec.to_location.is_virtual and spec.reverses is None:
-            found[lot_id] = row[at_cost].quantize(COST_QUANTUM, rounding=ROUND_HALF_UP)
+            found[lot_id] = rounded[row[at_cost]]
     return found
+
+
+class _Rounded(dict):
+    """Unit costs rounded to the cost quantum, each distinct cost once (a million moves of an
+    opening stock have a few)."""
+
+    def __missing__(self, cost: Decimal) -> Decimal:
+        value = self[cost] = cost.quantize(COST_QUANTUM, rounding=ROUND_HALF_UP)
+        return value
 
 
 def _changes_of(
@@ -173,7 +183,8 @@ def _changes_of(
 ) -> dict[int, "_Change"]:
     """Each item's change: the layers the posting's incoming moves add, those its reversals take
     out, and its on-hand changes."""
-    at = {name: fields.index(name) for name in ("created_at", "unit_cost", "to_lot", "binds_lot")}
+    at_time, at_cost, at_lot, at_binds = (fields.index(name) for name in ("created_at", "unit_cost", "to_lot", "binds_lot"))
+    rounded = _Rounded()
     kinds = {}
     for spec in specs:
         kinds[spec.from_location.id] = spec.from_location.kind
@@ -184,8 +195,7 @@ def _changes_of(
         if spec.reverses is not None:
             reversed_moves.append(spec.reverses)
         elif _incoming(spec.from_location.kind, spec.to_location.kind):
-            cost = row[at["unit_cost"]].quantize(COST_QUANTUM, rounding=ROUND_HALF_UP)
-            key = (row[at["created_at"]], cost, row[at["to_lot"]] is None or not row[at["binds_lot"]])
+            key = (row[at_time], rounded[row[at_cost]], row[at_lot] is None or not row[at_binds])
             layer = changes[spec.item.id].added.setdefault(key, [ZERO, move_id])
             layer[0] += spec.quantity
             layer[1] = max(layer[1], move_id)
