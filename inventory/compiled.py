@@ -29,14 +29,17 @@ class Compiled:
     one, ``objects(**values)`` the model instances of a model one (with what it
     ``select_related``, built by the ORM's own populators, as it builds them).
 
-    ``arrays`` names the values that are lists (compared with ``__any``); every other value is
-    one integer (an id), never None. ``chunked`` names the one list that may be longer than an
+    ``arrays`` names the values that are lists (compared with ``__any``), ``texts`` those that are
+    strings (compared as they are); every other value is one integer (an id), never None. ``chunked`` names the one list that may be longer than an
     engine other than PostgreSQL takes in one statement: there it is read a chunk at a time.
     """
 
-    def __init__(self, build: Callable[..., QuerySet], *, arrays: Iterable[str] = (), chunked: str | None = None):
+    def __init__(
+        self, build: Callable[..., QuerySet], *, arrays: Iterable[str] = (), texts: Iterable[str] = (), chunked: str | None = None
+    ):
         self.build = build
         self.arrays = frozenset(arrays)
+        self.texts = frozenset(texts)
         self.chunked = chunked
         self._plan: tuple | None = None
         self._make: tuple | None = None  # how a model query's rows become instances
@@ -90,7 +93,7 @@ class Compiled:
         return found
 
     def _compile(self, values: dict[str, Any]) -> tuple | None:
-        stand_ins = {name: _STAND_IN - i for i, name in enumerate(sorted(values))}
+        stand_ins = {name: f"\x01{_STAND_IN - i}" if name in self.texts else _STAND_IN - i for i, name in enumerate(sorted(values))}
         queryset = self.build(**{name: [s] if name in self.arrays else s for name, s in stand_ins.items()})
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()

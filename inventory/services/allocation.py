@@ -38,11 +38,14 @@ from .numbers import number_shape
 _TAKEN = Compiled(lambda line: Allocation.objects.filter(line_id=line).order_by("id").values_list("number", "lot__number", "quantity"))
 
 
+_LINE = Compiled(lambda line: DocumentLine.objects.filter(pk=line).select_related("item__lot_class", "item__company"))
+
+
 def draft_line_locked(line: DocumentLine) -> tuple:
     """Lock the line's draft document, then its item (numbers are allocated one request at a time)."""
     document = locks.document_lock(line.document_id)
     draft_required(document)
-    line = DocumentLine.objects.select_related("item__lot_class", "item__company").get(pk=line.pk)
+    line = locks.one(_LINE.objects(line=line.pk), DocumentLine)
     line.document = document
     locks.item_lock(line.item_id)
     return document, line

@@ -118,8 +118,19 @@ def cart_new(*, session: RegisterSession, user: AbstractBaseUser, customer: Part
     )
 
 
+_ITEM_BY_CODE = Compiled(
+    lambda company, sku: Item.objects.filter(company_id=company, sku=sku, is_active=True).select_related("lot_class", "company")[:1],
+    texts=["sku"],
+)
+_LAST_LINE = Compiled(  # the cart's last line of an item
+    lambda document, item: (
+        DocumentLine.objects.filter(document_id=document, item_id=item).order_by("-position").select_related("item__lot_class")[:1]
+    )
+)
+
+
 def _item_by_code(company_id: int, text: str) -> Item | None:
-    item = Item.objects.filter(company_id=company_id, sku=text, is_active=True).select_related("lot_class", "company").first()
+    item = next(iter(_ITEM_BY_CODE.objects(company=company_id, sku=text)), None)
     if item is None and text.isdigit() and 8 <= len(text) <= 14:
         return _item_by_gtin(company_id, gtin_normalize(text))
     return item
@@ -191,7 +202,7 @@ def _resolve(sale: Sale, code: str) -> _Code:
 
 
 def _lines_of(sale: Sale, item: Item) -> DocumentLine | None:
-    return DocumentLine.objects.filter(document=sale.document, item=item).order_by("-position").select_related("item__lot_class").first()
+    return next(iter(_LAST_LINE.objects(document=sale.document_id, item=item.pk)), None)
 
 
 def _allocated(line: DocumentLine) -> Decimal:

@@ -177,3 +177,14 @@ def test_fields_save_refuses_a_row_that_is_gone(stock):
     lot.pk = -1
     with pytest.raises(DatabaseError, match="was not updated: 0 rows|did not affect any rows"):
         fields_save(lot, ["hold_reason"])
+
+
+def test_texts_are_put_in_as_they_are(stock, serial_item):
+    build, calls = _counting(lambda item, number: Lot.objects.filter(item_id=item, number=number).values_list("number", "pk"))
+    compiled = Compiled(build, texts=["number"])
+    for number in ("C1", "C3", "nothing like it", "C2"):
+        assert compiled.rows(item=serial_item.pk, number=number) == list(build(item=serial_item.pk, number=number))
+    assert compiled.rows(item=serial_item.pk, number="C3") == [("C3", stock["C3"].pk)]
+    if connection.vendor == "postgresql":
+        # Built once, with its stand-ins; the other four calls are this test's own.
+        assert len(calls) == 5 and [c for c in calls if c["number"].startswith("\x01")] == [calls[0]]
