@@ -343,20 +343,20 @@ def cart_line_quantity(*, sale: Sale, line: DocumentLine, quantity: object) -> D
     scanned on it is refused: remove numbers first, so none falls off unseen."""
     sale = _cart_locked(sale)
     line = _cart_line(sale, line.pk)
+    if quantity in (None, ""):
+        raise TillError("type a quantity (0 takes the line off)")
     try:
-        value = quantity_read(quantity)
+        value = quantity_read(quantity, zero=True)
     except QuantityError as error:
         raise TillError(str(error)) from None
-    if value < 0:
-        raise TillError("the quantity cannot be negative")
     if line.item.is_serial and value != value.to_integral_value():
         raise TillError(f"{line.item.sku} is sold by the unit: whole numbers only")
     if value > MAX_QUANTITY:
         raise TillError(quantity_too_large(value))
-    if value == 0:
+    allocated = _allocated(line)
+    if value == 0 and not allocated:
         document_line_remove(line=line)
         return None
-    allocated = _allocated(line)
     if value > line.quantity and _needs_number(sale, line.item):
         _room_check(sale, line.item, value - max(line.quantity, allocated))
     if value < allocated:

@@ -91,6 +91,11 @@ class Refundable:
     refunded: Decimal = ZERO  # taken back by earlier refunds
     to_follow: Decimal = ZERO  # sold, numbers still to be assigned: refunded once they are
 
+    @property
+    def numbered(self) -> list[tuple[str, Decimal]]:
+        """Each number left to refund with how much of it is left."""
+        return [(n, self.lot_quantities[n]) for n in self.numbers]
+
 
 def refundable(original: Sale) -> list[Refundable]:
     """Per line of a paid sale: the numbers it sold less those its refunds took, and the quantity
@@ -127,9 +132,17 @@ def refundable(original: Sale) -> list[Refundable]:
 
 @transaction.atomic
 def refund_create(
-    *, session: RegisterSession, original: Sale, numbers: list[str], quantities: dict[int, object], method: str, user: AbstractBaseUser
+    *,
+    session: RegisterSession,
+    original: Sale,
+    numbers: list[str],
+    quantities: dict[int, object],
+    method: str,
+    user: AbstractBaseUser,
+    scanned: list[str] = (),
 ) -> Sale:
-    """Refund ``numbers`` (serials or lots, each of a line of ``original``) and ``quantities`` of
+    """Refund ``numbers`` (serials or lots, each of a line of ``original``: all of each that is
+    left), the ``scanned`` ones (a serial, or one unit of a lot per scan) and ``quantities`` of
     unnumbered goods per sale line id: a posted customer return, paid back by ``method``."""
     session = locks.row_lock(RegisterSession.objects.select_related("register__location", "register__return_location"), session.pk)
     if session.state != SessionState.OPEN:
@@ -143,14 +156,26 @@ def refund_create(
         raise TillError("choose cash or card")
     rows = {r.sale_line.pk: r for r in refundable(original)}
     by_number = {n: r for r in rows.values() for n in r.numbers}
-    wanted_numbers: dict[int, list[str]] = defaultdict(list)
+    # Per sale line, number → quantity back: a number ticked is all of it left to refund; a scanned
+    # serial is itself, a scanned lot one unit of it per scan.
+    wanted_numbers: dict[int, dict[str, Decimal]] = defaultdict(dict)
     problems = []
-    for number in dict.fromkeys(n.strip() for n in numbers if n and n.strip()):
+    ticked = [n.strip() for n in numbers if n and n.strip()]
+    scans = [n.strip() for n in scanned if n and n.strip()]
+    for number in dict.fromkeys(ticked + scans):
         row = by_number.get(number)
         if row is None:
             problems.append(f"{number}: not sold on {original.number}, or refunded already")
+            continue
+        left = row.lot_quantities[number]
+        if number in ticked or row.sale_line.line.item.is_serial:
+            wanted_numbers[row.sale_line.pk][number] = left
+            continue
+        count = Decimal(scans.count(number))
+        if count > left:
+            problems.append(f"{number}: scanned {count.normalize():f} times, but only {left.normalize():f} of it is left to refund")
         else:
-            wanted_numbers[row.sale_line.pk].append(number)
+            wanted_numbers[row.sale_line.pk][number] = count
     wanted_quantity: dict[int, Decimal] = {}
     for line_id, value in quantities.items():
         if value in (None, "", "0"):
@@ -198,9 +223,8 @@ def refund_create(
     for sale_line_id in sorted(set(wanted_numbers) | set(wanted_quantity)):
         row = rows[sale_line_id]
         item = row.sale_line.line.item
-        names = wanted_numbers.get(sale_line_id, [])
-        lots = sum((row.lot_quantities[n] for n in names), ZERO) if not item.is_serial else Decimal(len(names))
-        quantity = lots + wanted_quantity.get(sale_line_id, ZERO)
+        names = wanted_numbers.get(sale_line_id, {})
+        quantity = sum(names.values(), ZERO) + wanted_quantity.get(sale_line_id, ZERO)
         line = document_line_add(document=document, item=item, quantity=quantity, unit_cost=None)
         SaleLine.objects.create(
             company_id=register.company_id,
@@ -210,8 +234,8 @@ def refund_create(
             discount_percent=row.sale_line.discount_percent,
             refunds=row.sale_line,
         )
-        for name in names:
-            outcome = line_allocate(line=line, numbers=[name], quantity=None if item.is_serial else row.lot_quantities[name], confirm=False)
+        for name, back in names.items():
+            outcome = line_allocate(line=line, numbers=[name], quantity=None if item.is_serial else back, confirm=False)
             if outcome.rejected:
                 raise TillError(f"{name}: {outcome.rejected[0].reason}")
         # What this refund adds to what the line has paid back: never more than it was paid in all.

@@ -160,7 +160,7 @@ class RefundView(TillMixin, View):
         if original is None:
             raise Http404("No such sale")
         numbers = [clean_text(n) for n in request.POST.getlist("number")][:MAX_CODES]
-        numbers += [clean_text(n) for n in clean_text(request.POST.get("scanned"), 4000).split() if n]
+        scanned = [clean_text(n) for n in clean_text(request.POST.get("scanned"), 4000).split() if n][:MAX_CODES]
         quantities = {k.removeprefix("quantity-"): clean_text(v, 24) for k, v in request.POST.items() if k.startswith("quantity-")}
         quantities = {int(k): v for k, v in quantities.items() if k.isdigit() and len(k) < 18}
         key = submission_key_of(request.POST)
@@ -173,6 +173,7 @@ class RefundView(TillMixin, View):
                     session=session,
                     original=original,
                     numbers=numbers,
+                    scanned=scanned,
                     quantities=quantities,
                     method=request.POST.get("method", ""),
                     user=request.user,
@@ -226,7 +227,8 @@ class FollowUpAssignView(CompanyMixin, View):
 
     def post(self, request, pending_pk):
         pending = self.pending(pending_pk)
-        codes = [clean_text(c) for c in request.POST.getlist("code")][:MAX_CODES]
+        # Bounded, not cut to a number's length: a code too long is named as such by the judging.
+        codes = [clean_text(c, 1000) for c in request.POST.getlist("code")][:MAX_CODES]
         quantity = clean_text(request.POST.get("quantity"), 24) or None
         try:
             outcome = pending_numbers_assign(pending=pending, numbers=codes, quantity=quantity, user=request.user)

@@ -179,7 +179,9 @@ class LineNumbersView(TillMixin, View):
 
     def get(self, request, sale_pk, line_pk):
         sale = self.sale(sale_pk)
-        return render(request, "pos/numbers.html", self.context(sale, self.line(sale, line_pk)))
+        # ?part=list: the numbers and the count only, drawn again while the pop-up is open.
+        template = "pos/numbers.html#numbers" if request.GET.get("part") == "list" else "pos/numbers.html"
+        return render(request, template, self.context(sale, self.line(sale, line_pk)))
 
     def post(self, request, sale_pk, line_pk):
         sale = self.sale(sale_pk)

@@ -5,10 +5,18 @@
   // focus: false — Bootstrap would focus the modal itself once shown, taking the focus away from a
   // scan box the first characters of a scan are already being typed into.
   const modal = bootstrap.Modal.getOrCreateInstance(el, { focus: false });
+  // A scan box outside the dialog that a code is being typed into keeps the focus: a dialog
+  // opening meanwhile must not take the rest of that code (it would cut the scan in two).
+  const typingElsewhere = () => window.scanTyping && window.scanTyping(el);
   document.body.addEventListener("htmx:afterSwap", (e) => {
-    if (e.detail.target.id === "dialog-content" && !el.classList.contains("show")) modal.show();
-    const focus = e.detail.target.querySelector("[autofocus]");
-    if (focus) {
+    // htmx.swap() (scan.js) fires this with no target in its detail.
+    const target = e.detail.target || e.target;
+    if (!target || !target.querySelector) return;
+    if (target.id === "dialog-content" && !el.classList.contains("show")) modal.show();
+    const focus = target.querySelector("[autofocus]");
+    if (focus && typingElsewhere()) {
+      focus.removeAttribute("autofocus"); // nor may htmx focus it when the swap settles
+    } else if (focus) {
       focus.focus();
       // Focused now, at the swap: htmx would focus it again when the swap settles (~20 ms later),
       // taking the focus back from a field the user (or a scanner) has moved to meanwhile.
@@ -17,7 +25,7 @@
   });
   el.addEventListener("shown.bs.modal", () => {
     const focus = el.querySelector("[autofocus]");
-    if (focus) focus.focus();
+    if (focus && !typingElsewhere()) focus.focus();
   });
   // A dialog whose work changed the page asks for a refresh when it closes.
   // Codes still queued in its scan box are sent first: closing never drops a scan.

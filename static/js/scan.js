@@ -9,6 +9,7 @@
 //     <input type="hidden" name="finished" data-scan-live>  read when sent (a response may change it)
 //     <span data-scan-pending></span>                 "3 waiting" while codes are queued
 //   </form>
+//   data-scan-log="#list" on the form: the answers' rows (data-scan-answer) are kept there.
 (function () {
   const queues = new WeakMap();
   let pendingTotal = 0; // codes typed but not yet answered, over every scan box of the page
@@ -81,7 +82,11 @@
       .then(({ response, html }) => {
         state.failures = 0;
         if (response.status >= 500 || response.status === 403) throw new Error(`the server answered ${response.status}`);
-        if (target && target.isConnected) htmx.swap(target, html, { swapStyle: "innerHTML" });
+        if (target && target.isConnected) {
+          htmx.swap(target, html, { swapStyle: "innerHTML" });
+          keepAnswers(form, target);
+        }
+        form.dispatchEvent(new CustomEvent("scan:answered", { bubbles: true }));
         pendingTotal -= batch.length;
         state.busy = false;
         showPending(form, state);
@@ -99,6 +104,15 @@
       });
   }
 
+  // <form data-scan-log="#log">: each answer's rows (data-scan-answer) move into that list, newest
+  // first, so a refused code stays in sight while the next ones are answered.
+  function keepAnswers(form, target) {
+    const log = form.dataset.scanLog && document.querySelector(form.dataset.scanLog);
+    if (!log) return;
+    target.querySelectorAll("[data-scan-answer]").forEach((row) => log.prepend(row));
+    while (log.children.length > 30) log.lastElementChild.remove();
+  }
+
   function refocus(form) {
     const active = document.activeElement;
     if (!active || active === document.body) {
@@ -107,6 +121,17 @@
     }
   }
 
+  // When a key was last typed in a scan box: a scanner's code is being typed until it pauses.
+  let lastKeyAt = 0;
+  document.addEventListener("keydown", (e) => {
+    if (e.target instanceof HTMLInputElement && e.target.matches("[data-scan-input]")) lastKeyAt = Date.now();
+  }, true);
+  // Is a code being typed into a scan box outside ``inside`` (or are typed codes still waiting)?
+  window.scanTyping = function (inside) {
+    const active = document.activeElement;
+    const box = active instanceof HTMLInputElement && active.matches("[data-scan-input]") && !(inside && inside.contains(active));
+    return pendingTotal > 0 || (box && (active.value !== "" || Date.now() - lastKeyAt < 250));
+  };
   document.addEventListener("keydown", (e) => {
     const input = e.target;
     if (e.key !== "Enter" || !(input instanceof HTMLInputElement) || !input.matches("[data-scan-input]")) return;

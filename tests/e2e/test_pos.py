@@ -144,6 +144,55 @@ def test_a_tracked_product_code_opens_the_numbers_pop_up(till, phone):
     expect(till.get_by_test_id("cart-line").get_by_test_id("line-quantity")).to_have_value("2")
 
 
+def test_a_serial_typed_while_the_pop_up_would_open_is_never_cut_in_two(till, phone):
+    """The product's answer comes back while its serial is being typed (slowly here, so it surely
+    does): the pop-up waits for the typing to stop, and the serial, whole, numbers the unit."""
+    _type(till, ["PHONE"])
+    till.keyboard.type("SN5", delay=200)
+    till.keyboard.press("Enter")
+    expect(till.get_by_test_id("scan-pending")).to_have_text("")
+    expect(till.get_by_test_id("scan-ok")).to_have_count(2)  # the product, then its serial
+    expect(till.get_by_test_id("scan-results")).to_contain_text("SN5")
+    expect(till.get_by_test_id("scan-refused")).to_have_count(0)
+    till.wait_for_timeout(500)  # long enough for a pop-up to open, were one still wanted
+    expect(till.locator("#dialog")).not_to_be_visible()
+    expect(till.get_by_test_id("scan-input")).to_be_focused()
+    expect(till.get_by_test_id("cart-line").get_by_test_id("line-quantity")).to_have_value("1")
+    assert list(_sale(till).document.allocations.values_list("lot__number", flat=True)) == ["SN5"]
+
+
+def test_a_refused_number_stays_in_the_pop_up_while_the_next_are_answered(till, phone):
+    _type(till, ["PHONE"])
+    dialog = till.locator("#dialog")
+    expect(dialog.get_by_test_id("numbers-input")).to_be_focused()
+    _type(till, ["SNX"])
+    expect(dialog.get_by_test_id("number-refused")).to_contain_text("SNX")
+    _type(till, ["SN9"])  # answered on its own: the refusal above stays
+    expect(dialog.get_by_test_id("number-ok")).to_contain_text("SN9")
+    expect(dialog.get_by_test_id("number-refused")).to_contain_text("SNX")
+    _type(till, ["SN5"])
+    expect(dialog.get_by_test_id("numbers-missing")).to_contain_text("all 2 numbered")
+    expect(dialog.get_by_test_id("number-refused")).to_have_count(1)
+    expect(dialog.get_by_test_id("number-ok")).to_have_count(2)
+
+
+def test_the_open_pop_up_counts_a_unit_numbered_from_the_main_box(till, phone):
+    _type(till, ["PHONE"])
+    dialog = till.locator("#dialog")
+    expect(dialog.get_by_test_id("numbers-missing")).to_contain_text("1 missing")
+    till.get_by_test_id("scan-input").focus()  # the scanner goes on in the main box
+    _type(till, ["SN5"])
+    expect(dialog.get_by_test_id("numbers-missing")).to_contain_text("all 1 numbered")
+    expect(dialog.get_by_test_id("number-row")).to_contain_text("SN5")
+
+
+def test_an_open_carts_receipt_shows_what_it_holds_so_far(till, live_server, phone):
+    _type(till, ["SN1"])
+    expect(till.get_by_test_id("scan-ok")).to_have_count(1)
+    till.goto(f"{live_server.url}/pos/sales/{_sale(till).pk}/receipt/")
+    expect(till.get_by_test_id("receipt-total")).to_contain_text("199.00 (not paid yet)")
+
+
 def test_load_a_sales_order_with_its_numbers_and_check_out(till, live_server, phone, shop, customer):
     order = document_create(company=phone.company, kind=DocumentKind.DELIVERY, from_location=shop, partner=customer)
     line = document_line_add(document=order, item=phone, quantity=Decimal(2))

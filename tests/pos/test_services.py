@@ -75,6 +75,23 @@ def test_the_numpad_raises_a_tracked_line_and_the_missing_count_shows(cart, phon
         cart_line_quantity(sale=cart, line=line, quantity="2.5")
 
 
+def test_the_numpad_at_zero_takes_a_line_off_unless_numbers_are_on_it(cart, phones, company):
+    cart_scan(sale=cart, codes=["SN1", phones.sku])
+    numbered, bare = cart_view(cart).lines[0].line, None
+    Item.objects.create(company=company, sku="BAG", name="Bag", sale_price=Decimal("1"))
+    cart_scan(sale=cart, codes=["BAG"])
+    bare = next(cl.line for cl in cart_view(cart).lines if cl.line.item.sku == "BAG")
+    with pytest.raises(TillError, match="type a quantity"):
+        cart_line_quantity(sale=cart, line=bare, quantity="")
+    with pytest.raises(TillError, match="cannot be negative"):
+        cart_line_quantity(sale=cart, line=bare, quantity="-1")
+    assert cart_line_quantity(sale=cart, line=bare, quantity="0") is None
+    assert [cl.line.item.sku for cl in cart_view(cart).lines] == [phones.sku]
+    with pytest.raises(TillError, match="1 numbers are scanned on this line: remove some before lowering it to 0"):
+        cart_line_quantity(sale=cart, line=numbered, quantity="0")
+    assert cart_view(cart).lines[0].line.quantity == 2
+
+
 def test_a_serial_in_another_open_cart_or_sold_is_refused_when_scanned(session, cashier, cart, phones):
     assert cart_scan(sale=cart, codes=["SN1"])[0].ok
     other = cart_new(session=session, user=cashier)
@@ -171,6 +188,25 @@ def test_a_lot_scanned_twice_is_two_units_of_it(cart, lot_item, warehouse):
     assert [r.ok for r in results] == [True, True], results
     line = cart_view(cart).lines[0]
     assert (line.line.quantity, line.numbers[0][1], line.numbers[0][2], line.missing) == (2, "L1", 2, 0)
+
+
+def test_a_lot_refunded_by_scan_is_one_unit_per_scan_and_ticked_all_of_it(session, cashier, cart, lot_item, warehouse):
+    lot_item.sale_price = Decimal("6.90")
+    lot_item.save()
+    receive(item=lot_item, location=warehouse, numbers="L1", quantity=9, expiry=date(2099, 1, 1))
+    cart_scan(sale=cart, codes=["L1"] * 5)
+    sale = checkout(sale=cart, method="card")
+    assert refundable(sale)[0].numbered == [("L1", 5)]
+    with pytest.raises(TillError, match="L1: scanned 6 times, but only 5 of it is left to refund"):
+        refund_create(session=session, original=sale, numbers=[], scanned=["L1"] * 6, quantities={}, method="cash", user=cashier)
+    first = refund_create(session=session, original=sale, numbers=[], scanned=["L1", "L1"], quantities={}, method="cash", user=cashier)
+    assert (first.total, first.document.lines.get().quantity) == (Decimal("-13.80"), 2)
+    assert on_hand(lot_item, warehouse) == 6
+    assert refundable(sale)[0].numbered == [("L1", 3)]
+    rest = refund_create(session=session, original=sale, numbers=["L1"], scanned=["L1"], quantities={}, method="cash", user=cashier)
+    assert rest.total == Decimal("-20.70")  # ticked: all that was left, whatever was scanned beside it
+    assert refundable(sale)[0].numbered == []
+    assert ledger_verify() == []
 
 
 def test_session_close_sums_up_and_cancels_open_carts(session, cashier, cart, phones, register):

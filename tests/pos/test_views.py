@@ -94,8 +94,10 @@ def test_follow_up_list_and_assign(till, register, phones, cashier):
     assert sale.number in listing and 'data-testid="follow-up-row"' in listing
     pending = PendingNumbers.objects.get(document=sale.document)
     url = reverse("pos:follow-up-assign", kwargs={"pending_pk": pending.pk})
-    text = till.post(url, {"code": ["NOPE", "SN7"]}).content.decode()
+    long = "SN" + "7" * 300  # named as too long, not cut to a number's length and judged as another
+    text = till.post(url, {"code": ["NOPE", long, "SN7"]}).content.decode()
     assert "NOPE" in text and "SN7 — assigned" in text and "All assigned" in text
+    assert f"{long} — longer than 80 characters" in text
     assert sale.number not in till.get(reverse("pos:follow-up")).content.decode()
 
 
