@@ -159,7 +159,9 @@ def _awaiting_check(
         line = next((s.line_position for s in specs if s.item.id == item_id), None)
         # What there was to take: the stock before this posting, less what already awaited numbers.
         available = quantity + needed - held
-        note = f"{format(held.normalize(), 'f')} of it sold without numbers still to be assigned"
+        # What awaited its numbers before this posting (``held`` counts this posting's own too).
+        earlier = held - awaiting.get((item_id, location_id), ZERO)
+        note = f"{format(earlier.normalize(), 'f')} of it sold without numbers still to be assigned" if earlier > 0 else ""
         shortages.append(Shortage(sku, None, code, needed, max(available, ZERO), line, note))
     if shortages:
         raise InsufficientStock(shortages)

@@ -42,9 +42,10 @@ from .till import MAX_CODES, TillMixin, problem_text
 class PayView(TillMixin, View):
     """Checkout: cash (with change) or card. Missing numbers do not stop it (they follow)."""
 
-    def render_pay(self, sale, error="", status=200):
+    def render_pay(self, sale, error="", status=200, tendered="", method=""):
         view = cart_view(sale)
-        return render(self.request, "pos/pay.html", {"view": view, "error": error, "methods": PaymentMethod.choices}, status=status)
+        context = {"view": view, "error": error, "methods": PaymentMethod.choices, "tendered": tendered, "method": method}
+        return render(self.request, "pos/pay.html", context, status=status)
 
     def get(self, request, sale_pk):
         sale = self.sale(sale_pk)
@@ -54,12 +55,11 @@ class PayView(TillMixin, View):
 
     def post(self, request, sale_pk):
         sale = self.sale(sale_pk)
+        method, tendered = clean_text(request.POST.get("method"), 10), clean_text(request.POST.get("tendered"), 20)
         try:
-            sale = checkout(
-                sale=sale, method=request.POST.get("method", ""), tendered=clean_text(request.POST.get("tendered"), 20), user=request.user
-            )
-        except InventoryError as error:
-            return self.render_pay(sale, problem_text(error), status=422)
+            sale = checkout(sale=sale, method=method, tendered=tendered, user=request.user)
+        except InventoryError as error:  # answered with what was typed kept, to correct it
+            return self.render_pay(sale, problem_text(error), status=422, tendered=tendered, method=method)
         return redirect("pos:receipt", sale_pk=sale.pk)
 
 
