@@ -133,6 +133,7 @@ def test_bad_input_is_answered_not_a_500(till, register, phones):
     # Refused with what was typed kept, to correct it.
     assert answer.status_code == 422 and 'value="NaN"' in answer.content.decode() and 'value="card" checked' in answer.content.decode()
     assert till.post(reverse("pos:registers"), {"register": "99999999999999999999"}).status_code == 404
+    assert "No sale with receipt number S-NOPE." in till.get(reverse("pos:sales"), {"q": "S-NOPE"}).content.decode()
     assert till.get(reverse("pos:refund"), {"q": "\x00" * 10}).status_code == 200
 
 
