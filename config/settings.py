@@ -120,6 +120,10 @@ WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"
+if not os.environ.get("DATABASE_URL"):
+    # The default SQLite file's folder (git ignores it): made here too, so that `manage.py migrate`
+    # works on a fresh clone without `make run`, which makes it first.
+    (BASE_DIR / "var").mkdir(exist_ok=True)
 # A server keeps its PostgreSQL connection between requests (a new one costs a few milliseconds
 # per page); checked before reuse, so a restarted database is reconnected to, not an error.
 DATABASES = {
