@@ -47,16 +47,16 @@
     const open = root.querySelector("[data-open-numbers]");
     if (open) openWhenIdle(open.dataset.openNumbers);
   });
-  // The pop-up opens once the scanner pauses (nothing typed for a moment, no code waiting): opened
-  // in the middle of the next code, it would take the rest of it. A later answer that numbered
-  // the line already (that next code was its serial) drew the cart without the request: then no pop-up.
   // The main box numbered a unit while a line's pop-up is open: its count is drawn again (the
   // list only, never the pop-up's own box).
   document.addEventListener("scan:answered", (e) => {
-    if (!e.target.matches('[data-testid="scan-form"]')) return;
-    const popup = document.querySelector('#dialog.show [data-testid="numbers-form"]');
+    if (!e.target.matches("[data-till-scan]")) return;
+    const popup = document.querySelector("#dialog.show [data-numbers-form]");
     if (popup) htmx.ajax("GET", `${popup.getAttribute("action")}?part=list`, { target: "#numbers-list", swap: "innerHTML" });
   });
+  // The pop-up opens once the scanner pauses (nothing typed for a moment, no code waiting): opened
+  // in the middle of the next code, it would take the rest of it. A later answer that numbered
+  // the line already (that next code was its serial) drew the cart without the request: then no pop-up.
   function openWhenIdle(url) {
     if (window.scanTyping && window.scanTyping(document.getElementById("dialog"))) {
       setTimeout(() => openWhenIdle(url), 60);
