@@ -29,7 +29,14 @@
       else if (value.value.length < 14 && !(k === "." && value.value.includes("."))) value.value += k;
     }
     if (e.target.closest && e.target.closest("[data-numpad-apply]") && picked && value && value.value) {
-      htmx.ajax("POST", picked, { target: "#cart", swap: "innerHTML", values: { quantity: value.value }, headers: { "X-CSRFToken": csrf() } });
+      htmx
+        .ajax("POST", picked, { target: "#cart", swap: "innerHTML", values: { quantity: value.value }, headers: { "X-CSRFToken": csrf() } })
+        .then(() => {
+          // A refusal is said beside the numpad too, where the quantity was typed.
+          const error = document.querySelector("#cart [data-cart-error]");
+          const said = pad.querySelector("[data-numpad-error]");
+          if (said) said.textContent = error ? error.textContent : "";
+        });
       value.value = "";
     }
   });

@@ -161,6 +161,21 @@ def test_a_serial_typed_while_the_pop_up_would_open_is_never_cut_in_two(till, ph
     assert list(_sale(till).document.allocations.values_list("lot__number", flat=True)) == ["SN5"]
 
 
+def test_the_numpad_says_a_refusal_beside_itself_and_at_zero_takes_a_line_off(till, phone, company):
+    ItemFactory(company=company, sku="BAG", name="Bag", sale_price=Decimal("1"))
+    _type(till, ["SN1", "BAG"])
+    expect(till.get_by_test_id("cart-line")).to_have_count(2)
+    till.get_by_test_id("cart-line").first.locator("td").first.click()  # the phone, its serial scanned
+    till.locator('[data-numpad-key="0"]').click()
+    till.get_by_test_id("numpad-qty").click()
+    expect(till.get_by_test_id("numpad-error")).to_contain_text("remove some before lowering it to 0")
+    till.get_by_test_id("cart-line").last.locator("td").first.click()  # the bag
+    till.locator('[data-numpad-key="0"]').click()
+    till.get_by_test_id("numpad-qty").click()
+    expect(till.get_by_test_id("cart-line")).to_have_count(1)
+    expect(till.get_by_test_id("numpad-error")).to_have_text("")
+
+
 def test_a_refused_number_stays_in_the_pop_up_while_the_next_are_answered(till, phone):
     _type(till, ["PHONE"])
     dialog = till.locator("#dialog")
