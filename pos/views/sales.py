@@ -132,6 +132,11 @@ class LoadView(TillMixin, View):
         return redirect("pos:till-sale", sale_pk=sale.pk)
 
 
+def _left(rows: list) -> dict:
+    """Whether anything of the sale is left to refund now, and whether units wait for their numbers."""
+    return {"nothing_left": not any(r.quantity > 0 for r in rows), "to_follow": any(r.to_follow > 0 for r in rows)}
+
+
 class RefundView(TillMixin, View):
     """Pick the sale (its receipt number, or a serial it sold), then what comes back."""
 
@@ -149,6 +154,7 @@ class RefundView(TillMixin, View):
                 "methods": PaymentMethod.choices,
                 "not_found": bool(code and not original),
                 "submission_key": submission_key_new(),
+                **_left(rows),
             },
         )
 
@@ -193,6 +199,8 @@ class RefundView(TillMixin, View):
                     "methods": PaymentMethod.choices,
                     "error": problem_text(error),
                     "submission_key": key,
+                    "scanned": "\n".join(scanned),  # kept, to correct rather than scan again
+                    **_left(rows),
                 },
                 status=422,
             )

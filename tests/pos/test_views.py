@@ -111,8 +111,12 @@ def test_refund_page_finds_the_sale_by_serial_and_refunds(till, register, phones
     assert response.status_code == 302
     refund = Sale.objects.get(original=sale)
     assert refund.total == Decimal("-199.00") and refund.status == SaleStatus.DONE
-    again = till.post(reverse("pos:refund"), {"original": sale.pk, "number": ["SN3"], "method": "cash"})
+    again = till.post(reverse("pos:refund"), {"original": sale.pk, "scanned": "SN3 NOPE", "method": "cash"})
     assert again.status_code == 422 and b"refunded already" in again.content
+    assert ">SN3\nNOPE</textarea>" in again.content.decode()  # kept, to correct
+    till.post(reverse("pos:refund"), {"original": sale.pk, "number": ["SN2"], "method": "cash"})
+    page = till.get(reverse("pos:refund"), {"q": sale.number}).content.decode()
+    assert f"Everything {sale.number} sold has been refunded already." in page and 'data-testid="refund-form"' not in page
 
 
 def test_close_the_session(till, register, phones):
