@@ -55,11 +55,21 @@
     if (open) openWhenIdle(open.dataset.openNumbers);
   });
   // The main box numbered a unit while a line's pop-up is open: its count is drawn again (the
-  // list only, never the pop-up's own box).
+  // list only, never the pop-up's own box). A pop-up nobody has used, whose line is now numbered
+  // in full, closes: it has nothing left to ask, and the cart is drawn already (no reload).
   document.addEventListener("scan:answered", (e) => {
     if (!e.target.matches("[data-till-scan]")) return;
-    const popup = document.querySelector("#dialog.show [data-numbers-form]");
-    if (popup) htmx.ajax("GET", `${popup.getAttribute("action")}?part=list`, { target: "#numbers-list", swap: "innerHTML" });
+    const dialog = document.getElementById("dialog");
+    const popup = dialog && dialog.classList.contains("show") && dialog.querySelector("[data-numbers-form]");
+    if (!popup) return;
+    htmx.ajax("GET", `${popup.getAttribute("action")}?part=list`, { target: "#numbers-list", swap: "innerHTML" }).then(() => {
+      const box = popup.querySelector("[data-scan-input]");
+      const untouched = !box.value && !dialog.querySelector("[data-scan-answer]") && !dialog.contains(document.activeElement);
+      if (untouched && dialog.querySelector("[data-numbers-complete]")) {
+        dialog.querySelectorAll("[data-refresh-on-close]").forEach((el) => el.removeAttribute("data-refresh-on-close"));
+        bootstrap.Modal.getInstance(dialog).hide();
+      }
+    });
   });
   // The pop-up opens once the scanner pauses (nothing typed for a moment, no code waiting): opened
   // in the middle of the next code, it would take the rest of it. A later answer that numbered

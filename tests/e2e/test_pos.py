@@ -195,10 +195,26 @@ def test_the_open_pop_up_counts_a_unit_numbered_from_the_main_box(till, phone):
     _type(till, ["PHONE"])
     dialog = till.locator("#dialog")
     expect(dialog.get_by_test_id("numbers-missing")).to_contain_text("1 missing")
+    dialog.get_by_test_id("numbers-input").fill("SNX")
+    dialog.get_by_test_id("numbers-input").press("Enter")  # used: it stays open
+    expect(dialog.get_by_test_id("number-refused")).to_contain_text("SNX")
     till.get_by_test_id("scan-input").focus()  # the scanner goes on in the main box
     _type(till, ["SN5"])
     expect(dialog.get_by_test_id("numbers-missing")).to_contain_text("all 1 numbered")
     expect(dialog.get_by_test_id("number-row")).to_contain_text("SN5")
+
+
+def test_an_unused_pop_up_closes_when_the_main_box_numbers_its_line(till, phone):
+    _type(till, ["PHONE"])
+    dialog = till.locator("#dialog")
+    expect(dialog.get_by_test_id("numbers-missing")).to_contain_text("1 missing")
+    till.get_by_test_id("scan-input").focus()
+    _type(till, ["SN5"])
+    expect(dialog).not_to_be_visible()
+    expect(till.get_by_test_id("cart-line")).to_contain_text("SN5")
+    expect(till.get_by_test_id("scan-input")).to_be_focused()
+    _type(till, ["SN6"])  # no reload: the next scan goes on in the same page
+    expect(till.get_by_test_id("cart-line").get_by_test_id("line-quantity")).to_have_value("2")
 
 
 def test_an_open_carts_receipt_shows_what_it_holds_so_far(till, live_server, phone):
