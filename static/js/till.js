@@ -59,16 +59,20 @@
   // in full, closes: it has nothing left to ask, and the cart is drawn already (no reload).
   document.addEventListener("scan:answered", (e) => {
     if (!e.target.matches("[data-till-scan]")) return;
+    // Its content is there from the moment it is asked to open (and gone once closed), while
+    // Bootstrap's "show" comes only at the end of its fade.
     const dialog = document.getElementById("dialog");
-    const popup = dialog && dialog.classList.contains("show") && dialog.querySelector("[data-numbers-form]");
+    const popup = dialog && dialog.querySelector("[data-numbers-form]");
     if (!popup) return;
     htmx.ajax("GET", `${popup.getAttribute("action")}?part=list`, { target: "#numbers-list", swap: "innerHTML" }).then(() => {
       const box = popup.querySelector("[data-scan-input]");
       const untouched = !box.value && !dialog.querySelector("[data-scan-answer]") && !dialog.contains(document.activeElement);
-      if (untouched && dialog.querySelector("[data-numbers-complete]")) {
-        dialog.querySelectorAll("[data-refresh-on-close]").forEach((el) => el.removeAttribute("data-refresh-on-close"));
-        bootstrap.Modal.getInstance(dialog).hide();
-      }
+      if (!untouched || !dialog.querySelector("[data-numbers-complete]")) return;
+      dialog.querySelectorAll("[data-refresh-on-close]").forEach((el) => el.removeAttribute("data-refresh-on-close"));
+      const modal = bootstrap.Modal.getOrCreateInstance(dialog);
+      // Bootstrap ignores hide() while the pop-up is still fading in: then once it is shown.
+      if (dialog.classList.contains("show")) modal.hide();
+      else dialog.addEventListener("shown.bs.modal", () => modal.hide(), { once: true });
     });
   });
   // The pop-up opens once the scanner pauses (nothing typed for a moment, no code waiting): opened

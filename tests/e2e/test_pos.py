@@ -194,6 +194,7 @@ def test_a_refused_number_stays_in_the_pop_up_while_the_next_are_answered(till, 
 def test_the_open_pop_up_counts_a_unit_numbered_from_the_main_box(till, phone):
     _type(till, ["PHONE"])
     dialog = till.locator("#dialog")
+    expect(dialog.get_by_test_id("numbers-input")).to_be_focused()  # shown, its fade over
     expect(dialog.get_by_test_id("numbers-missing")).to_contain_text("1 missing")
     dialog.get_by_test_id("numbers-input").fill("SNX")
     dialog.get_by_test_id("numbers-input").press("Enter")  # used: it stays open
@@ -207,6 +208,7 @@ def test_the_open_pop_up_counts_a_unit_numbered_from_the_main_box(till, phone):
 def test_an_unused_pop_up_closes_when_the_main_box_numbers_its_line(till, phone):
     _type(till, ["PHONE"])
     dialog = till.locator("#dialog")
+    expect(dialog.get_by_test_id("numbers-input")).to_be_focused()  # shown, its fade over
     expect(dialog.get_by_test_id("numbers-missing")).to_contain_text("1 missing")
     till.get_by_test_id("scan-input").focus()
     _type(till, ["SN5"])
