@@ -3,7 +3,7 @@
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
@@ -16,48 +16,67 @@ def bulk_update_rows(model: type[models.Model], fields: Sequence[str], rows: Seq
     PostgreSQL gets one statement whatever the row count (typed arrays through unnest);
     SQLite gets ``UPDATE … FROM (VALUES …)`` in as few chunks as its parameter limit allows.
     """
+    bulk_update_later(model, fields, rows)()
+
+
+def bulk_update_later(model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> Callable[[], None]:
+    """``bulk_update_rows`` made ready to run: PostgreSQL's statement is built now (the work of
+    it, for 20,000 rows), and run when the returned function is called."""
     if not rows:
-        return
+        return _nothing
     meta = model._meta
     table = connection.ops.quote_name(meta.db_table)
     pk_col = meta.pk.column
     cols = [meta.get_field(name).column for name in fields]
     q = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        # A column of one value (a serial now in stock, the day it arrived) is given once,
+        # not as an array PostgreSQL reads a value of per row.
+        columns = list(zip(*rows))
+        sets, arrays, scalars, array_params = [], [f"%s::{_pg_type(meta.pk)}[]"], [], [pg_array(columns[0])]
+        names = ["pk"]
+        for i, (name, column) in enumerate(zip(fields, columns[1:])):
+            base = _pg_type(meta.get_field(name))
+            if column.count(column[0]) == len(column):
+                sets.append(f"{q(cols[i])} = %s::{base}")
+                scalars.append(column[0])
+            else:
+                sets.append(f"{q(cols[i])} = v.c{i}")
+                arrays.append(f"%s::{base}[]")
+                array_params.append(pg_array(column))
+                names.append(f"c{i}")
+        sql = (
+            f"UPDATE {table} SET {', '.join(sets)} FROM unnest({', '.join(arrays)}) AS v({', '.join(names)}) "
+            f"WHERE {table}.{q(pk_col)} = v.pk"
+        )
+        return partial(_run, sql, scalars + array_params, None)
     assignments = ", ".join(f"{q(c)} = v.c{i}" for i, c in enumerate(cols))
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # A column of one value (a serial now in stock, the day it arrived) is given once,
-            # not as an array PostgreSQL reads a value of per row.
-            columns = list(zip(*rows))
-            sets, arrays, scalars, array_params = [], [f"%s::{_pg_type(meta.pk)}[]"], [], [pg_array(columns[0])]
-            names = ["pk"]
-            for i, (name, column) in enumerate(zip(fields, columns[1:])):
-                base = _pg_type(meta.get_field(name))
-                if column.count(column[0]) == len(column):
-                    sets.append(f"{q(cols[i])} = %s::{base}")
-                    scalars.append(column[0])
-                else:
-                    sets.append(f"{q(cols[i])} = v.c{i}")
-                    arrays.append(f"%s::{base}[]")
-                    array_params.append(pg_array(column))
-                    names.append(f"c{i}")
-            cursor.execute(
-                f"UPDATE {table} SET {', '.join(sets)} FROM unnest({', '.join(arrays)}) AS v({', '.join(names)}) "
-                f"WHERE {table}.{q(pk_col)} = v.pk",
-                scalars + array_params,
-            )
-            return
+
+    def run() -> None:
         width = len(cols) + 1
         chunk = max(1, (connection.features.max_query_params or 999) // width)
         names = ", ".join(["pk"] + [f"c{i}" for i in range(len(cols))])
-        for start in range(0, len(rows), chunk):
-            part = rows[start : start + chunk]
-            values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(part))
-            params = [connection.ops.adapt_unknown_value(v) for row in part for v in row]
-            cursor.execute(
-                f"WITH v({names}) AS (VALUES {values}) UPDATE {table} SET {assignments} FROM v WHERE {table}.{q(pk_col)} = v.pk",
-                params,
-            )
+        with connection.cursor() as cursor:
+            for start in range(0, len(rows), chunk):
+                part = rows[start : start + chunk]
+                values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(part))
+                params = [connection.ops.adapt_unknown_value(v) for row in part for v in row]
+                cursor.execute(
+                    f"WITH v({names}) AS (VALUES {values}) UPDATE {table} SET {assignments} FROM v WHERE {table}.{q(pk_col)} = v.pk",
+                    params,
+                )
+
+    return run
+
+
+def _nothing() -> list:
+    return []
+
+
+def _run(sql: str, params: list, fetch: Callable[[CursorWrapper], list] | None) -> list:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return fetch(cursor) if fetch is not None else []
 
 
 def filter_in_chunks(queryset: models.QuerySet, lookup: str, values: Iterable[Any]) -> list:
@@ -117,8 +136,21 @@ def bulk_insert_rows(
     multi-row VALUES in chunks. Returns the new primary keys, in row order, when ``returning``
     is true, or tuples of the named fields when it is a list of names (inserted rows only).
     """
+    return bulk_insert_later(model, fields, rows, ignore_conflicts=ignore_conflicts, returning=returning)()
+
+
+def bulk_insert_later(
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    ignore_conflicts: bool = False,
+    returning: bool | Sequence[str] = False,
+) -> Callable[[], list]:
+    """``bulk_insert_rows`` made ready to run: PostgreSQL's statement is built now, and run
+    (its answer returned) when the returned function is called."""
     if not rows:
-        return []
+        return _nothing
     meta = model._meta
     q = connection.ops.quote_name
     table = q(meta.db_table)
@@ -135,22 +167,25 @@ def bulk_insert_rows(
     def fetch(cursor: CursorWrapper) -> list:
         return [r[0] if returning is True else tuple(r) for r in cursor.fetchall()]
 
-    ids: list[int] = []
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(*_pg_insert(table, cols, model_fields, rows, conflict + tail))
-            return fetch(cursor) if returning else []
+    if connection.vendor == "postgresql":
+        return partial(_run, *_pg_insert(table, cols, model_fields, rows, conflict + tail), fetch if returning else None)
+
+    def run() -> list:
+        ids: list = []
         width = len(fields)
         chunk = max(1, min(500, (connection.features.max_query_params or 999) // width))
         placeholder = "(" + ", ".join(["%s"] * width) + ")"
         adapters = [_sqlite_adapter(f) for f in model_fields]
-        for start in range(0, len(rows), chunk):
-            part = rows[start : start + chunk]
-            params = [v if a is None or v is None else a(v) for row in part for a, v in zip(adapters, row)]
-            cursor.execute(f"INSERT INTO {table} ({cols}) VALUES {', '.join([placeholder] * len(part))}{conflict}{tail}", params)
-            if returning:
-                ids.extend(fetch(cursor))
-    return ids
+        with connection.cursor() as cursor:
+            for start in range(0, len(rows), chunk):
+                part = rows[start : start + chunk]
+                params = [v if a is None or v is None else a(v) for row in part for a, v in zip(adapters, row)]
+                cursor.execute(f"INSERT INTO {table} ({cols}) VALUES {', '.join([placeholder] * len(part))}{conflict}{tail}", params)
+                if returning:
+                    ids.extend(fetch(cursor))
+        return ids
+
+    return run
 
 
 def _pg_insert(table: str, cols: str, model_fields: list, rows: Sequence[tuple[Any, ...]], suffix: str) -> tuple[str, list]:

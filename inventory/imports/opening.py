@@ -38,7 +38,7 @@ from ..services.costing.lots import lot_cost_expression
 from ..services.costing.sql import COST_QUANTUM
 from ..services.documents import document_create
 from ..services.moves import MoveSpec, number_required
-from ..services.posting import moves_write
+from ..services.posting import moves_write_batches
 from ..services.setup import virtual_location
 from . import reading as r
 from .base import Column, Context, Kind, Outcome, Row, written
@@ -212,25 +212,37 @@ class OpeningStock(Kind):
             line_count=len(lines),
             total_quantity=sum(totals.values(), ZERO),
         )
+        moves_write_batches(
+            company=company,
+            batches=self._batches(new, line_of),
+            reason=MoveReason.ADJUSTMENT,
+            user=user,
+            document=document,
+            on=document.date,
+        )
+        outcome.document_id = document.pk
+
+    def _batches(self, new: list[Row], line_of: dict[int, int]) -> Iterator[list[MoveSpec]]:
+        """The rows' moves, ``POST_BATCH`` at a time, made as the posting service takes them."""
+        items, locations, lot_ids, adjustment = self.items, self.locations, self.lot_ids, self.adjustment
         for start in range(0, len(new), POST_BATCH):
             specs = []
             for row in new[start : start + POST_BATCH]:
                 v = row.values
-                item = self.items[v["sku"]]
+                item = items[v["sku"]]
                 number = v.get("number")
                 specs.append(
                     MoveSpec(
                         item=item,
                         quantity=v["quantity"],
-                        from_location=self.adjustment,
-                        to_location=self.locations[v["location_code"]],
-                        to_lot_id=self.lot_ids[item.id][number] if number else None,
+                        from_location=adjustment,
+                        to_location=locations[v["location_code"]],
+                        to_lot_id=lot_ids[item.id][number] if number else None,
                         unit_cost=v.get("unit_cost"),
                         line_id=line_of[item.id],
                     )
                 )
-            moves_write(company=company, specs=specs, reason=MoveReason.ADJUSTMENT, user=user, document=document, on=document.date)
-        outcome.document_id = document.pk
+            yield specs
 
     def export_rows(self, company: Company) -> Iterator[list[Any]]:
         """What is in stock now, as an opening-stock file: each numbered balance at its lot's cost;

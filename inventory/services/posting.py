@@ -5,7 +5,8 @@ serial rules after the lock, then writes the moves, the balances and each serial
 state in one transaction. Documents, work orders, sales and imports are thin callers.
 """
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,7 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from .. import locks
-from ..bulk import bulk_add_rows, bulk_insert_rows, bulk_update_rows
+from ..bulk import bulk_add_rows, bulk_insert_later, bulk_insert_rows, bulk_update_later, bulk_update_rows
 from ..exceptions import InsufficientStock, InventoryError, Problem, SerialConflict, Shortage
 from ..locks import BalanceRow, LotState
 from ..models import (
@@ -70,10 +71,132 @@ def moves_write(
     if not specs and not awaiting:
         return []
     specs_validate(company, specs)
+    # 1. Lots first, in primary-key order; their fresh state is what the checks read.
+    lots = _lots_lock(specs)
+    plan = _plan(company, specs, lots, reason, user, document, new_lot_ids, on, awaiting or {})
+    return _plan_write(company, plan)
+
+
+moves_post = transaction.atomic(moves_write)
+
+
+def moves_write_batches(
+    *,
+    company: Company,
+    batches: Iterable[Sequence[MoveSpec]],
+    reason: int,
+    user: Actor = None,
+    document: Document | None = None,
+    on: date | None = None,
+) -> int:
+    """Post ``batches`` of moves in the caller's transaction, each as ``moves_write`` posts it
+    (an import's million moves): the number of moves written.
+
+    Python and PostgreSQL work at once: while one batch is written (the connection waiting on
+    the database), the next is checked and its rows built in a second thread. Its lots are
+    locked before the batch before it is written, which is sound when the two batches share
+    no lot (their writes change no row the other reads). Otherwise, or when the next batch's
+    checks need more of the database (stock already placed: its balances are read under lock),
+    the next batch is planned after the one before it is written, as ``moves_write`` would.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("moves_write_batches runs inside the caller's transaction")
+    written = 0
+    pending: _Plan | None = None
+    batches = iter(batches)
+    with ThreadPoolExecutor(max_workers=1, initializer=_planner_offline) as planner:
+        batch = _batch_next(company, batches)
+        while batch is not None:
+            specs, lot_ids = batch
+            if pending is not None and not lot_ids.isdisjoint(pending.lots):
+                written += len(_plan_write(company, pending))
+                pending = None
+            lots = _lots_lock(specs)
+            args = (company, specs, lots, reason, user, document, frozenset(), on, {})
+            if pending is None:
+                pending, batch = _plan(*args), _batch_next(company, batches)
+                continue
+            planned = planner.submit(_plan_offline, args, company, batches)
+            written += len(_plan_write(company, pending))
+            pending, batch = planned.result()
+            pending = pending or _plan(*args)
+        if pending is not None:
+            written += len(_plan_write(company, pending))
+    return written
+
+
+def _batch_next(company: Company, batches: Iterator[Sequence[MoveSpec]]) -> tuple[Sequence[MoveSpec], set[int]] | None:
+    """The next batch of moves that is not empty, checked as ``moves_write`` checks them before
+    it locks anything, and its lots; None after the last."""
+    for specs in batches:
+        if specs:
+            specs_validate(company, specs)
+            return specs, {spec.lot_id for spec in specs if spec.lot_id is not None}
+    return None
+
+
+class _NeedsDatabase(Exception):
+    """A plan made in the planning thread wanted to read the database."""
+
+
+def _planner_offline() -> None:
+    """The planning thread's own connection is never opened: it would not be in the caller's
+    transaction. Any query there stops the plan (``_NeedsDatabase``), which the caller's thread
+    then makes again: the connection says it is in a transaction, so that a locking read gets as
+    far as opening it, and opening it refuses."""
+
+    def refuse() -> None:
+        raise _NeedsDatabase
+
+    connection.ensure_connection = refuse
+    connection.in_atomic_block = True
+
+
+def _plan_offline(args: tuple, company: Company, batches: Iterator[Sequence[MoveSpec]]) -> tuple["_Plan | None", object]:
+    """In the planning thread: a batch's plan (None if it needs the database) and the batch after."""
+    try:
+        plan = _plan(*args)
+    except _NeedsDatabase:
+        plan = None
+    return plan, _batch_next(company, batches)
+
+
+@dataclass
+class _Plan:
+    """A posting checked and built, ready to write: ``_plan`` reads (under lock) and checks,
+    ``_plan_write`` writes. Every read comes before anything of it is changed (the lots'
+    state), so a plan stopped by ``_NeedsDatabase`` can be made again from the start."""
+
+    specs: Sequence[MoveSpec]
+    lots: dict[int, LotState]
+    deltas: dict
+    awaiting: dict[tuple[int, int], Decimal]
+    changes: "_BalanceChanges"
+    rows: list[tuple]
+    loose: list[tuple]  # new balances of stock without numbers
+    summaries: list[tuple]
+    expiry: dict
+    moves_insert: Callable[[], list[int]]
+    numbered_insert: Callable[[], list]
+    lots_update: Callable[[], None]
+
+
+def _plan(
+    company: Company,
+    specs: Sequence[MoveSpec],
+    lots: dict[int, LotState],
+    reason: int,
+    user: Actor,
+    document: Document | None,
+    new_lot_ids: Collection[int],
+    on: date | None,
+    awaiting: dict[tuple[int, int], Decimal],
+) -> _Plan:
+    """Check ``specs`` against their locked ``lots`` and the balances (locked here), and build
+    the rows to write; raises a domain error if any rule fails."""
     now = timezone.now()
     arrived = arrival_time(on, now)
-    # 1. Lots first, in primary-key order; their fresh state is what the checks read.
-    lots, binds_by_item = _lots_locked(specs, new_lot_ids)
+    binds_by_item = _lots_checked(specs, lots, new_lot_ids)
     # Lots that have never arrived anywhere (born in this posting, or numbers imported before
     # their stock) have no balance yet: none is looked for (a million at an opening stock).
     never_arrived = {lot.id for lot in lots.values() if lot.received_at is None}  # before _moves_build marks them
@@ -86,35 +209,60 @@ def moves_write(
     conflicts = changes.conflicts + serials_elsewhere(balances, deltas, lots, unplaced)
     if conflicts:
         raise SerialConflict(conflicts)
-    # 4. Write: the moves, the balances, each serial's last known state, what is kept beside them.
+    # 4. The rows: the moves, each serial's last known state, what is kept beside them.
     rows, lot_states = _moves_build(company, specs, lots, reason, user, document, now, new_lot_ids, binds_by_item, arrived)
     values = summary_values(specs=specs, moves=rows, fields=MOVE_FIELDS, deltas=deltas, lots=lots, never_arrived=never_arrived)
-    summaries = summary_changes(company, deltas, balances, awaiting or {}, values)
+    # New balances in sorted key order (their lock order); those of lots are covered by the lot
+    # locks, those without a number may meet another posting's (``_loose_insert``).
+    changes.inserts.sort(key=lambda r: (r[1], r[2] or 0, r[3]))
+    numbered = [r for r in changes.inserts if r[2] is not None]
+    return _Plan(
+        specs=specs,
+        lots=lots,
+        deltas=deltas,
+        awaiting=awaiting,
+        changes=changes,
+        rows=rows,
+        loose=[r for r in changes.inserts if r[2] is None],
+        summaries=summary_changes(company, deltas, balances, awaiting, values),
+        expiry=expiry_changes(deltas, lots),
+        # The big statements built here, where ``moves_write_batches`` builds them beside a write.
+        moves_insert=bulk_insert_later(StockMove, MOVE_FIELDS, rows, returning=True),
+        numbered_insert=bulk_insert_later(Balance, BALANCE_FIELDS, numbered),
+        lots_update=bulk_update_later(Lot, ["in_stock", "last_location", "received_at"], lot_states),
+    )
+
+
+def _plan_write(company: Company, plan: _Plan) -> list[int]:
+    """Write a plan: the moves, the balances, each serial's last known state, what is kept
+    beside them; the new moves' ids."""
+    changes, deltas = plan.changes, plan.deltas
     try:
         # No savepoint of its own: on an error this function's transaction is rolled back whole.
         with transaction.atomic(savepoint=False):
-            ids = bulk_insert_rows(StockMove, MOVE_FIELDS, rows, returning=True)
+            ids = plan.moves_insert()
             # Stock leaves before it arrives: a serial moving between locations must be out of
             # the first before the database sees it in the second (one place at a time).
             bulk_update_rows(Balance, ["quantity", "first_in_at"], changes.decreases)
-            updates = changes.updates + _balances_insert(changes.inserts, deltas, lots)
+            plan.numbered_insert()
+            updates = changes.updates + _loose_insert(plan.loose, deltas)
             bulk_update_rows(Balance, ["quantity", "first_in_at"], updates)
-            bulk_update_rows(Lot, ["in_stock", "last_location", "received_at"], lot_states)
+            plan.lots_update()
             # Last, so the rows every posting of an item at a place shares are held the shortest.
             after = bulk_add_rows(
                 StockSummary,
                 keys=["item", "location"],
                 fixed=["company"],
                 added=["quantity", "lots", "awaiting_numbers", "lots_value"],
-                rows=summaries,
+                rows=plan.summaries,
                 returning=["quantity", "awaiting_numbers"],
             )
-            _awaiting_check(deltas, awaiting or {}, after, specs)
-            expiry_summaries_add(company_id=company.pk, changes=expiry_changes(deltas, lots))
+            _awaiting_check(deltas, plan.awaiting, after, plan.specs)
+            expiry_summaries_add(company_id=company.pk, changes=plan.expiry)
             costs_post(
                 company=company,
-                specs=specs,
-                moves=rows,
+                specs=plan.specs,
+                moves=plan.rows,
                 fields=MOVE_FIELDS,
                 move_ids=ids,
                 deltas=deltas,
@@ -122,9 +270,6 @@ def moves_write(
     except IntegrityError as exc:  # a rule the checks above should have caught; never shown raw
         raise SerialConflict("the stock changed while posting; nothing was posted, please try again") from exc
     return ids
-
-
-moves_post = transaction.atomic(moves_write)
 
 
 Key = tuple[int, int | None, int]  # (item, lot or None, location) of a balance
@@ -167,9 +312,13 @@ def _awaiting_check(
         raise InsufficientStock(shortages)
 
 
-def _lots_locked(specs: Sequence[MoveSpec], new_lot_ids: Collection[int]) -> tuple[dict[int, LotState], dict[int, bool]]:
-    """The moves' lots, locked and checked, and per item whether its balances are per lot."""
-    lots = locks.lots_lock(spec.lot_id for spec in specs if spec.lot_id is not None)
+def _lots_lock(specs: Sequence[MoveSpec]) -> dict[int, LotState]:
+    """The moves' lots, locked in primary-key order, with their state."""
+    return locks.lots_lock(spec.lot_id for spec in specs if spec.lot_id is not None)
+
+
+def _lots_checked(specs: Sequence[MoveSpec], lots: dict[int, LotState], new_lot_ids: Collection[int]) -> dict[int, bool]:
+    """The moves checked against their lots; per item whether its balances are per lot."""
     binds_by_item: dict[int, bool] = {}
     for spec in specs:  # a posting of a million moves names a few items
         if spec.item.id not in binds_by_item:
@@ -179,7 +328,7 @@ def _lots_locked(specs: Sequence[MoveSpec], new_lot_ids: Collection[int]) -> tup
         binds_by_item.update({spec.item.pk: spec.reverses.binds_lot for spec in specs if spec.reverses is not None})
     lots_validate(specs, lots)
     lots_check(specs, lots, timezone.localdate(), new_lot_ids, binds_by_item)
-    return lots, binds_by_item
+    return binds_by_item
 
 
 def _deltas(specs: Sequence[MoveSpec], binds_by_item: dict[int, bool]) -> tuple[dict[Key, Decimal], dict[Key, tuple[MoveSpec, Location]]]:
@@ -265,37 +414,23 @@ def _balance_changes(
 BALANCE_FIELDS = ["company", "item", "lot", "location", "quantity", "is_serial", "first_in_at", "lot_number", "expiry_date"]
 
 
-def _balances_insert(inserts: list[tuple], deltas: dict[tuple[int, int | None, int], Decimal], lots: dict[int, LotState]) -> list[tuple]:
-    """Insert the new balance rows with their final quantity, in sorted key order.
+def _loose_insert(loose: list[tuple], deltas: dict[tuple[int, int | None, int], Decimal]) -> list[tuple]:
+    """Insert the new balance rows of stock without numbers (sorted) with their final quantity.
 
-    A row another transaction created meanwhile (only possible for unnumbered stock: numbered
-    rows are covered by the lot locks) is locked and returned as an update instead.
+    A row another transaction created meanwhile is locked and returned as an update instead.
     """
-    if not inserts:
+    if not loose:
         return []
-    inserts.sort(key=lambda r: (r[1], r[2] or 0, r[3]))
-    numbered = [r for r in inserts if r[2] is not None]
-    loose = [r for r in inserts if r[2] is None]
-    bulk_insert_rows(Balance, BALANCE_FIELDS, numbered)
     created = set(bulk_insert_rows(Balance, BALANCE_FIELDS, loose, ignore_conflicts=True, returning=["item", "lot", "location"]))
     keys = {(r[1], r[2], r[3]) for r in loose} - created
     if not keys:
         return []
     found = {
         (b.item_id, b.lot_id, b.location_id): b
-        for b in locks.balances_lock(
-            item_ids={k[0] for k in keys},
-            lot_ids={k[1] for k in keys if k[1]},
-            location_ids={k[2] for k in keys},
-            unnumbered=any(k[1] is None for k in keys),
-        )
+        for b in locks.balances_lock(item_ids={k[0] for k in keys}, lot_ids=set(), location_ids={k[2] for k in keys}, unnumbered=True)
     }
-    lost = [k for k in keys if k not in found]
-    if lost:  # refused by a database rule (a serial positive elsewhere), not by a race
-        raise SerialConflict(
-            [Problem(f"serial {lots[k[1]].number} is already in stock elsewhere") for k in lost if k[1]]
-            or "the stock changed while posting; nothing was posted, please try again"
-        )
+    if any(k not in found for k in keys):  # the other posting's row was rolled back since
+        raise SerialConflict("the stock changed while posting; nothing was posted, please try again")
     return [(b.id, b.quantity + deltas[key], b.first_in_at or timezone.now()) for key, b in found.items() if key in keys]
 
 
