@@ -171,10 +171,19 @@ _LOTS = Compiled(
 
 
 def lots_lock(lot_ids: Iterable[int]) -> dict[int, LotState]:
+    return lot_states(lots_lock_rows(lot_ids))
+
+
+def lots_lock_rows(lot_ids: Iterable[int]) -> list[tuple]:
+    """The lots locked, as rows of ``LOT_STATE_FIELDS`` (``lot_states`` makes them states)."""
     ids = sorted(set(lot_ids))
     if not ids:
-        return {}
-    return {row[0]: LotState(*row) for row in _LOTS.rows(ids=ids)}
+        return []
+    return _LOTS.rows(ids=ids)
+
+
+def lot_states(rows: list[tuple]) -> dict[int, LotState]:
+    return {row[0]: LotState(*row) for row in rows}
 
 
 @dataclass(slots=True)

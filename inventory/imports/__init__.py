@@ -160,6 +160,9 @@ def _rows_read(spec: Kind, source: CsvSource, context: Context, max_rows: int | 
 
 
 def _compare(spec: Kind, rows: list[Row], stored: dict[tuple, dict[str, Any]], outcome: Outcome) -> tuple[list[Row], list]:
+    if not stored:  # nothing of the file's is there yet (an opening stock: every row is new stock)
+        outcome.created = len(rows)
+        return rows, []
     new, changed = [], []
     fields = spec.compared_fields()
     for row in rows:

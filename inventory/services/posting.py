@@ -72,8 +72,7 @@ def moves_write(
         return []
     specs_validate(company, specs)
     # 1. Lots first, in primary-key order; their fresh state is what the checks read.
-    lots = _lots_lock(specs)
-    plan = _plan(company, specs, lots, reason, user, document, new_lot_ids, on, awaiting or {})
+    plan = _plan(company, specs, _lots_lock(specs), reason, user, document, new_lot_ids, on, awaiting or {})
     return _plan_write(company, plan)
 
 
@@ -111,8 +110,7 @@ def moves_write_batches(
             if pending is not None and not lot_ids.isdisjoint(pending.lots):
                 written += len(_plan_write(company, pending))
                 pending = None
-            lots = _lots_lock(specs)
-            args = (company, specs, lots, reason, user, document, frozenset(), on, {})
+            args = (company, specs, _lots_lock(specs), reason, user, document, frozenset(), on, {})
             if pending is None:
                 pending, batch = _plan(*args), _batch_next(company, batches)
                 continue
@@ -184,7 +182,7 @@ class _Plan:
 def _plan(
     company: Company,
     specs: Sequence[MoveSpec],
-    lots: dict[int, LotState],
+    lot_rows: list[tuple],
     reason: int,
     user: Actor,
     document: Document | None,
@@ -192,8 +190,9 @@ def _plan(
     on: date | None,
     awaiting: dict[tuple[int, int], Decimal],
 ) -> _Plan:
-    """Check ``specs`` against their locked ``lots`` and the balances (locked here), and build
-    the rows to write; raises a domain error if any rule fails."""
+    """Check ``specs`` against their locked lots (``lot_rows``) and the balances (locked here),
+    and build the rows to write; raises a domain error if any rule fails."""
+    lots = locks.lot_states(lot_rows)
     now = timezone.now()
     arrived = arrival_time(on, now)
     binds_by_item = _lots_checked(specs, lots, new_lot_ids)
@@ -312,9 +311,9 @@ def _awaiting_check(
         raise InsufficientStock(shortages)
 
 
-def _lots_lock(specs: Sequence[MoveSpec]) -> dict[int, LotState]:
-    """The moves' lots, locked in primary-key order, with their state."""
-    return locks.lots_lock(spec.lot_id for spec in specs if spec.lot_id is not None)
+def _lots_lock(specs: Sequence[MoveSpec]) -> list[tuple]:
+    """The moves' lots, locked in primary-key order: their state's rows (``_plan`` reads them)."""
+    return locks.lots_lock_rows(spec.lot_id for spec in specs if spec.lot_id is not None)
 
 
 def _lots_checked(specs: Sequence[MoveSpec], lots: dict[int, LotState], new_lot_ids: Collection[int]) -> dict[int, bool]:
