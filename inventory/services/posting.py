@@ -30,7 +30,7 @@ from ..models import (
 from ..models.catalog import MAX_QUANTITY
 from ..quantities import ONE, ZERO
 from .base import Actor, acting_user
-from .costing import costs_post, summary_values
+from .costing import cost_changes, costs_post, summary_values
 from .moves import (
     MOVE_FIELDS,
     MoveSpec,
@@ -174,6 +174,7 @@ class _Plan:
     loose: list[tuple]  # new balances of stock without numbers
     summaries: list[tuple]
     expiry: dict
+    costs: dict
     moves_insert: Callable[[], list[int]]
     numbered_insert: Callable[[], list]
     lots_update: Callable[[], None]
@@ -225,6 +226,7 @@ def _plan(
         loose=[r for r in changes.inserts if r[2] is None],
         summaries=summary_changes(company, deltas, balances, awaiting, values),
         expiry=expiry_changes(deltas, lots),
+        costs=cost_changes(specs=specs, moves=rows, fields=MOVE_FIELDS, deltas=deltas),
         # The big statements built here, where ``moves_write_batches`` builds them beside a write.
         moves_insert=bulk_insert_later(StockMove, MOVE_FIELDS, rows, returning=True),
         numbered_insert=bulk_insert_later(Balance, BALANCE_FIELDS, numbered),
@@ -258,14 +260,7 @@ def _plan_write(company: Company, plan: _Plan) -> list[int]:
             )
             _awaiting_check(deltas, plan.awaiting, after, plan.specs)
             expiry_summaries_add(company_id=company.pk, changes=plan.expiry)
-            costs_post(
-                company=company,
-                specs=plan.specs,
-                moves=plan.rows,
-                fields=MOVE_FIELDS,
-                move_ids=ids,
-                deltas=deltas,
-            )
+            costs_post(company=company, changes=plan.costs, move_ids=ids)
     except IntegrityError as exc:  # a rule the checks above should have caught; never shown raw
         raise SerialConflict("the stock changed while posting; nothing was posted, please try again") from exc
     return ids

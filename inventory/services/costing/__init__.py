@@ -1,6 +1,6 @@
 """The cost state the valuation report reads (``inventory/models/costing.py``), kept by posting.
 
-``costs_post`` runs inside ``moves_post``'s write block, after the stock summaries: it adds the
+``costs_post`` runs inside ``moves_post``'s write block (with what ``cost_changes`` made of the moves before), after the stock summaries: it adds the
 posting's incoming moves to their items' cost layers (a reversed incoming move leaves them), the
 on-hand changes to the items' cost rows and recomputes the value of the units FIFO counts as gone;
 ``summary_values`` is what the posting adds to its summaries' ``lots_value`` (the lots' own cost),
@@ -17,10 +17,11 @@ reversed receipt takes its layer out and rewrites the running sums of the layers
 
 from .check import cost_state_faults
 from .lots import lot_cost_expression, lot_first_costs
-from .posting import costs_post, incoming_moves, summary_values
+from .posting import cost_changes, costs_post, incoming_moves, summary_values
 from .rebuild import costs_rebuild, rebuild_statements
 
 __all__ = [
+    "cost_changes",
     "cost_state_faults",
     "costs_post",
     "costs_rebuild",

@@ -114,25 +114,30 @@ class _State:
         )
 
 
-def costs_post(
+def cost_changes(
     *,
-    company: Company,
     specs: Sequence,
     moves: Sequence[tuple],
     fields: Sequence[str],
-    move_ids: Sequence[int],
     deltas: dict[tuple[int, int | None, int], Decimal],
-) -> None:
-    """Keep the cost state of the items a posting changed; called by ``moves_post`` in its write
-    block, after the stock summaries (the lock order of ``inventory/locks.py``).
+) -> dict[int, "_Change"]:
+    """What a posting changes in its items' cost state, made before its moves are written (as
+    ``costs_post`` takes it, with their ids): ``specs`` and ``moves`` (rows in ``fields`` order)
+    are the posting's moves, in order; ``deltas`` its balance changes keyed (item, lot or None,
+    internal location). A transfer changes no item's cost, only where its lots' value lies
+    (``summary_values``): unnumbered stock moved between locations changes nothing here."""
+    changes = _changes_of(specs, moves, fields, deltas)
+    return {item_id: c for item_id, c in changes.items() if c.on_hand or c.unnumbered or c.added or c.removed}
 
-    ``specs``, ``moves`` (rows in ``fields`` order) and ``move_ids`` are the posting's moves, in
-    order; ``deltas`` its balance changes keyed (item, lot or None, internal location). A transfer
-    changes no item's cost, only where its lots' value lies (``summary_values``): unnumbered stock
-    moved between locations costs no query here.
-    """
-    changes = _changes_of(specs, moves, fields, move_ids, deltas)
-    changes = {item_id: c for item_id, c in changes.items() if c.on_hand or c.unnumbered or c.added or c.removed}
+
+def costs_post(*, company: Company, changes: dict[int, "_Change"], move_ids: Sequence[int]) -> None:
+    """Keep the cost state of the items a posting changed (``cost_changes``), its moves written
+    with ``move_ids`` (in their order); called by ``moves_post`` in its write block, after the
+    stock summaries (the lock order of ``inventory/locks.py``). Each layer the posting adds
+    names its newest move."""
+    for change in changes.values():
+        for layer in change.added.values():
+            layer[1] = move_ids[layer[1]]
     if changes:
         _changes_write(company, changes)
 
@@ -178,10 +183,9 @@ class _Rounded(dict):
         return value
 
 
-def _changes_of(
-    specs: Sequence, moves: Sequence[tuple], fields: Sequence[str], move_ids: Sequence[int], deltas: dict
-) -> dict[int, "_Change"]:
-    """Each item's change: the layers the posting's incoming moves add, those its reversals take
+def _changes_of(specs: Sequence, moves: Sequence[tuple], fields: Sequence[str], deltas: dict) -> dict[int, "_Change"]:
+    """Each item's change: the layers the posting's incoming moves add (with the place of their
+    newest move in the posting: the moves' ids are given in order), those its reversals take
     out, and its on-hand changes."""
     at_time, at_cost, at_lot, at_binds = (fields.index(name) for name in ("created_at", "unit_cost", "to_lot", "binds_lot"))
     rounded = _Rounded()
@@ -191,14 +195,14 @@ def _changes_of(
         kinds[spec.to_location.id] = spec.to_location.kind
     changes: dict[int, _Change] = defaultdict(_Change)
     reversed_moves = []
-    for spec, row, move_id in zip(specs, moves, move_ids):
+    for position, (spec, row) in enumerate(zip(specs, moves)):
         if spec.reverses is not None:
             reversed_moves.append(spec.reverses)
         elif _incoming(spec.from_location.kind, spec.to_location.kind):
             key = (row[at_time], rounded[row[at_cost]], row[at_lot] is None or not row[at_binds])
-            layer = changes[spec.item.id].added.setdefault(key, [ZERO, move_id])
+            layer = changes[spec.item.id].added.setdefault(key, [ZERO, position])
             layer[0] += spec.quantity
-            layer[1] = max(layer[1], move_id)
+            layer[1] = position  # the newest: ids are given in the moves' order
     if reversed_moves:
         missing = {m.from_location_id for m in reversed_moves} | {m.to_location_id for m in reversed_moves}
         missing -= set(kinds)
