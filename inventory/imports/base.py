@@ -180,6 +180,11 @@ class Kind:
         self._seen = {index: {} for index in columns}
         return self._positions
 
+    def rows_arrived(self, rows: list[Row], context: Context) -> None:
+        """A chunk of the file, read while the next is parsed in another thread: what the kind
+        can look up in the database for these rows already (outside the import's transaction:
+        what ``resolve`` decides under its locks must not rest on it alone)."""
+
     def key_of(self, row: Row) -> tuple:
         return tuple(row.values.get(f) for f in self.key)
 

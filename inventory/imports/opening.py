@@ -72,19 +72,53 @@ class OpeningStock(Kind):
 
     filled = (StockMove, Balance, Lot)
 
+    def __init__(self) -> None:
+        self.items: dict[str, Item] = {}  # by code, those the file names
+        self.serial: set[str] = set()  # codes of serial items
+        self.tracked: set[str] = set()  # codes of items tracked by lot or serial
+        self._codes_asked: set[str] = set()
+        # Per item, number → lot id (a million of them: no tuple per lot), and the few in stock.
+        self.lot_ids: dict[int, dict[str, int]] = defaultdict(dict)
+        self.in_stock: dict[tuple[int, str], int | None] = {}
+
+    def rows_arrived(self, rows: list[Row], context: Context) -> None:
+        """The items a chunk of the file names, and the lots it names of those tracked, looked
+        up while the next chunk is parsed."""
+        self._items_load({row.values.get("sku") for row in rows}, context)
+        wanted: dict[int, list[str]] = defaultdict(list)
+        items, tracked = self.items, self.tracked
+        for row in rows:
+            v = row.values
+            number, sku = v.get("number"), v.get("sku")
+            if number and sku in tracked:
+                wanted[items[sku].id].append(number)
+        company = context.company.pk
+        for item_id, numbers in wanted.items():
+            ids = self.lot_ids[item_id]
+            for start in range(0, len(numbers), LOOKUP_BATCH):
+                for number, pk, stocked, last in _LOTS_NAMED.rows(
+                    company=company, item=item_id, numbers=numbers[start : start + LOOKUP_BATCH]
+                ):
+                    ids[number] = pk
+                    if stocked:
+                        self.in_stock[(item_id, number)] = last
+
+    def _items_load(self, codes: set[str | None], context: Context) -> None:
+        codes = {code for code in codes if code} - self._codes_asked
+        if not codes:
+            return
+        self._codes_asked |= codes
+        for item in filter_in_chunks(Item.objects.filter(company=context.company).select_related("lot_class", "company"), "sku__in", codes):
+            self.items[item.sku] = item
+            # What each item is, read once (a million rows name a few items).
+            if item.is_serial:
+                self.serial.add(item.sku)
+            if item.is_tracked:
+                self.tracked.add(item.sku)
+
     def duplicates_check(self, rows: list[Row], context: Context) -> None:
         """A serial twice anywhere in the file; a lot, or an item without numbers, twice at one place."""
-        self.items = {
-            item.sku: item
-            for item in filter_in_chunks(
-                Item.objects.filter(company=context.company).select_related("lot_class", "company"),
-                "sku__in",
-                {row.values.get("sku") for row in rows if row.values.get("sku")},
-            )
-        }
-        # What each item is, read once (a million rows name a few items).
-        self.serial = {sku for sku, item in self.items.items() if item.is_serial}
-        self.tracked = {sku for sku, item in self.items.items() if item.is_tracked}
+        self._items_load({row.values.get("sku") for row in rows}, context)
         first: dict[tuple, int] = {}
         number_column, location_column = self.columns[2], self.columns[1]
         serial, items = self.serial, self.items
@@ -126,7 +160,6 @@ class OpeningStock(Kind):
             loc.code: loc for loc in Location.objects.filter(company=company, code__in={row.values.get("location_code") for row in rows})
         }
         self.adjustment = virtual_location(company, LocationKind.ADJUSTMENT)
-        wanted: dict[int, list[str]] = defaultdict(list)
         sku_column, location_column, number_column = self.columns[0], self.columns[1], self.columns[2]
         required: dict[tuple[str, str], bool] = {}  # (item, location) → a number is needed there
         for row in rows:
@@ -150,9 +183,7 @@ class OpeningStock(Kind):
             if sku not in self.tracked:
                 if number:
                     context.problem(row, number_column, f"{item.sku} is not tracked by lot or serial number: leave this empty")
-            elif number:
-                wanted[item.id].append(number)
-            else:
+            elif not number:
                 needed = required.get((sku, code))
                 if needed is None:
                     needed = required[(sku, code)] = number_required(item, self.adjustment, location)
@@ -160,18 +191,9 @@ class OpeningStock(Kind):
                     context.problem(row, number_column, f"{item.sku} is tracked: give its lot/serial number")
             if sku in self.serial and v.get("quantity") is not None and v["quantity"] != 1:
                 context.problem(row, self.columns[3], f"{number or item.sku} is a serial number: its quantity is 1")
-        # Per item, number → lot id (a million of them: no tuple per lot), and the few in stock.
-        self.lot_ids: dict[int, dict[str, int]] = defaultdict(dict)
-        in_stock: dict[tuple[int, str], int | None] = {}
-        for item_id, numbers in wanted.items():
-            ids = self.lot_ids[item_id]
-            for start in range(0, len(numbers), LOOKUP_BATCH):
-                for number, pk, stocked, last in _LOTS_NAMED.rows(
-                    company=company.pk, item=item_id, numbers=numbers[start : start + LOOKUP_BATCH]
-                ):
-                    ids[number] = pk
-                    if stocked:
-                        in_stock[(item_id, number)] = last
+        # The lots the file names were looked up as it was read (``rows_arrived``): under the
+        # lock, posting checks their state again.
+        in_stock = self.in_stock
         codes = dict(Location.objects.filter(company=company).values_list("pk", "code")) if in_stock else {}
         for row in rows:
             v = row.values
