@@ -12,6 +12,7 @@ import csv
 import gc
 import itertools
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -88,16 +89,28 @@ def _collector_paused() -> Iterator[None]:
 
 @contextmanager
 def _threads_switched_often() -> Iterator[None]:
-    """Python hands its lock from thread to thread every 0.5 ms, not 5, while a file is imported:
+    """Python hands its lock from thread to thread every 0.5 ms, not 5, while files are imported:
     one thread reads and checks rows while the other waits on the database, and each answer
     (or each part of a big statement sent) waits for the lock. At 5 ms, a million serials' opening
-    stock took 38 s instead of 33."""
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(min(interval, SWITCH_INTERVAL))
+    stock took 38 s instead of 33. The setting is the process's: the last import to end puts it back."""
+    global _switching_imports, _switch_interval_before
+    with _switching:
+        if _switching_imports == 0:
+            _switch_interval_before = sys.getswitchinterval()
+            sys.setswitchinterval(min(_switch_interval_before, SWITCH_INTERVAL))
+        _switching_imports += 1
     try:
         yield
     finally:
-        sys.setswitchinterval(interval)
+        with _switching:
+            _switching_imports -= 1
+            if _switching_imports == 0:
+                sys.setswitchinterval(_switch_interval_before)
+
+
+_switching = threading.Lock()
+_switching_imports = 0
+_switch_interval_before = 0.005
 
 
 def _import(

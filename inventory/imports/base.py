@@ -183,7 +183,7 @@ class Kind:
     def rows_arrived(self, rows: list[Row], context: Context) -> None:
         """A chunk of the file, read while the next is parsed in another thread: what the kind
         can look up in the database for these rows already (outside the import's transaction:
-        what ``resolve`` decides under its locks must not rest on it alone)."""
+        posting checks again under its locks). It reports no problem: ``resolve`` does."""
 
     def key_of(self, row: Row) -> tuple:
         return tuple(row.values.get(f) for f in self.key)
